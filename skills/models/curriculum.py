@@ -1,0 +1,94 @@
+"""The curriculum as loaded from its data file: levels, domains and skills."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import UTCDateTime, utcnow
+
+
+class Curriculum(db.Model):
+    __tablename__ = "curricula"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(64))
+    signed_off_level: Mapped[int] = mapped_column()
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    levels: Mapped[list["Level"]] = relationship(
+        order_by="Level.value", cascade="all, delete-orphan", back_populates="curriculum"
+    )
+    domains: Mapped[list["Domain"]] = relationship(
+        order_by="Domain.position", back_populates="curriculum"
+    )
+
+
+class CurriculumLoad(db.Model):
+    """One load of a curriculum file: kept so the curriculum's own history is visible."""
+
+    __tablename__ = "curriculum_loads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    curriculum_id: Mapped[int] = mapped_column(ForeignKey("curricula.id"), index=True)
+    version: Mapped[str] = mapped_column(String(64))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+
+class Level(db.Model):
+    __tablename__ = "levels"
+    __table_args__ = (UniqueConstraint("curriculum_id", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    curriculum_id: Mapped[int] = mapped_column(ForeignKey("curricula.id"))
+    value: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(String(80))
+    mentee_text: Mapped[str] = mapped_column(String(120))
+
+    curriculum: Mapped[Curriculum] = relationship(back_populates="levels")
+
+
+class Domain(db.Model):
+    __tablename__ = "domains"
+    __table_args__ = (UniqueConstraint("curriculum_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    curriculum_id: Mapped[int] = mapped_column(ForeignKey("curricula.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    icon: Mapped[str] = mapped_column(String(40), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    curriculum: Mapped[Curriculum] = relationship(back_populates="domains")
+    skills: Mapped[list["Skill"]] = relationship(order_by="Skill.position", back_populates="domain")
+
+
+class Skill(db.Model):
+    __tablename__ = "skills"
+    __table_args__ = (UniqueConstraint("curriculum_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    curriculum_id: Mapped[int] = mapped_column(ForeignKey("curricula.id"))
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    i_can: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Days after a sign-off when the mentor should check the skill again (optional).
+    recheck_days: Mapped[int | None] = mapped_column()
+    position: Mapped[int] = mapped_column(default=0)
+    # Skills are never deleted: one dropped from the file is retired and keeps its history.
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    domain: Mapped[Domain] = relationship(back_populates="skills")

@@ -1,0 +1,130 @@
+"""Organisations, logins, mentee records and the assignments between them."""
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import UTCDateTime, utcnow
+
+ROLES = ("admin", "case_manager", "mentor", "mentee")
+ROLE_LABELS = {
+    "admin": "Admin",
+    "case_manager": "Case manager",
+    "mentor": "Mentor",
+    "mentee": "Mentee",
+}
+ASSIGNMENT_KINDS = ("mentor", "case_manager")
+MENTEE_STATUSES = ("active", "discharged")
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    require_two_step: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Space-separated role names: a person holds several roles only where an admin grants it.
+    roles: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the login cookie: bumping it ends every session of this user.
+    session_version: Mapped[int] = mapped_column(default=1)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(self.roles.split())
+
+    def has_role(self, *roles: str) -> bool:
+        return not self.role_set.isdisjoint(roles)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def role_labels(self) -> str:
+        return ", ".join(ROLE_LABELS[r] for r in ROLES if r in self.role_set)
+
+
+class Mentee(db.Model):
+    __tablename__ = "mentees"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "record_number"),
+        CheckConstraint("status IN ('active', 'discharged')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    record_number: Mapped[str] = mapped_column(String(32))
+    full_name: Mapped[str] = mapped_column(String(120))
+    preferred_name: Mapped[str | None] = mapped_column(String(80))
+    start_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    discharged_on: Mapped[date | None] = mapped_column(Date)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def name(self) -> str:
+        """The name the mentee goes by."""
+        return self.preferred_name or self.full_name
+
+
+class Assignment(db.Model):
+    """A mentor or case manager working with a mentee from one date to another."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint("kind IN ('mentor', 'case_manager')", name="kind"),
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates"),
+        Index("ix_assignments_staff", "staff_id", "kind"),
+        Index("ix_assignments_mentee", "mentee_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("mentees.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    starts_on: Mapped[date] = mapped_column(Date)
+    # Access stops on this date: ending an assignment "today" ends access at once.
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    mentee: Mapped[Mentee] = relationship(foreign_keys=[mentee_id])
+    staff: Mapped[User] = relationship(foreign_keys=[staff_id])
+
+    def is_current(self, on: date) -> bool:
+        return self.starts_on <= on and (self.ends_on is None or on < self.ends_on)

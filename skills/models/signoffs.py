@@ -1,0 +1,104 @@
+"""Sign-off events (append-only) and the current status derived from them."""
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import UTCDateTime, utcnow
+from .curriculum import Skill
+from .people import Mentee, User
+
+EVENT_KINDS = ("signoff", "correction", "refresher")
+NOTE_VISIBILITY = ("mentee", "staff")
+# How much help the mentee needed; the order runs from most independent.
+SUPPORT_LEVELS = {
+    "own": "On my own",
+    "reminders": "With reminders",
+    "shown": "Someone showed me",
+    "hands_on": "Hands-on help",
+}
+PRACTISED_WITH = {"alone": "Alone", "mentor": "With mentor", "group": "In a group"}
+
+
+class GroupSession(db.Model):
+    """A mentor's session with several mentees at once; its sign-offs point here."""
+
+    __tablename__ = "group_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    topic: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SignoffEvent(db.Model):
+    """One thing a mentor recorded. Never updated or deleted: the database refuses it."""
+
+    __tablename__ = "signoff_events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('signoff', 'correction', 'refresher')", name="kind"),
+        CheckConstraint("note_visibility IN ('mentee', 'staff')", name="note_visibility"),
+        CheckConstraint(
+            "(kind = 'correction') = (corrects_id IS NOT NULL)", name="correction_names_target"
+        ),
+        Index("ix_signoff_events_mentee_skill", "mentee_id", "skill_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("mentees.id"))
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="signoff")
+    level: Mapped[int] = mapped_column()
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    shown_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    note_visibility: Mapped[str] = mapped_column(String(8), default="mentee")
+    support: Mapped[str | None] = mapped_column(String(16))
+    place: Mapped[str | None] = mapped_column(String(200))
+    practised_with: Mapped[str | None] = mapped_column(String(16))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("signoff_events.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+    group_session_id: Mapped[int | None] = mapped_column(ForeignKey("group_sessions.id"))
+    # Set by the sign-off form so a double submit or a retry records one event.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    skill: Mapped[Skill] = relationship()
+    mentee: Mapped[Mentee] = relationship()
+    recorded_by: Mapped[User] = relationship()
+
+
+class SkillStatus(db.Model):
+    """Current level per mentee and skill, written in the same transaction as its event.
+
+    An optimisation, never a second truth: `recompute_status` rebuilds it from events.
+    """
+
+    __tablename__ = "skill_status"
+    __table_args__ = (Index("ix_skill_status_skill", "skill_id"),)
+
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("mentees.id"), primary_key=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), primary_key=True)
+    level: Mapped[int] = mapped_column()
+    signed_off: Mapped[bool] = mapped_column(Boolean)
+    event_id: Mapped[int] = mapped_column(ForeignKey("signoff_events.id"))
+    shown_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    needs_refresher: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    skill: Mapped[Skill] = relationship()
+    recorded_by: Mapped[User] = relationship()

@@ -1,0 +1,128 @@
+"""Every rule of who may see or do what, in one place.
+
+Predicates are plain functions that tests call directly; `require` turns a refusal
+into a 403 for views. Staff access to a mentee comes only from a current
+assignment, so ending one ends access on the very next request.
+"""
+
+from datetime import date
+
+from flask import abort
+from sqlalchemy import Select, or_, select
+
+from .extensions import db
+from .models import Assignment, Mentee, SignoffEvent, User
+from .timeutil import today
+
+
+def _current(on: date):
+    return (Assignment.starts_on <= on) & (Assignment.ends_on.is_(None) | (Assignment.ends_on > on))
+
+
+def assignment_kinds(user: User, mentee: Mentee, on: date | None = None) -> set[str]:
+    """The kinds of current assignment ('mentor', 'case_manager') `user` has to `mentee`."""
+    on = on or today()
+    rows = db.session.scalars(
+        select(Assignment.kind).where(
+            Assignment.staff_id == user.id, Assignment.mentee_id == mentee.id, _current(on)
+        )
+    )
+    return set(rows)
+
+
+def _usable(user: User | None) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.active
+
+
+def is_admin_for(user: User | None, mentee: Mentee) -> bool:
+    return (
+        _usable(user) and user.has_role("admin") and user.organisation_id == mentee.organisation_id
+    )
+
+
+def is_self(user: User | None, mentee: Mentee) -> bool:
+    return _usable(user) and user.has_role("mentee") and mentee.user_id == user.id
+
+
+def can_view_mentee(user: User | None, mentee: Mentee) -> bool:
+    """Own record, a current mentor or case manager, or an admin of the organisation."""
+    if not _usable(user):
+        return False
+    if is_self(user, mentee) or is_admin_for(user, mentee):
+        return True
+    kinds = assignment_kinds(user, mentee)
+    return ("mentor" in kinds and user.has_role("mentor")) or (
+        "case_manager" in kinds and user.has_role("case_manager")
+    )
+
+
+def can_view_staff_notes(user: User | None, mentee: Mentee) -> bool:
+    """Staff-only notes are for staff who may see the mentee, never for the mentee."""
+    return can_view_mentee(user, mentee) and not is_self(user, mentee)
+
+
+def can_sign_off(user: User | None, mentee: Mentee) -> bool:
+    """Only a mentor currently assigned to an active mentee records sign-offs."""
+    return (
+        _usable(user)
+        and user.has_role("mentor")
+        and mentee.status == "active"
+        and "mentor" in assignment_kinds(user, mentee)
+    )
+
+
+def can_correct(user: User | None, event: SignoffEvent) -> bool:
+    """A mentor corrects their own entries, while still assigned."""
+    return (
+        _usable(user)
+        and event.recorded_by_id == user.id
+        and event.kind != "refresher"
+        and can_sign_off(user, event.mentee)
+    )
+
+
+def can_print(user: User | None, mentee: Mentee) -> bool:
+    return can_view_mentee(user, mentee)
+
+
+def can_manage_people(user: User | None) -> bool:
+    return _usable(user) and user.has_role("admin")
+
+
+def can_manage_curriculum(user: User | None) -> bool:
+    return _usable(user) and user.has_role("admin")
+
+
+def can_read_audit(user: User | None) -> bool:
+    return _usable(user) and user.has_role("admin")
+
+
+def mentees_assigned(user: User, kind: str, on: date | None = None) -> Select:
+    """Mentees with a current assignment of `kind` to `user`, by name."""
+    on = on or today()
+    return (
+        select(Mentee)
+        .join(Assignment, Assignment.mentee_id == Mentee.id)
+        .where(Assignment.staff_id == user.id, Assignment.kind == kind, _current(on))
+        .distinct()
+        .order_by(Mentee.full_name, Mentee.id)
+    )
+
+
+def mentees_visible(user: User, on: date | None = None) -> Select:
+    """Every mentee `user` may see: the organisation for admins, else assignments."""
+    on = on or today()
+    query = select(Mentee).order_by(Mentee.full_name, Mentee.id)
+    if user.has_role("admin"):
+        return query.where(Mentee.organisation_id == user.organisation_id)
+    staff_kinds = [k for k in ("mentor", "case_manager") if user.has_role(k)]
+    assigned = select(Assignment.mentee_id).where(
+        Assignment.staff_id == user.id, Assignment.kind.in_(staff_kinds), _current(on)
+    )
+    return query.where(or_(Mentee.id.in_(assigned), Mentee.user_id == user.id))
+
+
+def require(allowed: bool) -> None:
+    """Abort with 403 unless `allowed`."""
+    if not allowed:
+        abort(403)

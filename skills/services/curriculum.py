@@ -1,0 +1,630 @@
+"""Reading, checking and loading curriculum files.
+
+A file is checked in full before anything is written: every error is reported with
+its file and line, and a file with any error loads nothing. Loading is keyed by the
+curriculum id and skill keys, so it is idempotent; a skill that leaves the file is
+retired, never deleted, and keeps its history.
+"""
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select, update
+
+from ..extensions import db
+from ..models import Curriculum, CurriculumLoad, Domain, Level, SignoffEvent, Skill, SkillStatus
+from ..timeutil import utcnow
+
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+TOP_FIELDS = {"id", "version", "title", "signed_off_level", "levels", "domains"}
+LEVEL_FIELDS = {"value", "name", "mentee_text"}
+DOMAIN_FIELDS = {"key", "title", "summary", "icon", "skills"}
+SKILL_FIELDS = {"key", "title", "i_can", "description", "steps", "recheck_days"}
+
+# Longest text each field may hold, matching the database columns.
+MAX_LENGTH = {
+    "id": 64,
+    "version": 64,
+    "title": 200,
+    "name": 80,
+    "mentee_text": 120,
+    "key": 64,
+    "summary": 300,
+    "icon": 40,
+    "i_can": 300,
+    "description": 2000,
+    "steps": 300,
+}
+
+
+@dataclass(frozen=True)
+class CurriculumError:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class CurriculumInvalid(Exception):
+    """A curriculum file has errors; `errors` lists every one."""
+
+    def __init__(self, errors: list[CurriculumError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass
+class SkillSpec:
+    key: str
+    title: str
+    i_can: str
+    description: str
+    steps: list[str]
+    recheck_days: int | None
+    line: int
+
+
+@dataclass
+class DomainSpec:
+    key: str
+    title: str
+    summary: str
+    icon: str
+    skills: list[SkillSpec]
+    line: int
+
+
+@dataclass
+class LevelSpec:
+    value: int
+    name: str
+    mentee_text: str
+    line: int
+
+
+@dataclass
+class CurriculumSpec:
+    key: str
+    version: str
+    title: str
+    signed_off_level: int
+    levels: list[LevelSpec]
+    domains: list[DomainSpec]
+    sha256: str
+    filename: str
+    levels_line: int = 1
+
+    @property
+    def skill_count(self) -> int:
+        return sum(len(d.skills) for d in self.domains)
+
+
+_TYPE_NAMES = {
+    str: "text",
+    int: "a whole number",
+    list: "a list",
+    dict: "a mapping of fields",
+    bool: "true or false",
+    float: "a number",
+    type(None): "nothing",
+}
+
+
+class _Reader:
+    """Walks the YAML node tree, converting values and collecting errors with lines."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.errors: list[CurriculumError] = []
+        self._constructor = yaml.SafeLoader("")
+
+    def error(self, node_or_line: yaml.Node | int, message: str) -> None:
+        line = node_or_line if isinstance(node_or_line, int) else node_or_line.start_mark.line + 1
+        self.errors.append(CurriculumError(self.filename, line, message))
+
+    def mapping(self, node: yaml.Node, what: str, allowed: set[str]) -> dict[str, yaml.Node]:
+        """Return field name -> value node, reporting duplicates and unknown fields."""
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, f"{what}: expected a mapping of fields, found {self.describe(node)}")
+            return {}
+        fields: dict[str, yaml.Node] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            name = str(key_node.value)
+            if name in fields:
+                self.error(
+                    key_node,
+                    f"{what}: duplicate field '{name}' (first given at line {first_line[name]})",
+                )
+                continue
+            if name not in allowed:
+                self.error(
+                    key_node,
+                    f"{what}: unknown field '{name}'; allowed fields are "
+                    + ", ".join(sorted(allowed)),
+                )
+                continue
+            fields[name] = value_node
+            first_line[name] = key_node.start_mark.line + 1
+        return fields
+
+    def value(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return self._constructor.construct_object(node, deep=True)
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        return dict(node.value)
+
+    def describe(self, node: yaml.Node) -> str:
+        value = self.value(node)
+        return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+    def text(
+        self,
+        fields: dict[str, yaml.Node],
+        name: str,
+        what: str,
+        parent: yaml.Node,
+        required: bool = True,
+    ) -> str:
+        node = fields.get(name)
+        if node is None:
+            if required:
+                self.error(parent, f"{what}: missing required field '{name}' (text)")
+            return ""
+        value = self.value(node)
+        if not isinstance(value, str):
+            self.error(node, f"{what}: '{name}' must be text, found {self.describe(node)}")
+            return ""
+        value = " ".join(value.split())
+        if required and not value:
+            self.error(node, f"{what}: '{name}' must not be empty")
+        limit = MAX_LENGTH.get(name)
+        if limit and len(value) > limit:
+            self.error(node, f"{what}: '{name}' is {len(value)} characters; at most {limit}")
+        return value
+
+    def key(self, fields: dict[str, yaml.Node], name: str, what: str, parent: yaml.Node) -> str:
+        value = self.text(fields, name, what, parent)
+        if value and not KEY_PATTERN.match(value):
+            self.error(
+                fields[name],
+                f"{what}: '{name}' '{value}' must be lowercase letters, digits and single "
+                "hyphens (for example get-transit-card)",
+            )
+        return value
+
+    def integer(
+        self,
+        fields: dict[str, yaml.Node],
+        name: str,
+        what: str,
+        parent: yaml.Node,
+        required: bool = True,
+        minimum: int = 0,
+    ) -> int | None:
+        node = fields.get(name)
+        if node is None:
+            if required:
+                self.error(parent, f"{what}: missing required field '{name}' (a whole number)")
+            return None
+        value = self.value(node)
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.error(
+                node, f"{what}: '{name}' must be a whole number, found {self.describe(node)}"
+            )
+            return None
+        if value < minimum:
+            self.error(node, f"{what}: '{name}' must be {minimum} or more, found {value}")
+            return None
+        return value
+
+    def sequence(
+        self, fields: dict[str, yaml.Node], name: str, what: str, parent: yaml.Node
+    ) -> list[yaml.Node]:
+        node = fields.get(name)
+        if node is None:
+            self.error(parent, f"{what}: missing required field '{name}' (a list)")
+            return []
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"{what}: '{name}' must be a list, found {self.describe(node)}")
+            return []
+        if not node.value:
+            self.error(node, f"{what}: '{name}' must not be empty")
+        return node.value
+
+
+def parse_curriculum(text: str, filename: str = "<curriculum>") -> CurriculumSpec:
+    """Check a curriculum file's text; return its content or raise CurriculumInvalid."""
+    reader = _Reader(filename)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or str(exc)
+        raise CurriculumInvalid(
+            [CurriculumError(filename, line, f"not valid YAML: {problem}")]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise CurriculumInvalid([CurriculumError(filename, 1, f"not valid YAML: {exc}")]) from None
+    if root is None:
+        raise CurriculumInvalid([CurriculumError(filename, 1, "the file is empty")])
+
+    top = reader.mapping(root, "curriculum", TOP_FIELDS)
+    key = reader.key(top, "id", "curriculum", root)
+    version_node = top.get("version")
+    version = ""
+    if version_node is None:
+        reader.error(root, "curriculum: missing required field 'version' (text such as \"1.0\")")
+    else:
+        raw = reader.value(version_node)
+        if isinstance(raw, str | int) and not isinstance(raw, bool) and str(raw).strip():
+            version = str(raw).strip()
+        else:
+            reader.error(
+                version_node,
+                f"curriculum: 'version' must be text such as \"2026.1\" (in quotes), "
+                f"found {reader.describe(version_node)}",
+            )
+    title = reader.text(top, "title", "curriculum", root)
+    signed_off_level = reader.integer(top, "signed_off_level", "curriculum", root)
+
+    levels = _read_levels(reader, top, root)
+    values = [level.value for level in levels]
+    if signed_off_level is not None and levels and signed_off_level not in values:
+        reader.error(
+            top["signed_off_level"],
+            f"curriculum: signed_off_level {signed_off_level} is not a level in the scale; "
+            f"levels are {', '.join(map(str, values))}",
+        )
+
+    domains = _read_domains(reader, top, root)
+    if reader.errors:
+        raise CurriculumInvalid(sorted(reader.errors, key=lambda e: e.line))
+    levels_node = top["levels"]
+    return CurriculumSpec(
+        key=key,
+        version=version,
+        title=title,
+        signed_off_level=signed_off_level or 0,
+        levels=levels,
+        domains=domains,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        filename=filename,
+        levels_line=levels_node.start_mark.line + 1,
+    )
+
+
+def _read_levels(reader: _Reader, top: dict, root: yaml.Node) -> list[LevelSpec]:
+    levels: list[LevelSpec] = []
+    seen: dict[int, int] = {}
+    for node in reader.sequence(top, "levels", "curriculum", root):
+        line = node.start_mark.line + 1
+        what = f"level at line {line}"
+        fields = reader.mapping(node, what, LEVEL_FIELDS)
+        if not fields:
+            continue
+        value = reader.integer(fields, "value", what, node)
+        name = reader.text(fields, "name", what, node)
+        mentee_text = reader.text(fields, "mentee_text", what, node)
+        if value is None:
+            continue
+        if value in seen:
+            reader.error(
+                node, f"{what}: level value {value} repeats the level at line {seen[value]}"
+            )
+            continue
+        if levels and value < levels[-1].value:
+            reader.error(node, f"{what}: levels must be listed from lowest to highest")
+        seen[value] = line
+        levels.append(LevelSpec(value, name, mentee_text, line))
+    return levels
+
+
+def _read_domains(reader: _Reader, top: dict, root: yaml.Node) -> list[DomainSpec]:
+    domains: list[DomainSpec] = []
+    domain_lines: dict[str, int] = {}
+    skill_lines: dict[str, int] = {}
+    for node in reader.sequence(top, "domains", "curriculum", root):
+        line = node.start_mark.line + 1
+        fields = reader.mapping(node, f"domain at line {line}", DOMAIN_FIELDS)
+        if not fields:
+            continue
+        key = reader.key(fields, "key", f"domain at line {line}", node)
+        what = f"domain '{key}'" if key else f"domain at line {line}"
+        if key in domain_lines:
+            reader.error(
+                fields["key"],
+                f"{what}: duplicate domain key (first used at line {domain_lines[key]})",
+            )
+        elif key:
+            domain_lines[key] = line
+        domain = DomainSpec(
+            key=key,
+            title=reader.text(fields, "title", what, node),
+            summary=reader.text(fields, "summary", what, node, required=False),
+            icon=reader.text(fields, "icon", what, node, required=False),
+            skills=[],
+            line=line,
+        )
+        for skill_node in reader.sequence(fields, "skills", what, node):
+            skill = _read_skill(reader, skill_node, skill_lines)
+            if skill:
+                domain.skills.append(skill)
+        domains.append(domain)
+    return domains
+
+
+def _read_skill(reader: _Reader, node: yaml.Node, skill_lines: dict[str, int]) -> SkillSpec | None:
+    line = node.start_mark.line + 1
+    fields = reader.mapping(node, f"skill at line {line}", SKILL_FIELDS)
+    if not fields:
+        return None
+    key = reader.key(fields, "key", f"skill at line {line}", node)
+    what = f"skill '{key}'" if key else f"skill at line {line}"
+    if key in skill_lines:
+        reader.error(
+            fields["key"], f"{what}: duplicate skill key (first used at line {skill_lines[key]})"
+        )
+    elif key:
+        skill_lines[key] = line
+    i_can = reader.text(fields, "i_can", what, node)
+    if i_can and not i_can.startswith("I can "):
+        reader.error(fields["i_can"], f"{what}: 'i_can' must start with \"I can \"")
+    steps: list[str] = []
+    steps_node = fields.get("steps")
+    if steps_node is not None:
+        if not isinstance(steps_node, yaml.SequenceNode):
+            reader.error(
+                steps_node,
+                f"{what}: 'steps' must be a list of text, found {reader.describe(steps_node)}",
+            )
+        else:
+            for step_node in steps_node.value:
+                step = reader.value(step_node)
+                if not isinstance(step, str) or not step.strip():
+                    reader.error(step_node, f"{what}: each step must be text that is not empty")
+                elif len(step) > MAX_LENGTH["steps"]:
+                    reader.error(
+                        step_node, f"{what}: a step is {len(step)} characters; at most 300"
+                    )
+                else:
+                    steps.append(" ".join(step.split()))
+    return SkillSpec(
+        key=key,
+        title=reader.text(fields, "title", what, node),
+        i_can=i_can,
+        description=reader.text(fields, "description", what, node),
+        steps=steps,
+        recheck_days=reader.integer(fields, "recheck_days", what, node, required=False, minimum=1),
+        line=line,
+    )
+
+
+def read_curriculum_file(path: Path) -> CurriculumSpec:
+    """Parse one file from disk, reporting unreadable files like any other error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CurriculumInvalid(
+            [CurriculumError(str(path), 1, f"cannot read file: {exc}")]
+        ) from None
+    return parse_curriculum(text, str(path))
+
+
+def check_files(paths: Iterable[Path]) -> list[CurriculumError]:
+    """Every error in every file; an empty list means all files are good."""
+    errors: list[CurriculumError] = []
+    for path in paths:
+        try:
+            read_curriculum_file(path)
+        except CurriculumInvalid as exc:
+            errors.extend(exc.errors)
+    return errors
+
+
+def curriculum_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.yaml") if p.is_file()) + sorted(
+        p for p in directory.glob("*.yml") if p.is_file()
+    )
+
+
+@dataclass
+class LoadSummary:
+    key: str
+    version: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.retired or self.restored)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.key} {self.version}: {len(self.added)} skills added, "
+            f"{len(self.updated)} updated, {len(self.retired)} retired, "
+            f"{len(self.restored)} brought back"
+        )
+
+
+def _assign(obj: object, values: dict[str, Any]) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def apply_curriculum(spec: CurriculumSpec, loaded_by_id: int | None = None) -> LoadSummary:
+    """Bring the database in line with `spec`; the caller commits.
+
+    Raises CurriculumInvalid (nothing changed) when the file would remove a level
+    that recorded sign-offs still use.
+    """
+    session = db.session
+    summary = LoadSummary(spec.key, spec.version)
+    curriculum = session.scalar(select(Curriculum).where(Curriculum.key == spec.key))
+    if curriculum is not None:
+        _refuse_removing_used_levels(curriculum, spec)
+    else:
+        curriculum = Curriculum(key=spec.key)
+        session.add(curriculum)
+
+    old_signed_off_level = curriculum.signed_off_level
+    header_changed = _assign(
+        curriculum,
+        {
+            "title": spec.title,
+            "version": spec.version,
+            "signed_off_level": spec.signed_off_level,
+            "source_sha256": spec.sha256,
+        },
+    )
+    _sync_levels(curriculum, spec)
+    session.flush()
+
+    domains = {
+        d.key: d for d in session.scalars(select(Domain).where(Domain.curriculum == curriculum))
+    }
+    skills = {
+        s.key: s for s in session.scalars(select(Skill).where(Skill.curriculum_id == curriculum.id))
+    }
+    now = utcnow()
+    seen_skills: set[str] = set()
+    for position, dspec in enumerate(spec.domains):
+        domain = domains.get(dspec.key)
+        if domain is None:
+            domain = Domain(curriculum=curriculum, key=dspec.key)
+            session.add(domain)
+            domains[dspec.key] = domain
+        _assign(
+            domain,
+            {
+                "title": dspec.title,
+                "summary": dspec.summary,
+                "icon": dspec.icon,
+                "position": position,
+                "retired": False,
+            },
+        )
+        for skill_position, sspec in enumerate(dspec.skills):
+            seen_skills.add(sspec.key)
+            values = {
+                "domain": domain,
+                "title": sspec.title,
+                "i_can": sspec.i_can,
+                "description": sspec.description,
+                "steps": sspec.steps,
+                "recheck_days": sspec.recheck_days,
+                "position": skill_position,
+            }
+            skill = skills.get(sspec.key)
+            if skill is None:
+                session.add(Skill(curriculum_id=curriculum.id, key=sspec.key, **values))
+                summary.added.append(sspec.key)
+                continue
+            if skill.retired:
+                skill.retired, skill.retired_at = False, None
+                summary.restored.append(sspec.key)
+            if _assign(skill, values):
+                summary.updated.append(sspec.key)
+
+    spec_domains = {d.key for d in spec.domains}
+    for key, domain in domains.items():
+        if key not in spec_domains:
+            domain.retired = True
+    for key, skill in skills.items():
+        if key not in seen_skills and not skill.retired:
+            skill.retired, skill.retired_at = True, now
+            summary.retired.append(key)
+    session.flush()
+
+    if old_signed_off_level is not None and old_signed_off_level != spec.signed_off_level:
+        skill_ids = select(Skill.id).where(Skill.curriculum_id == curriculum.id)
+        session.execute(
+            update(SkillStatus)
+            .where(SkillStatus.skill_id.in_(skill_ids))
+            .values(signed_off=SkillStatus.level >= spec.signed_off_level)
+        )
+    if summary.changed or header_changed:
+        session.add(
+            CurriculumLoad(
+                curriculum_id=curriculum.id,
+                version=spec.version,
+                source_sha256=spec.sha256,
+                loaded_by_id=loaded_by_id,
+                summary=str(summary),
+            )
+        )
+    session.flush()
+    return summary
+
+
+def _sync_levels(curriculum: Curriculum, spec: CurriculumSpec) -> None:
+    existing = {level.value: level for level in curriculum.levels}
+    wanted = {level.value for level in spec.levels}
+    for level in list(curriculum.levels):
+        if level.value not in wanted:
+            curriculum.levels.remove(level)
+    for lspec in spec.levels:
+        level = existing.get(lspec.value)
+        if level is None:
+            curriculum.levels.append(
+                Level(value=lspec.value, name=lspec.name, mentee_text=lspec.mentee_text)
+            )
+        else:
+            _assign(level, {"name": lspec.name, "mentee_text": lspec.mentee_text})
+
+
+def _refuse_removing_used_levels(curriculum: Curriculum, spec: CurriculumSpec) -> None:
+    wanted = {level.value for level in spec.levels}
+    removed = [level.value for level in curriculum.levels if level.value not in wanted]
+    if not removed:
+        return
+    rows = db.session.execute(
+        select(SignoffEvent.level, func.count())
+        .join(Skill, Skill.id == SignoffEvent.skill_id)
+        .where(Skill.curriculum_id == curriculum.id, SignoffEvent.level.in_(removed))
+        .group_by(SignoffEvent.level)
+    ).all()
+    if rows:
+        raise CurriculumInvalid(
+            [
+                CurriculumError(
+                    spec.filename,
+                    spec.levels_line,
+                    f"level {value} cannot be removed: {count} recorded sign-offs use it",
+                )
+                for value, count in rows
+            ]
+        )
+
+
+def load_files(paths: Iterable[Path], loaded_by_id: int | None = None) -> list[LoadSummary]:
+    """Check every file first, then load them all; the caller commits.
+
+    If any file has an error, nothing is loaded and CurriculumInvalid lists them all.
+    """
+    specs: list[CurriculumSpec] = []
+    errors: list[CurriculumError] = []
+    for path in paths:
+        try:
+            specs.append(read_curriculum_file(path))
+        except CurriculumInvalid as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise CurriculumInvalid(errors)
+    return [apply_curriculum(spec, loaded_by_id) for spec in specs]

@@ -1,0 +1,236 @@
+"""Progress of one mentee or of a whole caseload, read from current-status rows.
+
+Both read in a constant number of queries whatever the number of skills or mentees:
+the curriculum's shape in a few queries, then one query for the statuses.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import case, func, select
+
+from ..extensions import db
+from ..models import Curriculum, Domain, Level, Mentee, Skill, SkillStatus
+from ..timeutil import today
+
+STALLED_AFTER_DAYS = 30
+NEXT_SKILLS = 5
+
+
+@dataclass
+class CurriculumView:
+    """The live (not retired) curriculum, shaped for progress pages."""
+
+    curricula: dict[int, Curriculum]
+    levels: dict[int, list[Level]]
+    domains: list[Domain]
+    skills: dict[int, list[Skill]]  # by domain id, in curriculum order
+
+    def level(self, curriculum_id: int, value: int) -> Level | None:
+        return next((lv for lv in self.levels[curriculum_id] if lv.value == value), None)
+
+    def signed_off_level(self, curriculum_id: int) -> int:
+        return self.curricula[curriculum_id].signed_off_level
+
+    @property
+    def skill_count(self) -> int:
+        return sum(len(s) for s in self.skills.values())
+
+
+def curriculum_view() -> CurriculumView:
+    """Load every live domain and skill with the level scales, in four queries."""
+    curricula = {c.id: c for c in db.session.scalars(select(Curriculum).order_by(Curriculum.key))}
+    levels: dict[int, list[Level]] = defaultdict(list)
+    for level in db.session.scalars(select(Level).order_by(Level.curriculum_id, Level.value)):
+        levels[level.curriculum_id].append(level)
+    order = {cid: i for i, cid in enumerate(curricula)}
+    domains = sorted(
+        db.session.scalars(select(Domain).where(Domain.retired.is_(False))),
+        key=lambda d: (order.get(d.curriculum_id, 0), d.position),
+    )
+    skills: dict[int, list[Skill]] = defaultdict(list)
+    for skill in db.session.scalars(
+        select(Skill).where(Skill.retired.is_(False)).order_by(Skill.domain_id, Skill.position)
+    ):
+        skills[skill.domain_id].append(skill)
+    return CurriculumView(curricula, dict(levels), domains, dict(skills))
+
+
+@dataclass
+class SkillProgress:
+    skill: Skill
+    level: int
+    level_name: str
+    mentee_text: str
+    signed_off: bool
+    shown_on: date | None = None
+    recorded_by_id: int | None = None
+    needs_refresher: bool = False
+
+    @property
+    def started(self) -> bool:
+        return self.level > 0 and not self.signed_off
+
+
+@dataclass
+class DomainSummary:
+    domain: Domain
+    total: int
+    signed_off: int = 0
+    started: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.signed_off / self.total) if self.total else 0
+
+
+@dataclass
+class DomainProgress(DomainSummary):
+    skills: list[SkillProgress] = field(default_factory=list)
+
+
+@dataclass
+class MenteeProgress:
+    mentee: Mentee
+    domains: list[DomainProgress]
+    next_skills: list[SkillProgress]
+    last_signoff_on: date | None
+
+    @property
+    def total(self) -> int:
+        return sum(d.total for d in self.domains)
+
+    @property
+    def signed_off(self) -> int:
+        return sum(d.signed_off for d in self.domains)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.signed_off / self.total) if self.total else 0
+
+    @property
+    def can_now(self) -> list[SkillProgress]:
+        return [s for d in self.domains for s in d.skills if s.signed_off]
+
+    @property
+    def learning(self) -> list[SkillProgress]:
+        return [s for d in self.domains for s in d.skills if s.started]
+
+    def skill(self, skill_id: int) -> SkillProgress | None:
+        return next((s for d in self.domains for s in d.skills if s.skill.id == skill_id), None)
+
+
+def mentee_progress(mentee: Mentee, view: CurriculumView | None = None) -> MenteeProgress:
+    """Per domain: counts, percent signed off, the level of each skill; and next steps."""
+    view = view or curriculum_view()
+    statuses = {
+        s.skill_id: s
+        for s in db.session.scalars(select(SkillStatus).where(SkillStatus.mentee_id == mentee.id))
+    }
+    domains = []
+    for domain in view.domains:
+        progress = DomainProgress(domain, total=len(view.skills.get(domain.id, [])))
+        for skill in view.skills.get(domain.id, []):
+            status = statuses.get(skill.id)
+            value = status.level if status else 0
+            level = view.level(skill.curriculum_id, value)
+            item = SkillProgress(
+                skill=skill,
+                level=value,
+                level_name=level.name if level else str(value),
+                mentee_text=level.mentee_text if level else str(value),
+                signed_off=bool(status and status.signed_off),
+                shown_on=status.shown_on if status else None,
+                recorded_by_id=status.recorded_by_id if status else None,
+                needs_refresher=bool(status and status.needs_refresher),
+            )
+            progress.skills.append(item)
+            progress.signed_off += item.signed_off
+            progress.started += item.started
+        domains.append(progress)
+    last = max((s.shown_on for s in statuses.values()), default=None)
+    return MenteeProgress(mentee, domains, _next_skills(domains), last)
+
+
+def _next_skills(domains: list[DomainProgress]) -> list[SkillProgress]:
+    """Skills being learned (furthest along first), then the first new skill of each domain."""
+    learning = sorted((s for d in domains for s in d.skills if s.started), key=lambda s: -s.level)
+    fresh = []
+    for domain in domains:
+        first = next((s for s in domain.skills if s.level == 0 and not s.signed_off), None)
+        if first:
+            fresh.append(first)
+    return (learning + fresh)[:NEXT_SKILLS]
+
+
+@dataclass
+class CaseloadRow:
+    mentee: Mentee
+    domains: dict[int, DomainSummary]
+    last_signoff_on: date | None
+    stalled: bool
+
+    @property
+    def signed_off(self) -> int:
+        return sum(d.signed_off for d in self.domains.values())
+
+    @property
+    def total(self) -> int:
+        return sum(d.total for d in self.domains.values())
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.signed_off / self.total) if self.total else 0
+
+
+def is_stalled(mentee: Mentee, last_signoff_on: date | None, on: date) -> bool:
+    """An active mentee with no sign-off in the last 30 days (or none since starting)."""
+    if mentee.status != "active":
+        return False
+    since = last_signoff_on or mentee.start_date
+    return since < on - timedelta(days=STALLED_AFTER_DAYS)
+
+
+def caseload_progress(
+    mentees: Sequence[Mentee], view: CurriculumView | None = None, on: date | None = None
+) -> list[CaseloadRow]:
+    """Per-domain progress for many mentees in one query, in the order given."""
+    view = view or curriculum_view()
+    on = on or today()
+    ids = [m.id for m in mentees]
+    counts: dict[tuple[int, int], tuple[int, int]] = {}
+    last: dict[int, date] = {}
+    if ids:
+        rows = db.session.execute(
+            select(
+                SkillStatus.mentee_id,
+                Skill.domain_id,
+                func.sum(case((SkillStatus.signed_off.is_(True), 1), else_=0)),
+                func.sum(
+                    case(
+                        ((SkillStatus.signed_off.is_(False)) & (SkillStatus.level > 0), 1), else_=0
+                    )
+                ),
+                func.max(SkillStatus.shown_on),
+            )
+            .join(Skill, Skill.id == SkillStatus.skill_id)
+            .where(SkillStatus.mentee_id.in_(ids), Skill.retired.is_(False))
+            .group_by(SkillStatus.mentee_id, Skill.domain_id)
+        ).all()
+        for mentee_id, domain_id, signed_off, started, latest in rows:
+            counts[(mentee_id, domain_id)] = (int(signed_off or 0), int(started or 0))
+            if latest and (mentee_id not in last or latest > last[mentee_id]):
+                last[mentee_id] = latest
+    result = []
+    for mentee in mentees:
+        domains = {}
+        for domain in view.domains:
+            signed_off, started = counts.get((mentee.id, domain.id), (0, 0))
+            domains[domain.id] = DomainSummary(
+                domain, len(view.skills.get(domain.id, [])), signed_off, started
+            )
+        latest = last.get(mentee.id)
+        result.append(CaseloadRow(mentee, domains, latest, is_stalled(mentee, latest, on)))
+    return result

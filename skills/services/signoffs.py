@@ -1,0 +1,445 @@
+"""Recording and correcting sign-offs, and keeping current status in step.
+
+Every rule is checked before anything is written, so a refused sign-off leaves the
+database as it was. Events are only ever added; the current-status row for the
+mentee and skill is written in the same transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import delete, insert, select
+
+from .. import permissions
+from ..extensions import db
+from ..models import Curriculum, Level, Mentee, SignoffEvent, Skill, SkillStatus, User
+from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
+from ..timeutil import today
+from . import audit
+
+DEFAULT_NOTE_MAX = 2000
+REASON_MAX = 500
+PLACE_MAX = 200
+
+
+class SignoffError(ValueError):
+    """A sign-off rule was broken. `field` names the form field it concerns, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class SignoffDetails:
+    """What a mentor enters for one sign-off."""
+
+    level: int
+    shown_on: date
+    note: str = ""
+    note_visibility: str = "mentee"
+    support: str | None = None
+    place: str | None = None
+    practised_with: str | None = None
+
+
+def note_max_length() -> int:
+    try:
+        return current_app.config.get("NOTE_MAX_LENGTH", DEFAULT_NOTE_MAX)
+    except RuntimeError:  # no app context: plain scripts use the default
+        return DEFAULT_NOTE_MAX
+
+
+def level_scale(skill: Skill) -> list[Level]:
+    return list(
+        db.session.scalars(
+            select(Level).where(Level.curriculum_id == skill.curriculum_id).order_by(Level.value)
+        )
+    )
+
+
+def _check_details(mentee: Mentee, skill: Skill, details: SignoffDetails, on: date) -> None:
+    if skill.retired:
+        raise SignoffError(f"The skill “{skill.title}” is retired; it can no longer be signed off.")
+    values = [level.value for level in level_scale(skill)]
+    if details.level not in values:
+        raise SignoffError(
+            f"Level {details.level} is not in this curriculum's scale; choose one of "
+            + ", ".join(map(str, values))
+            + ".",
+            "level",
+        )
+    if details.shown_on > on:
+        raise SignoffError(
+            f"The date shown ({details.shown_on.isoformat()}) is in the future; "
+            "use today or an earlier date.",
+            "shown_on",
+        )
+    if details.shown_on < mentee.start_date:
+        raise SignoffError(
+            f"The date shown ({details.shown_on.isoformat()}) is before {mentee.name} started "
+            f"on {mentee.start_date.isoformat()}.",
+            "shown_on",
+        )
+    limit = note_max_length()
+    if len(details.note) > limit:
+        raise SignoffError(
+            f"The note is {len(details.note)} characters long; the limit is {limit}. "
+            "Shorten it; nothing was saved.",
+            "note",
+        )
+    if details.note_visibility not in ("mentee", "staff"):
+        raise SignoffError(
+            "Choose who can see the note: the mentee, or staff only.", "note_visibility"
+        )
+    if details.support is not None and details.support not in SUPPORT_LEVELS:
+        raise SignoffError(
+            "How much help must be one of: " + ", ".join(SUPPORT_LEVELS) + ".", "support"
+        )
+    if details.practised_with is not None and details.practised_with not in PRACTISED_WITH:
+        raise SignoffError(
+            "Practised with must be one of: " + ", ".join(PRACTISED_WITH) + ".", "practised_with"
+        )
+    if details.place is not None and len(details.place) > PLACE_MAX:
+        raise SignoffError(f"The place is longer than {PLACE_MAX} characters.", "place")
+
+
+def _signed_off_level(skill: Skill) -> int:
+    return db.session.scalar(
+        select(Curriculum.signed_off_level).where(Curriculum.id == skill.curriculum_id)
+    )
+
+
+def record_signoff(
+    mentee: Mentee,
+    skill: Skill,
+    recorder: User,
+    details: SignoffDetails,
+    *,
+    idempotency_key: str | None = None,
+    group_session_id: int | None = None,
+    on: date | None = None,
+) -> SignoffEvent:
+    """Record a sign-off by a mentor currently assigned to the mentee; the caller commits.
+
+    With an idempotency key already used for this mentee and skill, the earlier event
+    is returned and nothing new is written.
+    """
+    on = on or today()
+    if idempotency_key:
+        earlier = db.session.scalar(
+            select(SignoffEvent).where(SignoffEvent.idempotency_key == idempotency_key)
+        )
+        if earlier is not None:
+            if (earlier.mentee_id, earlier.skill_id) != (mentee.id, skill.id):
+                raise SignoffError("This form was already used for another sign-off; reload it.")
+            return earlier
+    if not permissions.can_sign_off(recorder, mentee):
+        raise SignoffError(
+            f"{recorder.display_name} is not a mentor currently assigned to this mentee, "
+            "or the mentee has been discharged."
+        )
+    _check_details(mentee, skill, details, on)
+    event = SignoffEvent(
+        mentee_id=mentee.id,
+        skill_id=skill.id,
+        kind="signoff",
+        recorded_by_id=recorder.id,
+        idempotency_key=idempotency_key or None,
+        group_session_id=group_session_id,
+        **_event_values(details),
+    )
+    db.session.add(event)
+    db.session.flush()
+    _write_status(mentee.id, skill, event)
+    audit.record(
+        "signoff.record",
+        recorder,
+        mentee=mentee,
+        object_type="signoff_event",
+        object_id=event.id,
+        skill=skill.key,
+        level=details.level,
+    )
+    return event
+
+
+def _event_values(details: SignoffDetails) -> dict:
+    return {
+        "level": details.level,
+        "shown_on": details.shown_on,
+        "note": details.note.strip(),
+        "note_visibility": details.note_visibility,
+        "support": details.support or None,
+        "place": (details.place or "").strip() or None,
+        "practised_with": details.practised_with or None,
+    }
+
+
+def correct_signoff(
+    original: SignoffEvent,
+    corrector: User,
+    details: SignoffDetails,
+    reason: str,
+    *,
+    on: date | None = None,
+) -> SignoffEvent:
+    """Add a correction of the mentor's own earlier entry; the caller commits."""
+    on = on or today()
+    reason = reason.strip()
+    if not permissions.can_correct(corrector, original):
+        raise SignoffError(
+            "Only the mentor who made an entry, while still assigned, can correct it."
+        )
+    newer = db.session.scalar(
+        select(SignoffEvent.id).where(SignoffEvent.corrects_id == original.id)
+    )
+    if newer is not None:
+        raise SignoffError("This entry was already corrected; correct the newer entry instead.")
+    if not reason:
+        raise SignoffError("Say why this entry is being corrected.", "reason")
+    if len(reason) > REASON_MAX:
+        raise SignoffError(
+            f"The reason is {len(reason)} characters long; the limit is {REASON_MAX}.", "reason"
+        )
+    skill = original.skill
+    _check_details(original.mentee, skill, details, on)
+    event = SignoffEvent(
+        mentee_id=original.mentee_id,
+        skill_id=original.skill_id,
+        kind="correction",
+        recorded_by_id=corrector.id,
+        corrects_id=original.id,
+        correction_reason=reason,
+        group_session_id=original.group_session_id,
+        **_event_values(details),
+    )
+    db.session.add(event)
+    db.session.flush()
+    recompute_status(original.mentee_id, skill)
+    audit.record(
+        "signoff.correct",
+        corrector,
+        mentee=original.mentee,
+        object_type="signoff_event",
+        object_id=event.id,
+        corrects=original.id,
+        skill=skill.key,
+        level=details.level,
+    )
+    return event
+
+
+def _write_status(mentee_id: int, skill: Skill, event: SignoffEvent) -> None:
+    signed_off_level = _signed_off_level(skill)
+    status = db.session.get(SkillStatus, (mentee_id, skill.id))
+    if status is None:
+        status = SkillStatus(mentee_id=mentee_id, skill_id=skill.id)
+        db.session.add(status)
+    status.level = event.level
+    status.signed_off = event.level >= signed_off_level
+    status.event_id = event.id
+    status.shown_on = event.shown_on
+    status.recorded_by_id = event.recorded_by_id
+    status.needs_refresher = False
+    db.session.flush()
+
+
+def effective_event(events: list[SignoffEvent]) -> SignoffEvent | None:
+    """The event that sets the current level, from all events of one mentee and skill.
+
+    A corrected event no longer counts; its correction takes its place in time, so
+    correcting an old entry does not override a newer one.
+    """
+    by_id = {e.id: e for e in events}
+    corrected = {e.corrects_id for e in events if e.corrects_id}
+
+    def root(event: SignoffEvent) -> int:
+        while event.corrects_id and event.corrects_id in by_id:
+            event = by_id[event.corrects_id]
+        return event.id
+
+    candidates = [e for e in events if e.id not in corrected and e.kind != "refresher"]
+    return max(candidates, key=root, default=None)
+
+
+def recompute_status(mentee_id: int, skill: Skill) -> SkillStatus | None:
+    """Rebuild the current-status row for one mentee and skill from its events."""
+    events = list(
+        db.session.scalars(
+            select(SignoffEvent)
+            .where(SignoffEvent.mentee_id == mentee_id, SignoffEvent.skill_id == skill.id)
+            .order_by(SignoffEvent.id)
+        )
+    )
+    current = effective_event(events)
+    status = db.session.get(SkillStatus, (mentee_id, skill.id))
+    if current is None:
+        if status is not None:
+            db.session.delete(status)
+        return None
+    _write_status(mentee_id, skill, current)
+    status = db.session.get(SkillStatus, (mentee_id, skill.id))
+    status.needs_refresher = any(e.kind == "refresher" and e.id > current.id for e in events)
+    return status
+
+
+@dataclass
+class HistoryEntry:
+    """One event as a reader may see it: staff-only notes are already left out."""
+
+    id: int
+    kind: str
+    skill_id: int
+    skill_title: str
+    level: int
+    level_name: str
+    shown_on: date
+    recorded_at: datetime
+    recorded_by_id: int
+    recorded_by_name: str
+    note: str
+    note_visibility: str
+    support: str | None
+    place: str | None
+    practised_with: str | None
+    corrects_id: int | None
+    correction_reason: str | None
+    corrected: bool
+
+
+def history(
+    mentee: Mentee, skill: Skill | None = None, *, staff_view: bool = True, limit: int | None = None
+) -> list[HistoryEntry]:
+    """Events for a mentee (optionally one skill), newest first, in two queries.
+
+    Without `staff_view`, staff-only notes are left out, so a mentee never sees them.
+    """
+    query = (
+        select(SignoffEvent, Skill.title, Skill.curriculum_id, User.display_name)
+        .join(Skill, Skill.id == SignoffEvent.skill_id)
+        .join(User, User.id == SignoffEvent.recorded_by_id)
+        .where(SignoffEvent.mentee_id == mentee.id)
+        .order_by(SignoffEvent.id.desc())
+    )
+    if skill is not None:
+        query = query.where(SignoffEvent.skill_id == skill.id)
+    if limit:
+        query = query.limit(limit)
+    rows = db.session.execute(query).all()
+    names = {(lv.curriculum_id, lv.value): lv.name for lv in db.session.scalars(select(Level))}
+    corrected = {event.corrects_id for event, *_ in rows if event.corrects_id}
+    if limit:
+        corrected |= set(
+            db.session.scalars(
+                select(SignoffEvent.corrects_id).where(
+                    SignoffEvent.mentee_id == mentee.id, SignoffEvent.corrects_id.is_not(None)
+                )
+            )
+        )
+    entries = []
+    for event, title, curriculum_id, recorder in rows:
+        hidden = not staff_view and event.note_visibility == "staff"
+        entries.append(
+            HistoryEntry(
+                id=event.id,
+                kind=event.kind,
+                skill_id=event.skill_id,
+                skill_title=title,
+                level=event.level,
+                level_name=names.get((curriculum_id, event.level), str(event.level)),
+                shown_on=event.shown_on,
+                recorded_at=event.recorded_at,
+                recorded_by_id=event.recorded_by_id,
+                recorded_by_name=recorder,
+                note="" if hidden else event.note,
+                note_visibility=event.note_visibility,
+                support=event.support,
+                place=event.place,
+                practised_with=event.practised_with,
+                corrects_id=event.corrects_id,
+                correction_reason=event.correction_reason,
+                corrected=event.id in corrected,
+            )
+        )
+    return entries
+
+
+def _derived_statuses(mentee_ids: list[int] | None) -> dict[tuple[int, int], dict]:
+    """Current-status values derived from events alone, keyed by (mentee, skill)."""
+    signed_off_level = {
+        skill_id: level
+        for skill_id, level in db.session.execute(
+            select(Skill.id, Curriculum.signed_off_level).join(
+                Curriculum, Curriculum.id == Skill.curriculum_id
+            )
+        )
+    }
+    query = select(
+        SignoffEvent.id,
+        SignoffEvent.mentee_id,
+        SignoffEvent.skill_id,
+        SignoffEvent.kind,
+        SignoffEvent.level,
+        SignoffEvent.corrects_id,
+        SignoffEvent.shown_on,
+        SignoffEvent.recorded_by_id,
+    ).order_by(SignoffEvent.mentee_id, SignoffEvent.skill_id, SignoffEvent.id)
+    if mentee_ids is not None:
+        query = query.where(SignoffEvent.mentee_id.in_(mentee_ids))
+    groups: dict[tuple[int, int], list] = {}
+    for row in db.session.execute(query.execution_options(yield_per=10000)):
+        groups.setdefault((row.mentee_id, row.skill_id), []).append(row)
+    derived = {}
+    for (mentee_id, skill_id), events in groups.items():
+        current = effective_event(events)
+        if current is None:
+            continue
+        derived[(mentee_id, skill_id)] = {
+            "mentee_id": mentee_id,
+            "skill_id": skill_id,
+            "level": current.level,
+            "signed_off": current.level >= signed_off_level[skill_id],
+            "event_id": current.id,
+            "shown_on": current.shown_on,
+            "recorded_by_id": current.recorded_by_id,
+            "needs_refresher": any(e.kind == "refresher" and e.id > current.id for e in events),
+        }
+    return derived
+
+
+def rebuild_statuses(mentee_ids: list[int] | None = None) -> int:
+    """Replace current-status rows with ones derived from events; the caller commits."""
+    derived = _derived_statuses(mentee_ids)
+    delete_query = delete(SkillStatus)
+    if mentee_ids is not None:
+        delete_query = delete_query.where(SkillStatus.mentee_id.in_(mentee_ids))
+    db.session.execute(delete_query)
+    rows = list(derived.values())
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(SkillStatus), rows[start : start + 5000])
+    return len(rows)
+
+
+def status_differences(mentee_ids: list[int] | None = None) -> list[str]:
+    """Where stored current-status rows disagree with the events; empty means all agree."""
+    derived = _derived_statuses(mentee_ids)
+    query = select(SkillStatus)
+    if mentee_ids is not None:
+        query = query.where(SkillStatus.mentee_id.in_(mentee_ids))
+    problems = []
+    fields = ("level", "signed_off", "event_id", "shown_on", "recorded_by_id", "needs_refresher")
+    for status in db.session.scalars(query):
+        want = derived.pop((status.mentee_id, status.skill_id), None)
+        where = f"mentee {status.mentee_id}, skill {status.skill_id}"
+        if want is None:
+            problems.append(f"{where}: status row has no events behind it")
+            continue
+        for name in fields:
+            if getattr(status, name) != want[name]:
+                problems.append(
+                    f"{where}: {name} is {getattr(status, name)!r}, events say {want[name]!r}"
+                )
+    problems.extend(f"mentee {m}, skill {s}: no status row" for m, s in derived)
+    return problems

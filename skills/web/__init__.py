@@ -1,0 +1,38 @@
+"""The browser-facing part: blueprints, sign-in hooks and error pages."""
+
+from flask import Flask, redirect, request, url_for
+from flask_login import current_user
+
+from ..extensions import db, login_manager
+from ..models import User
+
+# Everything else requires a signed-in user: a view that forgets a decorator fails safe.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "main.health"})
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Find the user for a session, refusing sessions from before a sign-out or change."""
+    try:
+        uid, version = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(User, uid)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def _require_login():
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def init_app(app: Flask) -> None:
+    from . import auth, errors, main
+
+    app.before_request(_require_login)
+    for module in (auth, main):
+        app.register_blueprint(module.bp)
+    errors.init_app(app)

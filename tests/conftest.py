@@ -1,0 +1,203 @@
+"""Fixtures: an app on a fresh database per test, a client, and factories for people.
+
+Set TEST_DATABASE_URL (for example postgresql+psycopg://postgres@127.0.0.1:5432/test)
+to run the whole suite against PostgreSQL; the default is a SQLite file per test.
+"""
+
+import os
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, event, text
+
+from skills import create_app
+from skills.extensions import db
+from skills.models import Organisation
+from skills.services import curriculum as curriculum_service
+from skills.services import people
+
+DATA = Path(__file__).parent / "data"
+MINI_CURRICULUM = DATA / "mini.yaml"
+PASSWORD = "test-password-1"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def pytest_report_header(config):
+    return f"database: {POSTGRES_URL or 'SQLite (a file per test)'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_schema():
+    """On PostgreSQL, build the schema once; each test then empties the tables."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    app = create_app({"SQLALCHEMY_DATABASE_URI": POSTGRES_URL, "TESTING": True})
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        db.create_all()
+        db.engine.dispose()
+    yield POSTGRES_URL
+
+
+def _empty_postgres(app) -> None:
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def database_url(tmp_path, postgres_schema):
+    return postgres_schema or f"sqlite:///{tmp_path / 'test.sqlite'}"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "CURRICULUM_DIR": DATA,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 64,
+        }
+    )
+    with app.app_context():
+        if database_url.startswith("postgresql"):
+            _empty_postgres(app)
+        else:
+            db.create_all()
+        curriculum_service.load_files([MINI_CURRICULUM])
+        db.session.commit()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def org(app):
+    organisation = people.get_or_create_organisation("Test Program")
+    db.session.commit()
+    return organisation
+
+
+@pytest.fixture
+def make_user(app, org):
+    counter = iter(range(1, 10_000))
+
+    def make(roles="mentor", username=None, name=None, organisation=None, active=True):
+        n = next(counter)
+        role_list = roles.split() if isinstance(roles, str) else roles
+        user = people.create_user(
+            organisation or org,
+            username or f"{role_list[0].replace('_', '')}{n}",
+            name or f"{role_list[0].title()} Person {n}",
+            PASSWORD,
+            role_list,
+        )
+        user.active = active
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_mentee(app, org, make_user):
+    counter = iter(range(1, 10_000))
+
+    def make(name=None, start_date=None, with_login=False, organisation=None):
+        n = next(counter)
+        mentee = people.create_mentee(
+            organisation or org,
+            name or f"Mentee Person {n}",
+            start_date or date.today() - timedelta(days=90),
+        )
+        if with_login:
+            user = make_user("mentee", organisation=organisation or org, name=mentee.full_name)
+            mentee.user_id = user.id
+        db.session.commit()
+        return mentee
+
+    return make
+
+
+@pytest.fixture
+def assign(app):
+    def make(staff, mentee, kind=None, starts_on=None, ends_on=None):
+        kind = kind or ("mentor" if staff.has_role("mentor") else "case_manager")
+        assignment = people.assign(staff, mentee, kind, starts_on or mentee.start_date, ends_on)
+        db.session.commit()
+        return assignment
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    def do(user, password=PASSWORD):
+        client.post("/logout")
+        response = client.post("/login", data={"username": user.username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return do
+
+
+@pytest.fixture
+def skill(app):
+    from skills.models import Skill
+
+    def get(key="get-transit-card"):
+        return db.session.scalar(db.select(Skill).where(Skill.key == key))
+
+    return get
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _count(self, conn, cursor, statement, parameters, context, executemany):
+        if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK|PRAGMA)", statement, re.I):
+            self.statements.append(statement)
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    return lambda: QueryCounter(db.engine)
+
+
+def raw_engine(url: str):
+    return create_engine(url)
+
+
+__all__ = ["Organisation", "PASSWORD", "raw_engine"]

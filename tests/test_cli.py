@@ -1,0 +1,120 @@
+from sqlalchemy import func, select
+
+from skills.extensions import db
+from skills.models import Mentee, SignoffEvent, User
+
+from .conftest import DATA
+
+
+def test_curriculum_check_prints_file_line_errors(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        (DATA / "mini.yaml").read_text().replace("signed_off_level: 3", "signed_off_level: x")
+    )
+    result = runner.invoke(args=["curriculum", "check", str(bad)])
+    assert result.exit_code == 1
+    assert (
+        f"{bad}:5: curriculum: 'signed_off_level' must be a whole number, found text"
+        in result.output
+    )
+
+
+def test_curriculum_check_ok(runner):
+    result = runner.invoke(args=["curriculum", "check", str(DATA / "mini.yaml")])
+    assert result.exit_code == 0 and "1 file(s) OK." in result.output
+
+
+def test_curriculum_check_without_files_is_a_usage_error(runner):
+    result = runner.invoke(args=["curriculum", "check"])
+    assert result.exit_code == 2 and "Usage:" in result.output
+
+
+def test_curriculum_load_reports_summary(runner):
+    result = runner.invoke(args=["curriculum", "load"])
+    assert result.exit_code == 0, result.output
+    assert "mini 1: 0 skills added, 0 updated, 0 retired" in result.output
+
+
+def test_user_create_and_bad_role(runner, org):
+    result = runner.invoke(
+        args=[
+            "user",
+            "create",
+            "--username",
+            "pat",
+            "--name",
+            "Pat Doe",
+            "--role",
+            "mentor",
+            "--password",
+            "a-good-password",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.roles).where(User.username == "pat")) == "mentor"
+    result = runner.invoke(
+        args=[
+            "user",
+            "create",
+            "--username",
+            "x",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+            "--password",
+            "a-good-password",
+        ]
+    )
+    assert result.exit_code == 2 and "Invalid value for '--role'" in result.output
+    result = runner.invoke(
+        args=[
+            "user",
+            "create",
+            "--username",
+            "pat",
+            "--name",
+            "P",
+            "--role",
+            "mentor",
+            "--password",
+            "a-good-password",
+        ]
+    )
+    assert result.exit_code == 1 and "already taken" in result.output
+    result = runner.invoke(
+        args=[
+            "user",
+            "create",
+            "--username",
+            "weak",
+            "--name",
+            "W",
+            "--role",
+            "mentor",
+            "--password",
+            "password",
+        ]
+    )
+    assert (
+        result.exit_code == 1
+        and "at least 8" not in result.output
+        and "too common" in result.output
+    )
+
+
+def test_demo_creates_people_and_history(runner):
+    result = runner.invoke(args=["demo", "--mentees", "8", "--mentors", "2", "--months", "3"])
+    assert result.exit_code == 0, result.output
+    assert "mentor1" in result.output and "casemanager1" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Mentee)) == 8
+    assert db.session.scalar(select(func.count()).select_from(SignoffEvent)) > 8
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 1 and "already exists" in again.output
+    check = runner.invoke(args=["check"])
+    assert check.exit_code == 0, check.output
+
+
+def test_demo_rejects_bad_size(runner):
+    result = runner.invoke(args=["demo", "--mentees", "0"])
+    assert result.exit_code == 2 and "--mentees" in result.output

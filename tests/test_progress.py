@@ -1,0 +1,77 @@
+from datetime import date, timedelta
+
+from skills.extensions import db
+from skills.services.progress import caseload_progress, curriculum_view, mentee_progress
+from skills.services.signoffs import SignoffDetails, record_signoff
+
+TODAY = date.today()
+
+
+def sign(mentee, skill, mentor, level, shown_on=TODAY):
+    record_signoff(mentee, skill, mentor, SignoffDetails(level=level, shown_on=shown_on))
+
+
+def test_mentee_progress_counts_per_domain(make_user, make_mentee, assign, skill):
+    mentor = make_user("mentor")
+    mentee = make_mentee()
+    assign(mentor, mentee)
+    sign(mentee, skill("get-transit-card"), mentor, 3)
+    sign(mentee, skill("read-timetable"), mentor, 2)
+    sign(mentee, skill("use-atm"), mentor, 1)
+    db.session.commit()
+    progress = mentee_progress(mentee)
+    around, money = progress.domains
+    assert (around.total, around.signed_off, around.started, around.percent) == (3, 1, 1, 33)
+    assert (money.total, money.signed_off, money.started, money.percent) == (2, 0, 1, 0)
+    assert [s.skill.key for s in progress.can_now] == ["get-transit-card"]
+    assert {s.skill.key for s in progress.learning} == {"read-timetable", "use-atm"}
+    # Skills being learned come first, furthest along first, then new skills per domain.
+    assert [s.skill.key for s in progress.next_skills] == [
+        "read-timetable",
+        "use-atm",
+        "ride-and-pay",
+        "open-bank-account",
+    ]
+    assert progress.percent == 20 and progress.last_signoff_on == TODAY
+
+
+def test_stalled_flag_after_30_days(make_user, make_mentee, assign, skill):
+    mentor = make_user("mentor")
+    quiet = make_mentee(start_date=TODAY - timedelta(days=100))
+    busy = make_mentee(start_date=TODAY - timedelta(days=100))
+    for m in (quiet, busy):
+        assign(mentor, m)
+    sign(quiet, skill(), mentor, 1, TODAY - timedelta(days=31))
+    sign(busy, skill(), mentor, 1, TODAY - timedelta(days=29))
+    db.session.commit()
+    rows = caseload_progress([quiet, busy])
+    assert [r.stalled for r in rows] == [True, False]
+
+
+def _caseload(n, make_user, make_mentee, assign, skill):
+    mentor = make_user("mentor")
+    mentees = [make_mentee() for _ in range(n)]
+    for i, mentee in enumerate(mentees):
+        assign(mentor, mentee)
+        sign(mentee, skill(), mentor, 1 + i % 3)
+        sign(mentee, skill("use-atm"), mentor, 3)
+    db.session.commit()
+    return mentees
+
+
+def test_caseload_progress_query_count_does_not_grow(
+    make_user, make_mentee, assign, skill, count_queries
+):
+    small = _caseload(5, make_user, make_mentee, assign, skill)
+    large = _caseload(50, make_user, make_mentee, assign, skill)
+    counts = []
+    for mentees in (small, large):
+        db.session.expire_all()
+        mentees = [db.session.get(type(m), m.id) for m in mentees]
+        with count_queries() as counter:
+            rows = caseload_progress(mentees, curriculum_view())
+        counts.append(counter.count)
+        assert all(r.domains for r in rows)
+        assert sum(r.signed_off for r in rows) >= len(mentees)
+    assert counts[0] == counts[1]
+    assert counts[0] <= 6

@@ -1,0 +1,201 @@
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from skills.extensions import db
+from skills.models import AuditEvent, SignoffEvent, SkillStatus
+from skills.services import people
+from skills.services.signoffs import (
+    SignoffDetails,
+    SignoffError,
+    correct_signoff,
+    history,
+    rebuild_statuses,
+    record_signoff,
+    status_differences,
+)
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def pair(make_user, make_mentee, assign):
+    mentor = make_user("mentor")
+    mentee = make_mentee(start_date=TODAY - timedelta(days=30))
+    assign(mentor, mentee)
+    return mentor, mentee
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_sign_off_writes_event_status_and_audit(pair, skill):
+    mentor, mentee = pair
+    event = record_signoff(
+        mentee, skill(), mentor, SignoffDetails(level=3, shown_on=TODAY, note="Did it!")
+    )
+    db.session.commit()
+    status = db.session.get(SkillStatus, (mentee.id, skill().id))
+    assert (status.level, status.signed_off, status.event_id) == (3, True, event.id)
+    assert event.recorded_at.tzinfo is not None
+    assert (
+        db.session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()))
+        == "signoff.record"
+    )
+
+
+@pytest.mark.parametrize(
+    "details, field, message",
+    [
+        (
+            SignoffDetails(level=9, shown_on=TODAY),
+            "level",
+            "Level 9 is not in this curriculum's scale",
+        ),
+        (
+            SignoffDetails(level=2, shown_on=TODAY + timedelta(days=1)),
+            "shown_on",
+            "is in the future",
+        ),
+        (SignoffDetails(level=2, shown_on=TODAY - timedelta(days=31)), "shown_on", "before"),
+        (SignoffDetails(level=2, shown_on=TODAY, note="x" * 2001), "note", "the limit is 2000"),
+        (SignoffDetails(level=2, shown_on=TODAY, support="lots"), "support", "How much help"),
+    ],
+)
+def test_rule_violations_are_specific_and_write_nothing(pair, skill, details, field, message):
+    mentor, mentee = pair
+    with pytest.raises(SignoffError, match=message) as info:
+        record_signoff(mentee, skill(), mentor, details)
+    assert info.value.field == field
+    db.session.rollback()
+    assert count(SignoffEvent) == 0 and count(SkillStatus) == 0
+
+
+def test_mentor_cannot_sign_off_unassigned_mentee(make_user, make_mentee, skill):
+    mentor = make_user("mentor")
+    mentee = make_mentee()
+    with pytest.raises(SignoffError, match="not a mentor currently assigned"):
+        record_signoff(mentee, skill(), mentor, SignoffDetails(level=1, shown_on=TODAY))
+
+
+def test_ended_assignment_ends_sign_off(pair, skill):
+    mentor, mentee = pair
+    assignment = db.session.scalar(
+        select(people.Assignment).where(people.Assignment.staff_id == mentor.id)
+    )
+    people.end_assignment(assignment, TODAY)
+    db.session.commit()
+    with pytest.raises(SignoffError):
+        record_signoff(mentee, skill(), mentor, SignoffDetails(level=1, shown_on=TODAY))
+
+
+def test_case_manager_cannot_sign_off(make_user, make_mentee, assign, skill):
+    cm = make_user("case_manager")
+    mentee = make_mentee()
+    assign(cm, mentee)
+    with pytest.raises(SignoffError):
+        record_signoff(mentee, skill(), cm, SignoffDetails(level=1, shown_on=TODAY))
+
+
+def test_correction_is_a_new_event_that_names_the_old_one(pair, skill):
+    mentor, mentee = pair
+    first = record_signoff(mentee, skill(), mentor, SignoffDetails(level=3, shown_on=TODAY))
+    db.session.commit()
+    fix = correct_signoff(
+        first, mentor, SignoffDetails(level=2, shown_on=TODAY), "Wrong level picked"
+    )
+    db.session.commit()
+    assert fix.corrects_id == first.id and fix.kind == "correction"
+    assert count(SignoffEvent) == 2
+    assert db.session.get(SignoffEvent, first.id).level == 3  # never overwritten
+    assert db.session.get(SkillStatus, (mentee.id, skill().id)).level == 2
+    entries = history(mentee)
+    assert [e.kind for e in entries] == ["correction", "signoff"]
+    assert entries[1].corrected
+    with pytest.raises(SignoffError, match="already corrected"):
+        correct_signoff(first, mentor, SignoffDetails(level=1, shown_on=TODAY), "again")
+
+
+def test_correcting_an_old_entry_does_not_override_a_newer_one(pair, skill):
+    mentor, mentee = pair
+    old = record_signoff(mentee, skill(), mentor, SignoffDetails(level=1, shown_on=TODAY))
+    record_signoff(mentee, skill(), mentor, SignoffDetails(level=3, shown_on=TODAY))
+    correct_signoff(old, mentor, SignoffDetails(level=2, shown_on=TODAY), "typo")
+    db.session.commit()
+    assert db.session.get(SkillStatus, (mentee.id, skill().id)).level == 3
+    assert status_differences() == []
+
+
+def test_correction_needs_a_reason_and_the_own_entry(pair, make_user, assign, skill):
+    mentor, mentee = pair
+    first = record_signoff(mentee, skill(), mentor, SignoffDetails(level=3, shown_on=TODAY))
+    db.session.commit()
+    with pytest.raises(SignoffError, match="Say why"):
+        correct_signoff(first, mentor, SignoffDetails(level=2, shown_on=TODAY), "  ")
+    other = make_user("mentor")
+    assign(other, mentee)
+    with pytest.raises(SignoffError, match="Only the mentor who made an entry"):
+        correct_signoff(first, other, SignoffDetails(level=2, shown_on=TODAY), "mine now")
+
+
+def test_idempotency_key_records_one_event(pair, skill):
+    mentor, mentee = pair
+    a = record_signoff(
+        mentee, skill(), mentor, SignoffDetails(level=2, shown_on=TODAY), idempotency_key="k1"
+    )
+    b = record_signoff(
+        mentee, skill(), mentor, SignoffDetails(level=2, shown_on=TODAY), idempotency_key="k1"
+    )
+    db.session.commit()
+    assert a.id == b.id and count(SignoffEvent) == 1
+
+
+def test_discharged_mentee_gets_no_new_sign_offs(pair, skill):
+    mentor, mentee = pair
+    mentee.status = "discharged"
+    db.session.commit()
+    with pytest.raises(SignoffError, match="discharged"):
+        record_signoff(mentee, skill(), mentor, SignoffDetails(level=1, shown_on=TODAY))
+
+
+def test_staff_only_notes_are_hidden_from_the_mentee_view(pair, skill):
+    mentor, mentee = pair
+    record_signoff(
+        mentee,
+        skill(),
+        mentor,
+        SignoffDetails(level=1, shown_on=TODAY, note="private staff note", note_visibility="staff"),
+    )
+    db.session.commit()
+    assert history(mentee)[0].note == "private staff note"
+    assert history(mentee, staff_view=False)[0].note == ""
+
+
+def test_rebuild_statuses_matches_live_statuses(pair, skill):
+    mentor, mentee = pair
+    e = record_signoff(mentee, skill(), mentor, SignoffDetails(level=1, shown_on=TODAY))
+    record_signoff(mentee, skill("use-atm"), mentor, SignoffDetails(level=3, shown_on=TODAY))
+    correct_signoff(e, mentor, SignoffDetails(level=2, shown_on=TODAY), "typo")
+    db.session.commit()
+    before = {
+        (s.mentee_id, s.skill_id, s.level, s.event_id)
+        for s in db.session.scalars(select(SkillStatus))
+    }
+    rebuild_statuses()
+    db.session.commit()
+    after = {
+        (s.mentee_id, s.skill_id, s.level, s.event_id)
+        for s in db.session.scalars(select(SkillStatus))
+    }
+    assert before == after and len(after) == 2
+
+
+def test_status_differences_finds_a_tampered_status(pair, skill):
+    mentor, mentee = pair
+    record_signoff(mentee, skill(), mentor, SignoffDetails(level=1, shown_on=TODAY))
+    db.session.commit()
+    db.session.get(SkillStatus, (mentee.id, skill().id)).level = 3
+    db.session.commit()
+    assert any("level is 3, events say 1" in p for p in status_differences())

@@ -126,3 +126,15 @@ def require(allowed: bool) -> None:
     """Abort with 403 unless `allowed`."""
     if not allowed:
         abort(403)
+
+
+def caseload_for(user: User, on: date | None = None) -> Select:
+    """The mentees a person follows: a case manager's caseload, else a mentor's mentees,
+    else (admins) the whole organisation."""
+    if user.has_role("case_manager"):
+        return mentees_assigned(user, "case_manager", on)
+    if user.has_role("mentor"):
+        return mentees_assigned(user, "mentor", on)
+    if user.has_role("admin"):
+        return mentees_visible(user, on)
+    return select(Mentee).where(Mentee.id.is_(None))

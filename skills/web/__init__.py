@@ -3,6 +3,7 @@
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 
+from .. import permissions
 from ..extensions import db, login_manager
 from ..models import User
 
@@ -30,9 +31,10 @@ def _require_login():
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, errors, main
+    from . import admin, auth, caseload, errors, main, me, mentees, reports
 
     app.before_request(_require_login)
-    for module in (auth, main):
+    for module in (auth, main, mentees, me, caseload, admin, reports):
         app.register_blueprint(module.bp)
     errors.init_app(app)
+    app.jinja_env.globals["permissions"] = permissions

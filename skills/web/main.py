@@ -9,9 +9,9 @@ from ..extensions import db
 bp = Blueprint("main", __name__)
 
 HOME_BY_ROLE = (
-    ("mentor", "mentor.my_mentees"),
+    ("mentor", "mentees.mine"),
     ("case_manager", "caseload.index"),
-    ("mentee", "mentee.my_progress"),
+    ("mentee", "me.progress"),
     ("admin", "admin.index"),
 )
 

@@ -1,0 +1,40 @@
+"""Load, check, audit: the first steps of every view that shows a mentee."""
+
+from collections.abc import Callable
+
+from flask import abort
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import Mentee, User
+from ..services import audit
+
+
+def deny(mentee: Mentee | None = None, **detail: object):
+    """Record the refusal, then answer 403."""
+    audit.record(
+        "access.denied",
+        current_user,
+        mentee=mentee,
+        outcome="denied",
+        object_type="mentee",
+        object_id=mentee.id if mentee else None,
+        **detail,
+    )
+    db.session.commit()
+    abort(403)
+
+
+def load_mentee(
+    mentee_id: int, allowed: Callable[[User, Mentee], bool], action: str | None = "mentee.view"
+) -> Mentee:
+    """The mentee, or 404; 403 unless `allowed`; a view by staff is written to the audit log."""
+    mentee = db.session.get(Mentee, mentee_id)
+    if mentee is None:
+        abort(404)
+    if not allowed(current_user, mentee):
+        deny(mentee)
+    if action and mentee.user_id != current_user.id:
+        audit.record(action, current_user, mentee=mentee, object_type="mentee", object_id=mentee.id)
+        db.session.commit()
+    return mentee

@@ -85,6 +85,18 @@ def can_print(user: User | None, mentee: Mentee) -> bool:
     return can_view_mentee(user, mentee)
 
 
+def can_use_mentor_pages(user: User | None) -> bool:
+    return _usable(user) and user.has_role("mentor")
+
+
+def can_use_caseload(user: User | None) -> bool:
+    return _usable(user) and user.has_role("case_manager")
+
+
+def can_use_mentee_pages(user: User | None) -> bool:
+    return _usable(user) and user.has_role("mentee")
+
+
 def can_manage_people(user: User | None) -> bool:
     return _usable(user) and user.has_role("admin")
 

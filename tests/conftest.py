@@ -201,3 +201,20 @@ def raw_engine(url: str):
 
 
 __all__ = ["Organisation", "PASSWORD", "raw_engine"]
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # In CI every test must run: a skip there means a missing install step.
+    if os.environ.get("CI") and _skipped:
+        print(f"\nCI: {len(_skipped)} test(s) were skipped; CI must run them all:")
+        for nodeid in _skipped:
+            print(f"  {nodeid}")
+        session.exitstatus = 1

@@ -295,6 +295,7 @@ class HistoryEntry:
     skill_title: str
     level: int
     level_name: str
+    level_text: str  # the mentee-facing wording of the level
     shown_on: date
     recorded_at: datetime
     recorded_by_id: int
@@ -328,7 +329,7 @@ def history(
     if limit:
         query = query.limit(limit)
     rows = db.session.execute(query).all()
-    names = {(lv.curriculum_id, lv.value): lv.name for lv in db.session.scalars(select(Level))}
+    levels = {(lv.curriculum_id, lv.value): lv for lv in db.session.scalars(select(Level))}
     corrected = {event.corrects_id for event, *_ in rows if event.corrects_id}
     if limit:
         corrected |= set(
@@ -340,6 +341,7 @@ def history(
         )
     entries = []
     for event, title, curriculum_id, recorder in rows:
+        level = levels.get((curriculum_id, event.level))
         hidden = not staff_view and event.note_visibility == "staff"
         entries.append(
             HistoryEntry(
@@ -348,7 +350,8 @@ def history(
                 skill_id=event.skill_id,
                 skill_title=title,
                 level=event.level,
-                level_name=names.get((curriculum_id, event.level), str(event.level)),
+                level_name=level.name if level else str(event.level),
+                level_text=level.mentee_text if level else str(event.level),
                 shown_on=event.shown_on,
                 recorded_at=event.recorded_at,
                 recorded_by_id=event.recorded_by_id,

@@ -6,6 +6,7 @@ from flask_login import current_user
 from .. import permissions
 from ..extensions import db, login_manager
 from ..models import User
+from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 
 # Everything else requires a signed-in user: a view that forgets a decorator fails safe.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "main.health"})
@@ -37,4 +38,6 @@ def init_app(app: Flask) -> None:
     for module in (auth, main, mentees, me, caseload, admin, reports):
         app.register_blueprint(module.bp)
     errors.init_app(app)
-    app.jinja_env.globals["permissions"] = permissions
+    app.jinja_env.globals.update(
+        permissions=permissions, support_labels=SUPPORT_LEVELS, practised_labels=PRACTISED_WITH
+    )

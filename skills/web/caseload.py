@@ -1,11 +1,49 @@
-"""The case manager's caseload."""
+"""The case manager's caseload: progress of every mentee, filters and sorting."""
 
-from flask import Blueprint
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from .. import permissions
+from ..extensions import db
+from ..services.progress import caseload_progress, curriculum_view
+from .forms import CaseloadFilterForm, choices
+from .mentees import staff_names
 
 bp = Blueprint("caseload", __name__, url_prefix="/caseload")
+
+SORT_KEYS = {
+    "name": lambda row, staff: row.mentee.full_name.lower(),
+    "mentor": lambda row, staff: ", ".join(staff.get(row.mentee.id, {}).get("mentor", [])).lower(),
+    "progress": lambda row, staff: row.percent,
+    "last": lambda row, staff: row.last_signoff_on.toordinal() if row.last_signoff_on else 0,
+    "stalled": lambda row, staff: row.stalled,
+}
 
 
 @bp.route("/")
 def index():
-    """Placeholder."""
-    return "caseload"
+    """Every mentee on my caseload with percent per domain and a flag for stalled progress."""
+    permissions.require(permissions.can_use_caseload(current_user))
+    form = CaseloadFilterForm(request.args)
+    mentees = list(db.session.scalars(permissions.mentees_assigned(current_user, "case_manager")))
+    staff = staff_names([m.id for m in mentees])
+    mentors = sorted({n for s in staff.values() for n in s.get("mentor", [])})
+    form.mentor.choices = choices([("", "All mentors"), *((n, n) for n in mentors)])
+    form.validate()
+
+    status = form.status.data if form.status.data in ("active", "discharged", "all") else "active"
+    if status != "all":
+        mentees = [m for m in mentees if m.status == status]
+    if form.mentor.data:
+        mentees = [m for m in mentees if form.mentor.data in staff.get(m.id, {}).get("mentor", [])]
+    view = curriculum_view()
+    rows = caseload_progress(mentees, view)
+    if form.stalled.data:
+        rows = [r for r in rows if r.stalled]
+
+    sort = request.args.get("sort", "name")
+    key = SORT_KEYS.get(sort.lstrip("-"), SORT_KEYS["name"])
+    rows.sort(key=lambda row: key(row, staff), reverse=sort.startswith("-"))
+    return render_template(
+        "caseload/index.html", form=form, rows=rows, view=view, staff=staff, sort=sort
+    )

@@ -11,11 +11,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from ..services.passwords import MAX_LENGTH as PASSWORD_MAX
 from ..services.signoffs import DEFAULT_NOTE_MAX, REASON_MAX
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """WTForms 3.3 wants SelectChoice objects rather than (value, label) tuples."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class EmptyForm(FlaskForm):
@@ -44,18 +50,18 @@ class SignoffForm(FlaskForm):
     )
     note_visibility = RadioField(
         "Who can see the note",
-        choices=[("mentee", "The mentee can see this"), ("staff", "Staff only")],
+        choices=choices([("mentee", "The mentee can see this"), ("staff", "Staff only")]),
         default="mentee",
     )
     support = SelectField(
         "How much help",
-        choices=[("", "Not recorded")] + list(SUPPORT_LEVELS.items()),
+        choices=choices([("", "Not recorded"), *SUPPORT_LEVELS.items()]),
         default="",
     )
     place = StringField("Where (optional)", validators=[Optional(), Length(max=200)])
     practised_with = SelectField(
         "With whom",
-        choices=[("", "Not recorded")] + list(PRACTISED_WITH.items()),
+        choices=choices([("", "Not recorded"), *PRACTISED_WITH.items()]),
         default="",
     )
     idempotency_key = HiddenField()
@@ -78,7 +84,7 @@ class CaseloadFilterForm(FlaskForm):
     mentor = SelectField("Mentor", coerce=str, validators=[Optional()])
     status = SelectField(
         "Status",
-        choices=[("active", "Active"), ("discharged", "Discharged"), ("all", "All")],
+        choices=choices([("active", "Active"), ("discharged", "Discharged"), ("all", "All")]),
         default="active",
         validators=[Optional()],
     )

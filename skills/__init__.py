@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from .config import PROJECT_ROOT, load_config
 from .extensions import csrf, db, login_manager, migrate
+from .timeutil import UTCDateTime
 
 
 @event.listens_for(Engine, "connect")
@@ -21,6 +22,13 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def _render_migration_type(type_: str, obj, autogen_context):
+    # Migrations name plain SQLAlchemy types, so they never import application code.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -36,7 +44,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        render_item=_render_migration_type,
+    )
     login_manager.init_app(app)
     csrf.init_app(app)
 

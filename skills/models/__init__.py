@@ -5,6 +5,7 @@ from sqlalchemy import DDL, event
 from .audit import AuditEvent
 from .curriculum import Curriculum, CurriculumLoad, Domain, Level, Skill
 from .people import ROLES, Assignment, Mentee, Organisation, User
+from .security import LoginFailure
 from .signoffs import GroupSession, SignoffEvent, SkillStatus
 
 APPEND_ONLY_TABLES = ("signoff_events", "audit_events")
@@ -46,6 +47,7 @@ __all__ = [
     "Domain",
     "GroupSession",
     "Level",
+    "LoginFailure",
     "Mentee",
     "Organisation",
     "Skill",

@@ -32,8 +32,9 @@ def _require_login():
 
 
 def init_app(app: Flask) -> None:
-    from . import admin, auth, caseload, errors, main, me, mentees, reports
+    from . import admin, auth, caseload, errors, main, me, mentees, reports, security
 
+    security.init_app(app)  # first: an expired session is ended before the login check
     app.before_request(_require_login)
     for module in (auth, main, mentees, me, caseload, admin, reports):
         app.register_blueprint(module.bp)

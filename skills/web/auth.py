@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import User
-from ..services import audit
+from ..services import audit, signin
 from ..services.passwords import verify
 from .forms import EmptyForm, LoginForm
+from .security import start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -35,15 +36,29 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         username = form.username.data.strip().lower()
+        if signin.is_throttled(username):
+            audit.record(
+                "auth.login",
+                None,
+                outcome="throttled",
+                object_type="username",
+                object_id=username[:64],
+            )
+            db.session.commit()
+            form.password.errors.append(
+                "Too many tries for this account. Wait one minute, then try again."
+            )
+            return render_template("auth/login.html", form=form), 429
         user = db.session.scalar(select(User).where(User.username == username))
         ok, new_hash = verify(user.password_hash, form.password.data) if user else (False, None)
         if not ok or not user.active:
+            signin.record_failure(username)
             audit.record(
                 "auth.login",
                 user if ok else None,
                 outcome="failed",
-                object_type="user",
-                object_id=user.id if user else None,
+                object_type="user" if user else "username",
+                object_id=user.id if user else username[:64],
                 organisation_id=user.organisation_id if user else None,
             )
             db.session.commit()
@@ -53,8 +68,9 @@ def login():
             return render_template("auth/login.html", form=form), 200
         if new_hash:
             user.password_hash = new_hash
-        session.clear()  # a fresh session at sign-in
+        session.clear()  # nothing from before sign-in carries over
         login_user(user)
+        start_session()
         audit.record("auth.login", user, object_type="user", object_id=user.id)
         db.session.commit()
         return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 
 from skills import create_app
@@ -55,6 +56,18 @@ def database_url(tmp_path, postgres_schema):
     return postgres_schema or f"sqlite:///{tmp_path / 'test.sqlite'}"
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as on a real server.
+
+    Tests hold an app context open for the database; without this, requests would
+    share its `g` (and Flask-Login's cached user) with each other.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app(
@@ -68,6 +81,7 @@ def app(database_url, tmp_path):
             "ARGON2_MEMORY_COST": 64,
         }
     )
+    app.test_client_class = IsolatedClient
     with app.app_context():
         if database_url.startswith("postgresql"):
             _empty_postgres(app)

@@ -45,7 +45,7 @@ def test_mentor_sees_my_mentees_with_progress(client, login, team, skill):
     page = client.get("/mentor/").get_data(as_text=True)
     assert "José García" in page and "Zoë Secret" not in page
     assert f"Last sign-off: {TODAY.isoformat()}" in page
-    assert "Getting around" in page and "1 of 3" in page
+    assert "Getting around" in page and "1/3" in page
 
 
 def test_mentor_signs_off_a_skill_and_sees_it_at_once(client, login, team, skill):

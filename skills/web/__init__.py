@@ -1,15 +1,18 @@
 """The browser-facing part: blueprints, sign-in hooks and error pages."""
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, flash, redirect, request, url_for
 from flask_login import current_user
 
 from .. import permissions
 from ..extensions import db, login_manager
 from ..models import User
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
+from ..services import two_step
 
 # Everything else requires a signed-in user: a view that forgets a decorator fails safe.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "main.health"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "static", "main.health"})
+# Reachable while a required two-step setup is still missing.
+SETUP_ENDPOINTS = frozenset({"account.two_step_setup", "auth.logout", "static", "main.health"})
 
 
 @login_manager.user_loader
@@ -31,12 +34,25 @@ def _require_login():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+def _require_two_step_setup():
+    if (
+        current_user.is_authenticated
+        and not current_user.totp_secret
+        and request.endpoint not in SETUP_ENDPOINTS
+        and two_step.required_for(current_user)
+    ):
+        flash("Your program asks you to turn on two-step sign-in first.", "info")
+        return redirect(url_for("account.two_step_setup"))
+    return None
+
+
 def init_app(app: Flask) -> None:
-    from . import admin, auth, caseload, errors, main, me, mentees, reports, security
+    from . import account, admin, auth, caseload, errors, main, me, mentees, reports, security
 
     security.init_app(app)  # first: an expired session is ended before the login check
     app.before_request(_require_login)
-    for module in (auth, main, mentees, me, caseload, admin, reports):
+    app.before_request(_require_two_step_setup)
+    for module in (auth, account, main, mentees, me, caseload, admin, reports):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     app.jinja_env.globals.update(

@@ -8,12 +8,16 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import User
-from ..services import audit, signin
+from ..services import audit, signin, two_step
 from ..services.passwords import verify
-from .forms import EmptyForm, LoginForm
+from ..timeutil import utcnow
+from . import load_user
+from .forms import CodeForm, EmptyForm, LoginForm
 from .security import start_session
 
 bp = Blueprint("auth", __name__)
+
+PENDING_SECONDS = 300
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -68,13 +72,65 @@ def login():
             return render_template("auth/login.html", form=form), 200
         if new_hash:
             user.password_hash = new_hash
-        session.clear()  # nothing from before sign-in carries over
-        login_user(user)
-        start_session()
-        audit.record("auth.login", user, object_type="user", object_id=user.id)
-        db.session.commit()
-        return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+        target = _safe_next(request.args.get("next"))
+        if user.totp_secret:
+            db.session.commit()
+            session.clear()
+            session["pending_user"] = user.get_id()
+            session["pending_at"] = int(utcnow().timestamp())
+            session["pending_next"] = target
+            return redirect(url_for("auth.login_code"))
+        return _finish_sign_in(user, target)
     return render_template("auth/login.html", form=form)
+
+
+def _finish_sign_in(user: User, target: str | None):
+    session.clear()  # nothing from before sign-in carries over
+    login_user(user)
+    start_session()
+    audit.record("auth.login", user, object_type="user", object_id=user.id)
+    db.session.commit()
+    return redirect(target or url_for("main.index"))
+
+
+def _pending_user() -> User | None:
+    """The person who gave the right password and now owes a code (for five minutes)."""
+    started = session.get("pending_at", 0)
+    if int(utcnow().timestamp()) - started > PENDING_SECONDS:
+        return None
+    return load_user(session.get("pending_user", ""))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """Second step of sign-in: the code from the person's authenticator app."""
+    user = _pending_user()
+    if user is None:
+        session.clear()
+        flash("Please sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if signin.is_throttled(user.username):
+            form.code.errors.append("Too many tries. Wait one minute, then try again.")
+            return render_template("auth/code.html", form=form), 429
+        try:
+            two_step.verify_code(user, form.code.data)
+        except two_step.CodeRejected as exc:
+            signin.record_failure(user.username)
+            audit.record(
+                "auth.login",
+                user,
+                outcome="failed",
+                object_type="user",
+                object_id=user.id,
+                step="code",
+            )
+            db.session.commit()
+            form.code.errors.append(str(exc))
+            return render_template("auth/code.html", form=form), 200
+        return _finish_sign_in(user, session.get("pending_next"))
+    return render_template("auth/code.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -33,6 +33,20 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
 
 
+class CodeForm(FlaskForm):
+    code = StringField(
+        "6-digit code",
+        validators=[DataRequired(message="Enter the code from your app."), Length(max=12)],
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]
+    )
+    new = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+
+
 class SignoffForm(FlaskForm):
     level = RadioField("Level", coerce=int, validators=[DataRequired(message="Choose a level.")])
     shown_on = DateField(

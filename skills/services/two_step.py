@@ -1,0 +1,77 @@
+"""Two-step sign-in with time-based codes (TOTP, RFC 6238) from an authenticator app."""
+
+import hmac
+import io
+from datetime import UTC, datetime
+
+import pyotp
+import segno
+
+from ..models import User
+from . import audit
+
+ISSUER = "Skills tracker"
+
+
+class CodeRejected(ValueError):
+    """The code is wrong, expired or already used."""
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
+
+
+def qr_svg(uri: str) -> str:
+    """The setup link as an inline SVG QR code (no script, no external image)."""
+    buffer = io.BytesIO()
+    segno.make(uri, error="m").save(
+        buffer, kind="svg", xmldecl=False, svgns=True, scale=5, title="QR code for your app"
+    )
+    return buffer.getvalue().decode()
+
+
+def _matching_step(secret: str, code: str, now: datetime | None = None) -> int | None:
+    """The time step the code belongs to, allowing one step of clock drift either way."""
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    moment = now or datetime.now(UTC)
+    current = totp.timecode(moment)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def verify_code(
+    user: User, code: str, secret: str | None = None, now: datetime | None = None
+) -> None:
+    """Accept a code once: a code (or an older one) that was already used is refused.
+
+    The caller commits, which stores the step so the same code cannot be replayed.
+    """
+    secret = secret or user.totp_secret
+    step = _matching_step(secret, code, now) if secret else None
+    if step is None:
+        raise CodeRejected("That code is not right. Check your app and try the newest code.")
+    if user.totp_last_step is not None and step <= user.totp_last_step:
+        raise CodeRejected("That code was already used. Wait for the next code.")
+    user.totp_last_step = step
+
+
+def enable(user: User, secret: str, code: str) -> None:
+    """Turn two-step sign-in on after the person proves their app shows the right code."""
+    verify_code(user, code, secret=secret)
+    user.totp_secret = secret
+    user.session_version += 1  # other sessions must sign in again, now with a code
+    audit.record("user.two_step_on", user, object_type="user", object_id=user.id)
+
+
+def required_for(user: User) -> bool:
+    """Admins and case managers must use it when their organisation turns it on."""
+    return bool(user.organisation.require_two_step) and user.has_role("admin", "case_manager")

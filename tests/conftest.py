@@ -6,12 +6,13 @@ to run the whole suite against PostgreSQL; the default is a SQLite file per test
 
 import os
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 
 from skills import create_app
 from skills.extensions import db
@@ -182,6 +183,104 @@ def skill(app):
         return db.session.scalar(db.select(Skill).where(Skill.key == key))
 
     return get
+
+
+ACTORS = (
+    "anonymous",
+    "mentee_a",
+    "mentee_b",
+    "mentor_a",
+    "other_mentor",
+    "cm_a",
+    "other_cm",
+    "admin",
+    "other_org_admin",
+    "deactivated",
+)
+
+
+@dataclass
+class World:
+    users: dict
+    mentee_a: object
+    mentee_b: object
+    params: dict
+    # Text that may appear only where mentee A's (or B's) data may be seen.
+    markers_a: tuple[str, ...] = ("Alma Qzmarkera", "NOTE-QZA-1")
+    markers_b: tuple[str, ...] = ("Bo Qzmarkerb", "NOTE-QZB-1")
+    staff_marker_a: str = "STAFF-QZA-1"
+
+    def url(self, rule: str) -> str:
+        for name, value in self.params.items():
+            rule = rule.replace(f"<int:{name}>", str(value))
+        assert "<" not in rule, f"no test value for a parameter of {rule}"
+        return rule
+
+
+@pytest.fixture
+def world(app, org, make_user, make_mentee, assign, skill):
+    """Two mentees, their staff, admins of two organisations and a deactivated user.
+
+    Names and notes carry unique markers so leak tests can look for them.
+    """
+    from skills.models import Assignment, User
+    from skills.services import audit
+    from skills.services.signoffs import SignoffDetails, record_signoff
+
+    other_org = people.get_or_create_organisation("Other Program")
+    db.session.commit()
+    users = {
+        "mentor_a": make_user("mentor"),
+        "other_mentor": make_user("mentor"),
+        "cm_a": make_user("case_manager"),
+        "other_cm": make_user("case_manager"),
+        "admin": make_user("admin"),
+        "other_org_admin": make_user("admin", organisation=other_org),
+        "deactivated": make_user("mentor"),
+    }
+    today = date.today()
+    mentee_a = make_mentee(
+        name="Alma Qzmarkera", with_login=True, start_date=today - timedelta(days=30)
+    )
+    mentee_b = make_mentee(name="Bo Qzmarkerb", with_login=True)
+    users["mentee_a"] = db.session.get(User, mentee_a.user_id)
+    users["mentee_b"] = db.session.get(User, mentee_b.user_id)
+    assign(users["mentor_a"], mentee_a)
+    assign(users["cm_a"], mentee_a)
+    assign(users["deactivated"], mentee_a)
+    assign(users["other_mentor"], mentee_b)
+    assign(users["other_cm"], mentee_b)
+    event = record_signoff(
+        mentee_a,
+        skill(),
+        users["mentor_a"],
+        SignoffDetails(level=2, shown_on=today, note="NOTE-QZA-1"),
+    )
+    record_signoff(
+        mentee_a,
+        skill("use-atm"),
+        users["mentor_a"],
+        SignoffDetails(level=1, shown_on=today, note="STAFF-QZA-1", note_visibility="staff"),
+    )
+    record_signoff(
+        mentee_b,
+        skill(),
+        users["other_mentor"],
+        SignoffDetails(level=3, shown_on=today, note="NOTE-QZB-1"),
+    )
+    audit.record("test.seed", users["admin"])
+    db.session.commit()
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.staff_id == users["mentor_a"].id)
+    )
+    params = {
+        "mentee_id": mentee_a.id,
+        "skill_id": skill().id,
+        "event_id": event.id,
+        "user_id": users["mentor_a"].id,
+        "assignment_id": assignment.id,
+    }
+    return World(users, mentee_a, mentee_b, params)
 
 
 class QueryCounter:

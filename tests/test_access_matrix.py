@@ -1,0 +1,187 @@
+"""Every route × method × actor against an explicit table of who gets in.
+
+A route missing from the table fails the test: new routes are denied until someone
+decides who may use them. Every response is also searched for markers of mentees the
+actor may not see (names, notes, staff-only notes), PDFs included.
+"""
+
+import pytest
+
+from skills import create_app
+from skills.extensions import db
+
+from .conftest import ACTORS, PASSWORD
+
+STAFF = {"mentor_a", "other_mentor", "cm_a", "other_cm", "admin", "other_org_admin"}
+SIGNED_IN = set(ACTORS) - {"anonymous", "deactivated"}
+ADMINS = {"admin", "other_org_admin"}
+
+# Outcomes: "ok" (served or a redirect inside the app), "login" (sent to sign in),
+# "deny" (403 or 404, revealing nothing), "self" (a mentee sent to their own page).
+
+
+def allow(*who: str, own_mentee: str | None = None) -> dict[str, str]:
+    """Outcome per actor: `who` get in, signed-in others are denied, the rest sign in."""
+    table = {}
+    for actor in ACTORS:
+        if actor in ("anonymous", "deactivated"):
+            table[actor] = "login"
+        elif actor in who:
+            table[actor] = "ok"
+        else:
+            table[actor] = "deny"
+    if own_mentee:
+        table["mentee_a"] = own_mentee
+    return table
+
+
+# Admins of another organisation see nothing of this one: 404 on its objects.
+A_VIEWERS = ("mentor_a", "cm_a", "admin")
+A_STAFF_READERS = ("mentor_a", "cm_a", "admin")
+
+EXPECTED: dict[tuple[str, str], dict[str, str]] = {
+    ("auth.login", "GET"): {a: "ok" for a in ACTORS},
+    ("auth.login", "POST"): {a: "ok" for a in ACTORS},
+    ("auth.logout", "POST"): {
+        **{a: "ok" for a in SIGNED_IN},
+        "anonymous": "login",
+        "deactivated": "login",
+    },
+    ("main.health", "GET"): {a: "ok" for a in ACTORS},
+    ("main.index", "GET"): allow(*SIGNED_IN),
+    # Mentor pages
+    ("mentees.mine", "GET"): allow("mentor_a", "other_mentor"),
+    ("mentees.detail", "GET"): allow(*A_VIEWERS, own_mentee="self"),
+    ("mentees.history", "GET"): allow(*A_STAFF_READERS),
+    ("mentees.skill", "GET"): allow(*A_STAFF_READERS),
+    ("mentees.skill", "POST"): allow("mentor_a"),
+    ("mentees.correct", "GET"): allow("mentor_a"),
+    ("mentees.correct", "POST"): allow("mentor_a"),
+    # Mentee pages
+    ("me.progress", "GET"): allow("mentee_a", "mentee_b"),
+    ("me.history", "GET"): allow("mentee_a", "mentee_b"),
+    ("me.skill", "GET"): allow("mentee_a", "mentee_b"),
+    # Case manager
+    ("caseload.index", "GET"): allow("cm_a", "other_cm"),
+    # Reports: staff who may see mentee A; caseload downloads for any staff member.
+    ("reports.mentee_pdf", "GET"): allow(*A_VIEWERS, own_mentee="self"),
+    ("reports.mentee_csv", "GET"): allow(*A_STAFF_READERS),
+    ("reports.caseload_pdf", "GET"): allow(*STAFF),
+    ("reports.caseload_batch", "GET"): allow(*STAFF),
+    ("reports.caseload_csv", "GET"): allow(*STAFF),
+    ("reports.my_report", "GET"): allow("mentee_a", "mentee_b"),
+}
+
+# Admin pages: admins only; objects of this organisation are 404 to the other admin.
+ADMIN_ORG_WIDE = {
+    "admin.index",
+    "admin.people",
+    "admin.person_new",
+    "admin.mentees",
+    "admin.mentee_new",
+    "admin.assignments",
+    "admin.assignment_new",
+    "admin.curriculum",
+    "admin.curriculum_upload",
+    "admin.audit",
+}
+
+
+def expected_for(endpoint: str, method: str) -> dict[str, str] | None:
+    if (endpoint, method) in EXPECTED:
+        return EXPECTED[(endpoint, method)]
+    if endpoint.startswith("admin."):
+        if endpoint in ADMIN_ORG_WIDE:
+            return allow(*ADMINS)
+        return allow("admin")
+    return None
+
+
+def forbidden_markers(world, actor: str) -> list[str]:
+    """Markers of mentee data this actor must never be shown."""
+    a = [*world.markers_a, world.staff_marker_a]
+    b = list(world.markers_b)
+    sees = {
+        "mentee_a": list(world.markers_a),
+        "mentee_b": b,
+        "mentor_a": a,
+        "cm_a": a,
+        "other_mentor": b,
+        "other_cm": b,
+        "admin": a + b,
+    }.get(actor, [])
+    return [m for m in a + b if m not in sees]
+
+
+def body_text(response) -> str:
+    """What a person would read in the response: PDF text is extracted."""
+    data = response.get_data()
+    if response.mimetype == "application/pdf":
+        import io
+
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    return data.decode("utf-8", "replace")
+
+
+def _outcome(response, actor_is_mentee_a: bool) -> str:
+    status = response.status_code
+    location = response.headers.get("Location", "")
+    if status in (403, 404):
+        return "deny"
+    if status == 302 and "/login" in location:
+        return "login"
+    if status == 302 and location.startswith("/me"):
+        return "self" if actor_is_mentee_a else "ok"
+    if status == 400:  # CSRF or bad request for a route the actor may use
+        return "ok"
+    return "ok" if status < 500 else f"error {status}"
+
+
+def _routes():
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, rule.rule
+
+
+ROUTES = list(_routes())
+
+
+def test_every_route_is_in_the_table():
+    missing = [f"{e} {m} {r}" for e, m, r in ROUTES if expected_for(e, m) is None]
+    assert not missing, "routes with no access decision: " + ", ".join(missing)
+
+
+@pytest.mark.parametrize("endpoint, method, rule", ROUTES, ids=[f"{e}-{m}" for e, m, _ in ROUTES])
+def test_access(app, world, endpoint, method, rule):
+    users = world.users
+    expected = expected_for(endpoint, method)
+    assert expected is not None, f"{endpoint} {method} is not in the access table"
+    url = world.url(rule)
+    # The deactivated user signs in first, then loses access mid-session.
+    users["deactivated"].active = True
+    db.session.commit()
+    failures = []
+    for actor in ACTORS:
+        client = app.test_client()
+        if actor != "anonymous":
+            user = users[actor]
+            response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+            assert response.status_code == 302, f"{actor} could not sign in"
+        if actor == "deactivated":
+            users["deactivated"].active = False
+            db.session.commit()
+        response = client.open(url, method=method, data={})
+        got = _outcome(response, actor == "mentee_a")
+        if got != expected[actor]:
+            failures.append(
+                f"{actor}: expected {expected[actor]}, got {got} ({response.status_code})"
+            )
+        if actor == "deactivated":
+            users["deactivated"].active = True
+            db.session.commit()
+    assert not failures, f"{method} {url}:\n" + "\n".join(failures)

@@ -7,6 +7,7 @@ from .curriculum import Curriculum, CurriculumLoad, Domain, Level, Skill
 from .people import ROLES, Assignment, Mentee, Organisation, User
 from .security import LoginFailure
 from .signoffs import GroupSession, SignoffEvent, SkillStatus
+from .voice import DidItReport, Goal, SelfRating, SignoffConfirmation, SkillResource
 
 APPEND_ONLY_TABLES = ("signoff_events", "audit_events")
 
@@ -43,6 +44,11 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "Curriculum",
+    "DidItReport",
+    "Goal",
+    "SelfRating",
+    "SignoffConfirmation",
+    "SkillResource",
     "CurriculumLoad",
     "Domain",
     "GroupSession",

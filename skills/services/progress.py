@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select
 
 from ..extensions import db
-from ..models import Curriculum, Domain, Level, Mentee, Skill, SkillStatus
+from ..models import Curriculum, Domain, Goal, Level, Mentee, Skill, SkillStatus
 from ..timeutil import today
 
 STALLED_AFTER_DAYS = 30
@@ -97,6 +97,7 @@ class MenteeProgress:
     domains: list[DomainProgress]
     next_skills: list[SkillProgress]
     last_signoff_on: date | None
+    goals: list[SkillProgress] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -151,18 +152,30 @@ def mentee_progress(mentee: Mentee, view: CurriculumView | None = None) -> Mente
             progress.started += item.started
         domains.append(progress)
     last = max((s.shown_on for s in statuses.values()), default=None)
-    return MenteeProgress(mentee, domains, _next_skills(domains), last)
+    goal_ids = db.session.scalars(
+        select(Goal.skill_id)
+        .where(Goal.mentee_id == mentee.id, Goal.cleared_at.is_(None))
+        .order_by(Goal.set_at, Goal.id)
+    )
+    by_id = {s.skill.id: s for d in domains for s in d.skills}
+    goals = [by_id[i] for i in goal_ids if i in by_id]
+    return MenteeProgress(mentee, domains, _next_skills(domains, goals), last, goals)
 
 
-def _next_skills(domains: list[DomainProgress]) -> list[SkillProgress]:
-    """Skills being learned (furthest along first), then the first new skill of each domain."""
+def _next_skills(domains: list[DomainProgress], goals: list[SkillProgress]) -> list[SkillProgress]:
+    """The mentee's goals first, then skills being learned (furthest along first), then
+    the first new skill of each domain."""
     learning = sorted((s for d in domains for s in d.skills if s.started), key=lambda s: -s.level)
     fresh = []
     for domain in domains:
         first = next((s for s in domain.skills if s.level == 0 and not s.signed_off), None)
         if first:
             fresh.append(first)
-    return (learning + fresh)[:NEXT_SKILLS]
+    ordered: list[SkillProgress] = []
+    for item in [g for g in goals if not g.signed_off] + learning + fresh:
+        if all(item is not seen for seen in ordered):
+            ordered.append(item)
+    return ordered[:NEXT_SKILLS]
 
 
 @dataclass

@@ -120,11 +120,13 @@ def record_signoff(
     idempotency_key: str | None = None,
     group_session_id: int | None = None,
     on: date | None = None,
+    audit_action: bool = True,
 ) -> SignoffEvent:
     """Record a sign-off by a mentor currently assigned to the mentee; the caller commits.
 
     With an idempotency key already used for this mentee and skill, the earlier event
-    is returned and nothing new is written.
+    is returned and nothing new is written. `audit_action=False` leaves the audit event
+    to a caller that records a larger action (a group session) once.
     """
     on = on or today()
     if idempotency_key:
@@ -153,6 +155,8 @@ def record_signoff(
     db.session.add(event)
     db.session.flush()
     _write_status(mentee.id, skill, event)
+    if not audit_action:  # part of a larger action (a group session) audited once
+        return event
     audit.record(
         "signoff.record",
         recorder,

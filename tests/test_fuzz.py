@@ -1,0 +1,125 @@
+"""Hypothesis drives every form with random, huge, wrong-typed and missing fields.
+
+Whatever arrives, the answer is a page or a clear refusal, never a server error.
+"""
+
+import io
+import os
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skills import create_app
+from skills.extensions import db
+from skills.models import User
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
+
+FIELD_NAMES = [
+    "level",
+    "shown_on",
+    "note",
+    "note_visibility",
+    "support",
+    "place",
+    "practised_with",
+    "idempotency_key",
+    "reason",
+    "username",
+    "password",
+    "display_name",
+    "roles",
+    "version_id",
+    "full_name",
+    "preferred_name",
+    "record_number",
+    "start_date",
+    "user_id",
+    "discharged_on",
+    "staff_id",
+    "mentee_id",
+    "kind",
+    "starts_on",
+    "ends_on",
+    "code",
+    "current",
+    "new",
+    "csrf_token",
+    "next",
+]
+
+text = st.text(st.characters(exclude_categories=("Cs",)), max_size=300)
+values = st.one_of(
+    text,
+    st.just("x" * 100_000),
+    st.integers(-(2**70), 2**70).map(str),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "-1",
+            "3",
+            "null",
+            "None",
+            "true",
+            "[]",
+            "{}",
+            "2026-02-30",
+            "9999-12-31",
+            "0001-01-01",
+            "2026-01-01",
+            "mentor",
+            "admin",
+            "staff",
+            "own",
+        ]
+    ),
+    st.lists(text, max_size=3),
+)
+form_data = st.dictionaries(st.sampled_from(FIELD_NAMES) | text, values, max_size=12)
+
+
+def post_rules():
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+    return sorted((r.endpoint, r.rule) for r in app.url_map.iter_rules() if "POST" in r.methods)
+
+
+def actor_for(endpoint: str) -> str | None:
+    if endpoint.startswith("admin."):
+        return "admin"
+    if endpoint in ("auth.login", "auth.login_code"):
+        return None
+    return "mentor_a"
+
+
+@pytest.mark.parametrize("endpoint, rule", post_rules())
+def test_forms_never_answer_with_a_server_error(app, world, endpoint, rule):
+    url = world.url(rule)
+    actor = actor_for(endpoint)
+    user = world.users[actor] if actor else None
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(data=form_data, upload=st.binary(max_size=2000))
+    def run(data, upload):
+        client = app.test_client()
+        if user is not None:
+            db.session.rollback()  # see changes earlier examples made (a new session version)
+            fresh = db.session.get(User, user.id)
+            now = int(time.time())
+            with client.session_transaction() as session:
+                session.update(_user_id=fresh.get_id(), _fresh=True, signed_in_at=now, seen_at=now)
+        payload = dict(data)
+        if endpoint == "admin.curriculum_upload":
+            payload["file"] = (io.BytesIO(upload), "fuzz.yaml")
+        response = client.post(url, data=payload)
+        assert response.status_code < 500, f"{url} answered {response.status_code} to {data!r}"
+
+    run()

@@ -224,7 +224,7 @@ def world(app, org, make_user, make_mentee, assign, skill):
     Names and notes carry unique markers so leak tests can look for them.
     """
     from skills.models import Assignment, User
-    from skills.services import audit
+    from skills.services import audit, voice
     from skills.services.signoffs import SignoffDetails, record_signoff
 
     other_org = people.get_or_create_organisation("Other Program")
@@ -269,6 +269,9 @@ def world(app, org, make_user, make_mentee, assign, skill):
         SignoffDetails(level=3, shown_on=today, note="NOTE-QZB-1"),
     )
     audit.record("test.seed", users["admin"])
+    report = voice.report_did_it(
+        mentee_a, skill("ride-and-pay"), "I rode the bus", users["mentee_a"]
+    )
     db.session.commit()
     assignment = db.session.scalar(
         select(Assignment).where(Assignment.staff_id == users["mentor_a"].id)
@@ -279,6 +282,7 @@ def world(app, org, make_user, make_mentee, assign, skill):
         "event_id": event.id,
         "user_id": users["mentor_a"].id,
         "assignment_id": assignment.id,
+        "report_id": report.id,
     }
     return World(users, mentee_a, mentee_b, params)
 

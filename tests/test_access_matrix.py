@@ -42,6 +42,13 @@ A_STAFF_READERS = ("mentor_a", "cm_a", "admin")
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("auth.login", "GET"): {a: "ok" for a in ACTORS},
     ("auth.login", "POST"): {a: "ok" for a in ACTORS},
+    ("auth.login_code", "GET"): {a: "login" for a in ACTORS},
+    ("auth.login_code", "POST"): {a: "login" for a in ACTORS},
+    ("account.index", "GET"): allow(*SIGNED_IN),
+    ("account.password", "GET"): allow(*SIGNED_IN),
+    ("account.password", "POST"): allow(*SIGNED_IN),
+    ("account.two_step_setup", "GET"): allow(*SIGNED_IN),
+    ("account.two_step_setup", "POST"): allow(*SIGNED_IN),
     ("auth.logout", "POST"): {
         **{a: "ok" for a in SIGNED_IN},
         "anonymous": "login",
@@ -57,7 +64,17 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("mentees.skill", "POST"): allow("mentor_a"),
     ("mentees.correct", "GET"): allow("mentor_a"),
     ("mentees.correct", "POST"): allow("mentor_a"),
-    # Mentee pages
+    ("mentees.refresher", "POST"): allow("mentor_a"),
+    ("mentees.did_it", "GET"): allow("mentor_a"),
+    ("mentees.did_it", "POST"): allow("mentor_a"),
+    ("mentees.group", "GET"): allow("mentor_a", "other_mentor"),
+    ("mentees.group", "POST"): allow("mentor_a", "other_mentor"),
+    # Mentee pages: a mentee acts only on their own record
+    ("me.rate", "POST"): allow("mentee_a", "mentee_b"),
+    ("me.goal", "POST"): allow("mentee_a", "mentee_b"),
+    ("me.goal_clear", "POST"): allow("mentee_a", "mentee_b"),
+    ("me.did_it", "POST"): allow("mentee_a", "mentee_b"),
+    ("me.confirm", "POST"): allow("mentee_a"),
     ("me.progress", "GET"): allow("mentee_a", "mentee_b"),
     ("me.history", "GET"): allow("mentee_a", "mentee_b"),
     ("me.skill", "GET"): allow("mentee_a", "mentee_b"),

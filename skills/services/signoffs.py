@@ -312,6 +312,8 @@ class HistoryEntry:
     corrects_id: int | None
     correction_reason: str | None
     corrected: bool
+    # A lower level than this skill had before: shown as "needs practice", never failure.
+    lower_than_before: bool = False
 
 
 def history(
@@ -370,6 +372,13 @@ def history(
                 corrected=event.id in corrected,
             )
         )
+    last_level: dict[int, int] = {}
+    for entry in reversed(entries):
+        if entry.corrected or entry.kind == "refresher":
+            continue
+        previous = last_level.get(entry.skill_id)
+        entry.lower_than_before = previous is not None and entry.level < previous
+        last_level[entry.skill_id] = entry.level
     return entries
 
 

@@ -47,6 +47,26 @@ class PasswordChangeForm(FlaskForm):
     new = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
 
 
+class SelfRatingForm(FlaskForm):
+    rating = RadioField(
+        "How do you feel about this skill?",
+        choices=choices([("can", "I can do this"), ("help", "I'd like help with this")]),
+        validators=[DataRequired()],
+    )
+
+
+class DidItForm(FlaskForm):
+    note = TextAreaField(
+        "Tell your mentor about it (you can skip this)", validators=[Optional(), Length(max=500)]
+    )
+
+
+class ConfirmForm(FlaskForm):
+    words = TextAreaField(
+        "In your own words (you can skip this)", validators=[Optional(), Length(max=500)]
+    )
+
+
 class SignoffForm(FlaskForm):
     level = RadioField("Level", coerce=int, validators=[DataRequired(message="Choose a level.")])
     shown_on = DateField(
@@ -62,6 +82,9 @@ class SignoffForm(FlaskForm):
             ),
         ],
     )
+    what_we_did = TextAreaField("What we did", validators=[Optional(), Length(max=600)])
+    how_it_went = TextAreaField("How it went", validators=[Optional(), Length(max=600)])
+    next_step = TextAreaField("Next step", validators=[Optional(), Length(max=600)])
     note_visibility = RadioField(
         "Who can see the note",
         choices=choices([("mentee", "The mentee can see this"), ("staff", "Staff only")]),
@@ -78,6 +101,24 @@ class SignoffForm(FlaskForm):
         choices=choices([("", "Not recorded"), *PRACTISED_WITH.items()]),
         default="",
     )
+    idempotency_key = HiddenField()
+
+
+class ReplyForm(FlaskForm):
+    reply = TextAreaField(
+        "Your reply", validators=[DataRequired(message="Write a short reply."), Length(max=500)]
+    )
+
+
+class GroupSessionForm(FlaskForm):
+    """The session's own fields; each attendee's level and note are read per mentee."""
+
+    skill_id = SelectField("Skill practised", coerce=int, validators=[DataRequired()])
+    held_on = DateField(
+        "Date", validators=[DataRequired(message="Enter the date, like 2026-05-31.")]
+    )
+    place = StringField("Where", validators=[Optional(), Length(max=200)])
+    topic = StringField("Topic", validators=[Optional(), Length(max=200)])
     idempotency_key = HiddenField()
 
 

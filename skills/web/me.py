@@ -1,14 +1,16 @@
-"""The mentee's own pages, in plain language."""
+"""The mentee's own pages, in plain language: progress, goals, "I did it"."""
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
-from ..models import Mentee, Skill
-from ..services import signoffs
+from ..models import Mentee, SignoffEvent, Skill
+from ..models.voice import SELF_RATINGS
+from ..services import signoffs, voice
 from ..services.progress import mentee_progress
+from .forms import ConfirmForm, DidItForm, EmptyForm, SelfRatingForm
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -25,28 +27,131 @@ def progress():
     mentee = own_record()
     if mentee is None:
         return render_template("me/not_linked.html")
-    return render_template("me/progress.html", mentee=mentee, progress=mentee_progress(mentee))
+    return render_template(
+        "me/progress.html",
+        mentee=mentee,
+        progress=mentee_progress(mentee),
+        resources=voice.resources(mentee.organisation_id),
+    )
 
 
 @bp.route("/history")
 def history():
-    """My sign-offs, with only the notes meant for me."""
+    """My sign-offs, with only the notes meant for me; I can say "that's right"."""
     mentee = own_record() or abort(404)
     entries = signoffs.history(mentee, staff_view=False)
-    return render_template("me/history.html", mentee=mentee, entries=entries)
+    return render_template(
+        "me/history.html",
+        mentee=mentee,
+        entries=entries,
+        confirmed=voice.confirmations(mentee),
+        confirm_form=ConfirmForm(),
+    )
 
 
 @bp.route("/skills/<int:skill_id>")
 def skill(skill_id: int):
-    """One skill: what I will be able to do, the steps, and where I am."""
+    """One skill: what I will be able to do, the steps, where I am, and what I can say."""
     mentee = own_record() or abort(404)
     skill = db.session.get(Skill, skill_id) or abort(404)
     progress = mentee_progress(mentee)
-    entries = signoffs.history(mentee, skill, staff_view=False)
     return render_template(
         "me/skill.html",
         mentee=mentee,
         skill=skill,
         current=progress.skill(skill.id),
-        entries=entries,
+        entries=signoffs.history(mentee, skill, staff_view=False),
+        is_goal=any(g.skill.id == skill.id for g in progress.goals),
+        my_rating=voice.self_ratings([mentee.id]).get((mentee.id, skill.id)),
+        rating_labels=SELF_RATINGS,
+        resource=voice.resources(mentee.organisation_id, [skill.id]).get(skill.id),
+        rating_form=SelfRatingForm(),
+        did_it_form=DidItForm(),
+        goal_form=EmptyForm(),
     )
+
+
+def _act(action, success: str, skill: Skill):
+    """Run a voice action for my own record, then go back to the skill page."""
+    try:
+        action()
+    except voice.VoiceError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for(".skill", skill_id=skill.id))
+
+
+def _own_skill(skill_id: int) -> tuple[Mentee, Skill]:
+    mentee = own_record() or abort(404)
+    return mentee, db.session.get(Skill, skill_id) or abort(404)
+
+
+@bp.route("/skills/<int:skill_id>/rating", methods=["POST"])
+def rate(skill_id: int):
+    """I say "I can do this" or "I'd like help with this"."""
+    mentee, skill = _own_skill(skill_id)
+    form = SelfRatingForm()
+    if not form.validate_on_submit():
+        flash("Choose one of the two answers.", "error")
+        return redirect(url_for(".skill", skill_id=skill.id))
+    return _act(
+        lambda: voice.rate_self(mentee, skill, form.rating.data, current_user),
+        "Thank you. Your mentor can see your answer.",
+        skill,
+    )
+
+
+@bp.route("/skills/<int:skill_id>/goal", methods=["POST"])
+def goal(skill_id: int):
+    """Make this skill one of my goals."""
+    mentee, skill = _own_skill(skill_id)
+    EmptyForm().validate_on_submit() or abort(400)
+    return _act(lambda: voice.set_goal(mentee, skill, current_user), "Added to my goals.", skill)
+
+
+@bp.route("/skills/<int:skill_id>/goal/clear", methods=["POST"])
+def goal_clear(skill_id: int):
+    """Take this skill off my goals."""
+    mentee, skill = _own_skill(skill_id)
+    EmptyForm().validate_on_submit() or abort(400)
+    return _act(lambda: voice.clear_goal(mentee, skill, current_user), "Taken off my goals.", skill)
+
+
+@bp.route("/skills/<int:skill_id>/did-it", methods=["POST"])
+def did_it(skill_id: int):
+    """Tell my mentor I did it."""
+    mentee, skill = _own_skill(skill_id)
+    form = DidItForm()
+    if not form.validate_on_submit():
+        flash("Please keep your note short (500 characters or less).", "error")
+        return redirect(url_for(".skill", skill_id=skill.id))
+    return _act(
+        lambda: voice.report_did_it(mentee, skill, form.note.data or "", current_user),
+        "Great! Your mentor will see it and get back to you.",
+        skill,
+    )
+
+
+@bp.route("/signoffs/<int:event_id>/confirm", methods=["POST"])
+def confirm(event_id: int):
+    """Say a sign-off is right, in my own words."""
+    mentee = own_record() or abort(404)
+    event = db.session.get(SignoffEvent, event_id)
+    if event is None or event.mentee_id != mentee.id:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            voice.confirm_signoff(event, current_user, form.words.data or "")
+        except voice.VoiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Thank you. Your words will show in your report.", "success")
+    else:
+        flash("Please keep it to 500 characters or less.", "error")
+    return redirect(url_for(".history"))

@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
-from ..models import Assignment, SignoffEvent, Skill, User
-from ..services import audit, signoffs
+from ..models import Assignment, DidItReport, SignoffEvent, Skill, User
+from ..models.voice import SELF_RATINGS
+from ..services import audit, signoffs, voice
 from ..services.progress import caseload_progress, curriculum_view, mentee_progress
 from ..timeutil import today
-from .forms import CorrectionForm, SignoffForm, choices
+from .forms import CorrectionForm, EmptyForm, GroupSessionForm, ReplyForm, SignoffForm, choices
 from .loading import deny, load_mentee
 
 bp = Blueprint("mentees", __name__)
@@ -45,7 +46,15 @@ def mine():
     mentees = list(db.session.scalars(permissions.mentees_assigned(current_user, "mentor")))
     view = curriculum_view()
     rows = caseload_progress(mentees, view)
-    return render_template("mentees/mine.html", rows=rows, view=view)
+    names = {m.id: m.name for m in mentees}
+    return render_template(
+        "mentees/mine.html",
+        rows=rows,
+        view=view,
+        names=names,
+        to_confirm=voice.to_confirm(current_user),
+        due=voice.due_checks(list(names)),
+    )
 
 
 @bp.route("/mentees/<int:mentee_id>")
@@ -63,6 +72,8 @@ def detail(mentee_id: int):
         staff=staff_names([mentee.id]).get(mentee.id, {}),
         recent=signoffs.history(mentee, staff_view=staff_view, limit=5),
         can_sign_off=permissions.can_sign_off(current_user, mentee),
+        ratings=voice.self_ratings([mentee.id]),
+        rating_labels=SELF_RATINGS,
     )
 
 
@@ -71,18 +82,36 @@ def history(mentee_id: int):
     """Every sign-off and correction for a mentee, newest first."""
     mentee = load_mentee(mentee_id, permissions.can_view_staff_notes)
     entries = signoffs.history(mentee, staff_view=True)
-    return render_template("mentees/history.html", mentee=mentee, entries=entries)
+    return render_template(
+        "mentees/history.html",
+        mentee=mentee,
+        entries=entries,
+        confirmed=voice.confirmations(mentee),
+    )
 
 
 def _level_choices(skill: Skill) -> list:
     return choices((lv.value, f"{lv.value} · {lv.name}") for lv in signoffs.level_scale(skill))
 
 
+def compose_note(form: SignoffForm) -> str:
+    """The note, with the optional "what we did / how it went / next step" parts added."""
+    parts = [(form.note.data or "").strip()]
+    for label, field in (
+        ("What we did", form.what_we_did),
+        ("How it went", form.how_it_went),
+        ("Next step", form.next_step),
+    ):
+        if (field.data or "").strip():
+            parts.append(f"{label}: {field.data.strip()}")
+    return "\n".join(p for p in parts if p)
+
+
 def _details(form: SignoffForm) -> signoffs.SignoffDetails:
     return signoffs.SignoffDetails(
         level=form.level.data,
         shown_on=form.shown_on.data,
-        note=form.note.data or "",
+        note=compose_note(form),
         note_visibility=form.note_visibility.data or "mentee",
         support=form.support.data or None,
         place=form.place.data or None,
@@ -142,6 +171,12 @@ def skill(mentee_id: int, skill_id: int):
         form=form,
         can_sign_off=can_sign_off,
         entries=signoffs.history(mentee, skill, staff_view=True),
+        self_rating=voice.self_ratings([mentee.id]).get((mentee.id, skill.id)),
+        rating_labels=SELF_RATINGS,
+        is_goal=any(g.skill.id == skill.id for g in progress.goals),
+        confirmed=voice.confirmations(mentee),
+        resource=voice.resources(mentee.organisation_id, [skill.id]).get(skill.id),
+        refresher_form=EmptyForm(),
     ), (422 if request.method == "POST" else 200)
 
 
@@ -176,4 +211,131 @@ def correct(event_id: int):
     code = 422 if request.method == "POST" else 200
     return render_template(
         "mentees/correct.html", mentee=mentee, skill=skill, event=event, form=form
+    ), code
+
+
+@bp.route("/mentees/<int:mentee_id>/skills/<int:skill_id>/refresher", methods=["POST"])
+def refresher(mentee_id: int, skill_id: int):
+    """Mark a signed-off skill for a refresher; the achievement stays."""
+    mentee = load_mentee(mentee_id, permissions.can_sign_off, action=None)
+    skill = db.session.get(Skill, skill_id) or abort(404)
+    if EmptyForm().validate_on_submit():
+        try:
+            voice.mark_refresher(mentee, skill, current_user)
+        except voice.VoiceError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"{skill.title}: marked for a refresher.", "success")
+    return redirect(url_for(".skill", mentee_id=mentee.id, skill_id=skill.id))
+
+
+@bp.route("/mentor/did-it/<int:report_id>", methods=["GET", "POST"])
+def did_it(report_id: int):
+    """Answer a mentee's "I did it": confirm with a level, or reply."""
+    report = db.session.get(DidItReport, report_id) or abort(404)
+    mentee = load_mentee(report.mentee_id, permissions.can_sign_off, action=None)
+    skill = report.skill
+    form = SignoffForm(prefix="confirm")
+    form.level.choices = _level_choices(skill)
+    reply_form = ReplyForm(prefix="reply")
+    code = 200
+    if request.method == "POST" and report.status == "open":
+        code = 422
+        try:
+            if reply_form.reply.data and reply_form.validate_on_submit():
+                voice.reply_did_it(report, current_user, reply_form.reply.data)
+            elif form.validate_on_submit():
+                voice.confirm_did_it(report, current_user, _details(form))
+            else:
+                raise voice.VoiceError("Choose a level to confirm, or write a reply.")
+        except (voice.VoiceError, signoffs.SignoffError) as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Answered {mentee.name}: {skill.title}.", "success")
+            return redirect(url_for(".mine"))
+    elif request.method == "GET":
+        form.shown_on.data = report.created_at.date()
+    return render_template(
+        "mentees/did_it.html",
+        report=report,
+        mentee=mentee,
+        skill=skill,
+        form=form,
+        reply_form=reply_form,
+    ), code
+
+
+def _attendees(mentees, skill) -> tuple[list, dict]:
+    """Read each mentee's row of the group form: came or not, level, note."""
+    values = {lv.value for lv in signoffs.level_scale(skill)}
+    chosen, errors = [], {}
+    for mentee in mentees:
+        if not request.form.get(f"attend-{mentee.id}"):
+            continue
+        raw = request.form.get(f"level-{mentee.id}", "")
+        note = request.form.get(f"note-{mentee.id}", "")
+        if not raw.isdigit() or int(raw) not in values:
+            errors[mentee.id] = "Choose a level for this mentee."
+        elif len(note) > signoffs.note_max_length():
+            errors[mentee.id] = (
+                f"The note is too long (at most {signoffs.note_max_length()} characters)."
+            )
+        else:
+            chosen.append(voice.Attendee(mentee, int(raw), note))
+    return chosen, errors
+
+
+@bp.route("/mentor/group", methods=["GET", "POST"])
+def group():
+    """Record a group session and sign off each mentee who came, in one form."""
+    permissions.require(permissions.can_use_mentor_pages(current_user))
+    mentees = [
+        m
+        for m in db.session.scalars(permissions.mentees_assigned(current_user, "mentor"))
+        if m.status == "active"
+    ]
+    view = curriculum_view()
+    form = GroupSessionForm()
+    form.skill_id.choices = choices(
+        (s.id, f"{d.title}: {s.title}") for d in view.domains for s in view.skills.get(d.id, [])
+    )
+    errors: dict[int, str] = {}
+    levels = []
+    code = 200
+    if form.skill_id.data:
+        skill = db.session.get(Skill, form.skill_id.data)
+        levels = signoffs.level_scale(skill) if skill else []
+    if request.method == "POST":
+        code = 422
+        if form.validate_on_submit():
+            skill = db.session.get(Skill, form.skill_id.data) or abort(404)
+            attendees, errors = _attendees(mentees, skill)
+            if not errors:
+                try:
+                    voice.record_group_session(
+                        current_user,
+                        skill,
+                        form.held_on.data,
+                        attendees,
+                        place=form.place.data or "",
+                        topic=form.topic.data or "",
+                    )
+                except voice.VoiceError as exc:
+                    db.session.rollback()
+                    form.form_errors.append(str(exc))
+                else:
+                    db.session.commit()
+                    flash(f"Group session saved: {len(attendees)} sign-offs.", "success")
+                    return redirect(url_for(".mine"))
+    else:
+        form.held_on.data = today()
+    if not levels and form.skill_id.choices:
+        first = db.session.get(Skill, form.skill_id.choices[0].value)
+        levels = signoffs.level_scale(first)
+    return render_template(
+        "mentees/group.html", form=form, mentees=mentees, levels=levels, errors=errors
     ), code

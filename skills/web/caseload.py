@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from .. import permissions
 from ..extensions import db
+from ..services import voice
 from ..services.progress import caseload_progress, curriculum_view
 from .forms import CaseloadFilterForm, choices
 from .mentees import staff_names
@@ -44,6 +45,14 @@ def index():
     sort = request.args.get("sort", "name")
     key = SORT_KEYS.get(sort.lstrip("-"), SORT_KEYS["name"])
     rows.sort(key=lambda row: key(row, staff), reverse=sort.startswith("-"))
+    names = {row.mentee.id: row.mentee.full_name for row in rows}
     return render_template(
-        "caseload/index.html", form=form, rows=rows, view=view, staff=staff, sort=sort
+        "caseload/index.html",
+        form=form,
+        rows=rows,
+        view=view,
+        staff=staff,
+        sort=sort,
+        names=names,
+        due=voice.due_checks(list(names)),
     )

@@ -191,5 +191,8 @@ def check_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (setup_command, curriculum_group, user_group, demo_command, check_command):
+    from .reports.cli import report_group
+
+    commands = (setup_command, curriculum_group, user_group, demo_command, check_command, report_group)
+    for command in commands:
         app.cli.add_command(command)

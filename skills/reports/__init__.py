@@ -1,0 +1,16 @@
+"""Printable reports and exports: content gathered from services, builders that
+return bytes (PDF, CSV). The web and the CLI only wrap them."""
+
+from .content import caseload_data, mentee_report_data
+from .csv_export import caseload_csv, mentee_history_csv
+from .pdf import caseload_batch_pdf, caseload_summary_pdf, mentee_report_pdf
+
+__all__ = [
+    "caseload_batch_pdf",
+    "caseload_csv",
+    "caseload_data",
+    "caseload_summary_pdf",
+    "mentee_history_csv",
+    "mentee_report_data",
+    "mentee_report_pdf",
+]

@@ -1,0 +1,162 @@
+"""`flask --app skills report mentee | caseload`: the same files as the web downloads."""
+
+from datetime import date, datetime
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .. import permissions
+from ..extensions import db
+from ..models import Mentee, Organisation, User
+from ..services import audit
+from ..services.progress import curriculum_view
+from .content import batch_report_data, caseload_data, mentee_report_data
+from .csv_export import caseload_csv
+from .pdf import caseload_batch_pdf, caseload_summary_pdf, mentee_report_pdf
+
+report_group = AppGroup("report", help="Print progress reports and export CSV files.")
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+def _write(output, data: bytes) -> None:
+    # click opens the (lazy) file only now, so a failed report leaves no empty file,
+    # and closes it when the command ends; "-" writes to standard output.
+    output.write(data)
+    output.flush()
+
+
+def _where(output) -> str:
+    return "standard output" if output.name in ("-", "<stdout>") else output.name
+
+
+def _find_mentee(record_number: str, organisation: str | None) -> Mentee:
+    query = select(Mentee).where(Mentee.record_number == record_number)
+    if organisation:
+        query = query.join(Organisation).where(Organisation.name == organisation)
+    found = list(db.session.scalars(query))
+    if not found:
+        raise click.ClickException(f"No mentee has the record number {record_number}.")
+    if len(found) > 1:
+        names = ", ".join(sorted(m.organisation.name for m in found))
+        raise click.ClickException(
+            f"Record number {record_number} is used in several organisations ({names}); "
+            "say which with --organisation."
+        )
+    return found[0]
+
+
+@report_group.command("mentee")
+@click.argument("record_number")
+@click.option("--from", "period_from", type=DATE, help="Start of the period (YYYY-MM-DD).")
+@click.option("--to", "period_to", type=DATE, help="End of the period (YYYY-MM-DD).")
+@click.option("--mentee-copy", is_flag=True, help="The mentee's own copy: no notes for staff only.")
+@click.option("--organisation", default=None, help="Needed only if record numbers repeat.")
+@click.option(
+    "-o", "--output", required=True, type=click.File("wb", lazy=True), help="PDF file to write."
+)
+def report_mentee(record_number, period_from, period_to, mentee_copy, organisation, output):
+    """Write one mentee's progress report as a PDF."""
+    mentee = _find_mentee(record_number, organisation)
+    try:
+        data = mentee_report_data(
+            mentee,
+            period_from=_day(period_from),
+            period_to=_day(period_to),
+            staff_view=not mentee_copy,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    _write(output, mentee_report_pdf(data))
+    audit.record(
+        "report.print",
+        None,
+        mentee=mentee,
+        object_type="mentee",
+        object_id=mentee.id,
+        format="pdf",
+        copy="mentee" if mentee_copy else "staff",
+        via="cli",
+        **{"from": data.period_from.isoformat(), "to": data.period_to.isoformat()},
+    )
+    db.session.commit()
+    click.echo(
+        f"Wrote the progress report for record {mentee.record_number} to {_where(output)}.",
+        err=True,  # standard output may be the PDF itself (-o -)
+    )
+
+
+@report_group.command("caseload")
+@click.option("--username", required=True, help="Whose caseload: a mentor, case manager or admin.")
+@click.option("--batch", is_flag=True, help="Every mentee's progress report in one PDF.")
+@click.option("--csv", "as_csv", is_flag=True, help="The summary as CSV instead of PDF.")
+@click.option("--all", "include_discharged", is_flag=True, help="Include discharged mentees.")
+@click.option("--from", "period_from", type=DATE, help="Batch only: start of the period.")
+@click.option("--to", "period_to", type=DATE, help="Batch only: end of the period.")
+@click.option(
+    "-o", "--output", required=True, type=click.File("wb", lazy=True), help="File to write."
+)
+def report_caseload(username, batch, as_csv, include_discharged, period_from, period_to, output):
+    """Write a caseload summary (PDF or CSV) or a batch of progress reports (PDF)."""
+    if batch and as_csv:
+        raise click.UsageError("Choose --batch (PDF reports) or --csv (summary), not both.")
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user has the username {username}.")
+    if not user.has_role("mentor", "case_manager", "admin"):
+        raise click.ClickException(
+            f"{user.username} is not a mentor, case manager or admin, so has no caseload."
+        )
+    query = permissions.caseload_for(user)
+    if not include_discharged:
+        query = query.where(Mentee.status == "active")
+    mentees = list(db.session.scalars(query))
+    detail = {"report": "batch" if batch else "summary", "count": len(mentees)}
+    if batch:
+        try:
+            reports = batch_report_data(
+                mentees,
+                staff_view=lambda mentee: permissions.can_view_staff_notes(user, mentee),
+                period_from=_day(period_from),
+                period_to=_day(period_to),
+                view=curriculum_view(),
+            )
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        _write(output, caseload_batch_pdf(reports))
+        action, fmt = "report.print", "pdf"
+    else:
+        data = caseload_data(
+            mentees,
+            organisation=user.organisation.name,
+            owner=user.display_name,
+            include_discharged=include_discharged,
+        )
+        if as_csv:
+            _write(output, caseload_csv(data))
+            action, fmt = "report.export", "csv"
+        else:
+            _write(output, caseload_summary_pdf(data))
+            action, fmt = "report.print", "pdf"
+    audit.record(
+        action,
+        None,
+        object_type="caseload",
+        object_id=user.id,
+        organisation_id=user.organisation_id,
+        format=fmt,
+        username=user.username,
+        mentees=[m.id for m in mentees],
+        via="cli",
+        **detail,
+    )
+    db.session.commit()
+    click.echo(
+        f"Wrote the caseload of {user.username} ({len(mentees)} mentees) to {_where(output)}.",
+        err=True,
+    )

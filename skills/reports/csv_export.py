@@ -1,0 +1,116 @@
+"""CSV exports for spreadsheets: UTF-8 with a byte-order mark, ISO dates, and no
+cell that a spreadsheet would run as a formula."""
+
+import csv
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from io import StringIO
+
+from ..models import Mentee
+from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
+from ..services.signoffs import HistoryEntry
+from .content import CaseloadData
+
+# A cell starting with one of these is read as a formula by Excel, LibreOffice or
+# Google Sheets (the OWASP "CSV injection" list); a leading apostrophe makes it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+KINDS = {"signoff": "sign-off", "correction": "correction", "refresher": "refresher"}
+VISIBILITY = {"mentee": "mentee and staff", "staff": "staff only"}
+
+
+def safe_cell(value: object) -> object:
+    """Numbers stay numbers; text that would start a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv(header: list[str], rows: Iterable[Iterable[object]]) -> bytes:
+    out = StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    # The byte-order mark tells Excel the file is UTF-8, so accented names open intact.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def caseload_csv(data: CaseloadData) -> bytes:
+    """The caseload summary: one row per mentee, percent signed off per domain."""
+    header = [
+        "name",
+        "record number",
+        "status",
+        *(f"{title} (%)" for title in data.domains),
+        "overall (%)",
+        "skills signed off",
+        "skills in total",
+        "last sign-off",
+        "stalled",
+    ]
+    rows = (
+        [
+            row.full_name,
+            row.record_number,
+            row.status,
+            *row.percents,
+            row.percent,
+            row.signed_off,
+            row.total,
+            row.last_signoff_on,
+            row.stalled,
+        ]
+        for row in data.rows
+    )
+    return _csv(header, rows)
+
+
+def mentee_history_csv(mentee: Mentee, entries: Iterable[HistoryEntry]) -> bytes:
+    """Every sign-off event of one mentee, oldest first, as staff see it."""
+    header = [
+        "entry",
+        "date shown",
+        "recorded at (UTC)",
+        "skill",
+        "level",
+        "level name",
+        "kind",
+        "corrects entry",
+        "reason",
+        "recorded by",
+        "support",
+        "place",
+        "with whom",
+        "note",
+        "note visibility",
+    ]
+    rows = (
+        [
+            e.id,
+            e.shown_on,
+            e.recorded_at,
+            e.skill_title,
+            e.level,
+            e.level_name,
+            KINDS.get(e.kind, e.kind) + (" (corrected later)" if e.corrected else ""),
+            e.corrects_id,
+            e.correction_reason,
+            e.recorded_by_name,
+            SUPPORT_LEVELS.get(e.support, e.support) if e.support else None,
+            e.place,
+            PRACTISED_WITH.get(e.practised_with, e.practised_with) if e.practised_with else None,
+            e.note,
+            VISIBILITY.get(e.note_visibility, e.note_visibility),
+        ]
+        for e in sorted(entries, key=lambda e: e.id)
+    )
+    return _csv(header, rows)

@@ -80,6 +80,8 @@ def app(database_url, tmp_path):
             "CURRICULUM_DIR": DATA,
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_COST": 64,
+            # Tests need no power-loss durability; skipping fsync keeps them fast.
+            "SQLITE_SYNCHRONOUS": "OFF",
         }
     )
     app.test_client_class = IsolatedClient

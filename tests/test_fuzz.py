@@ -17,6 +17,13 @@ from skills.models import User
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
 
+# Werkzeug's test client spools large multipart bodies to a temporary file it does not
+# close; that warning is about the test harness, not about the app.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
 FIELD_NAMES = [
     "level",
     "shown_on",

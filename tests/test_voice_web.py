@@ -193,3 +193,31 @@ def test_local_resource_shows_beside_the_skill(app, world, skill):
     mentor = client_for(app, world.users["mentor_a"])
     page = mentor.get(f"/mentees/{world.mentee_a.id}/skills/{skill().id}").get_data(as_text=True)
     assert "Transit office: 5 Elm St" in page
+
+
+def test_report_prints_self_rating_own_words_and_local_help(app, world, skill):
+    import io
+
+    from pypdf import PdfReader
+
+    me_user = world.users["mentee_a"]
+    voice.rate_self(world.mentee_a, skill(), "can", me_user)
+    event = db.session.get(SignoffEvent, world.params["event_id"])
+    voice.confirm_signoff(event, me_user, "I bought it myself")
+    voice.set_goal(world.mentee_a, skill("read-timetable"), me_user)
+    voice.set_resource(
+        world.users["admin"].organisation_id,
+        skill("read-timetable"),
+        "Timetables at the library desk",
+        world.users["admin"],
+    )
+    db.session.commit()
+    staff = client_for(app, world.users["cm_a"])
+    pdf = staff.get(f"/mentees/{world.mentee_a.id}/report.pdf").get_data()
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = " ".join(text.split())
+    assert "I say: I can do this" in text
+    assert "In my own words" in text and "I bought it myself" in text
+    assert (
+        "My goals" in text and "Help near me" in text and "Timetables at the library desk" in text
+    )

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Curriculum, Mentee, SignoffEvent, Skill, User
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
-from ..services import signoffs
+from ..models.voice import SELF_RATINGS
+from ..services import signoffs, voice
 from ..services.progress import (
     CurriculumView,
     MenteeProgress,
@@ -38,6 +39,8 @@ class ChecklistItem:
     shown_on: date | None
     mentor: str
     needs_refresher: bool = False
+    # The mentee's own view, printed beside the mentor's level and never merged with it.
+    self_rating: str | None = None
 
 
 @dataclass(slots=True)
@@ -114,6 +117,10 @@ class MenteeReportData:
     generated_at: datetime
     # Skills the mentee has chosen as goals, with where they are now.
     goals: list[LearningItem] = field(default_factory=list)
+    # The mentee's own words confirming sign-offs: (date shown, skill, words).
+    own_words: list[tuple[date, str, str]] = field(default_factory=list)
+    # The organisation's local details for skills in this report: (skill, details).
+    local_help: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -389,6 +396,7 @@ def _report(
             db.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all()
         )
 
+    ratings = voice.self_ratings([mentee.id])
     domains = [
         DomainSection(
             title=d.domain.title,
@@ -405,6 +413,7 @@ def _report(
                     shown_on=s.shown_on,
                     mentor=names.get(s.recorded_by_id, "") if s.recorded_by_id else "",
                     needs_refresher=s.needs_refresher,
+                    self_rating=SELF_RATINGS.get(ratings.get((mentee.id, s.skill.id), "")),
                 )
                 for s in d.skills
             ],
@@ -482,7 +491,25 @@ def _report(
         notes=notes,
         generated_at=utcnow(),
         goals=[_learning(s) for s in progress.goals],
+        own_words=_own_words(mentee, entries),
+        local_help=_local_help(mentee, progress),
     )
+
+
+def _own_words(mentee: Mentee, entries) -> list[tuple[date, str, str]]:
+    confirmed = voice.confirmations(mentee)
+    return [
+        (e.shown_on, e.skill_title, confirmed[e.id].words or "That's right.")
+        for e in entries
+        if e.id in confirmed
+    ]
+
+
+def _local_help(mentee: Mentee, progress: MenteeProgress) -> list[tuple[str, str]]:
+    """Local details for the skills the mentee is working on or aims at next."""
+    wanted = {s.skill.id: s.skill.title for s in [*progress.goals, *progress.next_skills]}
+    found = voice.resources(mentee.organisation_id, list(wanted))
+    return [(wanted[skill_id], details) for skill_id, details in found.items()]
 
 
 def caseload_data(

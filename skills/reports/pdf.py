@@ -471,7 +471,8 @@ def _layout_mentee(data: MenteeReportData) -> Layout:
                     s.title,
                     ("✓ " if s.signed_off else "")
                     + s.level_name
-                    + (" · refresher due" if s.needs_refresher else ""),
+                    + (" · refresher due" if s.needs_refresher else "")
+                    + (f" · I say: {s.self_rating}" if s.self_rating else ""),
                     _d(s.shown_on),
                     s.mentor,
                 ]
@@ -505,6 +506,18 @@ def _layout_mentee(data: MenteeReportData) -> Layout:
         for goal in data.goals:
             done = "✓ done: " if goal.signed_off else ""
             lay.paragraph(f"•  {goal.title}: {done}{goal.mentee_text}", indent=4)
+
+    if data.own_words:
+        lay.heading("In my own words")
+        for shown_on, skill, words in data.own_words:
+            lay.paragraph(f"{_d(shown_on)} · {skill}", BOLD, 8.5, keep_with_next=11)
+            lay.paragraph(f"“{words}”", indent=10)
+
+    if data.local_help:
+        lay.heading("Help near me")
+        for skill, details in data.local_help:
+            lay.paragraph(skill, BOLD, 8.5, keep_with_next=11)
+            lay.paragraph(details, indent=10)
 
     # The signature block stays together on one page.
     lay.heading("Signatures", keep_with_next=126)

@@ -3,10 +3,11 @@
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import ROLES, Assignment, Mentee, Organisation, User
+from ..models import ROLES, Assignment, Mentee, Organisation, SignoffEvent, User
 from ..models.people import ASSIGNMENT_KINDS
 from ..timeutil import today
 from . import audit
@@ -177,3 +178,290 @@ def end_assignment(
         object_id=assignment.id,
         ends_on=ends_on.isoformat(),
     )
+
+
+# --- Changes made from the admin pages -------------------------------------------------
+
+STALE_MESSAGE = "This person was changed by someone else; reload and try again."
+STALE_MENTEE_MESSAGE = "This mentee was changed by someone else; reload and try again."
+
+
+def _check_version(obj: User | Mentee, expected_version: int | None, message: str) -> None:
+    # The form carries the version it was built from: refuse an edit made on stale data.
+    if expected_version is None or expected_version != obj.version_id:
+        raise PeopleError(message)
+
+
+def _flush_versioned(message: str) -> None:
+    # version_id_col makes the UPDATE check the version again, closing the gap between
+    # our check and the write when two admins save at the same moment.
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise PeopleError(message) from None
+
+
+def update_user(
+    user: User,
+    display_name: str,
+    roles: list[str] | tuple[str, ...] | str,
+    expected_version: int | None,
+    actor: User | None = None,
+) -> None:
+    """Change a person's name and roles; a role change ends their sessions. Caller commits."""
+    _check_version(user, expected_version, STALE_MESSAGE)
+    display_name = display_name.strip()
+    if not display_name:
+        raise PeopleError("Enter the person's name.", "display_name")
+    new_roles = normalise_roles(roles)
+    if actor is not None and actor.id == user.id and "admin" not in new_roles.split():
+        raise PeopleError(
+            "You cannot remove your own admin role; ask another admin to do it.", "roles"
+        )
+    changed = []
+    if display_name != user.display_name:
+        user.display_name = display_name
+        changed.append("display_name")
+    if new_roles != user.roles:
+        old_roles = user.roles
+        user.roles = new_roles
+        user.session_version += 1  # new roles take effect at the next sign-in
+        changed.append("roles")
+    _flush_versioned(STALE_MESSAGE)
+    detail: dict[str, object] = {"changed": changed}
+    if "roles" in changed:
+        detail.update(roles=new_roles, old_roles=old_roles)
+    audit.record("user.update", actor, object_type="user", object_id=user.id, **detail)
+
+
+def deactivate_user(user: User, actor: User | None = None) -> None:
+    """Stop a person signing in and end their sessions; the caller commits."""
+    if actor is not None and actor.id == user.id:
+        raise PeopleError("You cannot deactivate yourself; ask another admin to do it.")
+    if not user.active:
+        raise PeopleError(f"{user.display_name} is already deactivated.")
+    user.active = False
+    user.session_version += 1
+    audit.record("user.deactivate", actor, object_type="user", object_id=user.id)
+
+
+def reactivate_user(user: User, actor: User | None = None) -> None:
+    """Let a deactivated person sign in again; the caller commits."""
+    if user.active:
+        raise PeopleError(f"{user.display_name} is already active.")
+    user.active = True
+    audit.record("user.reactivate", actor, object_type="user", object_id=user.id)
+
+
+def reset_password(user: User, password: str, actor: User | None = None) -> None:
+    """Set a new password and end the person's sessions; the caller commits.
+
+    Raises PasswordRejected when the password breaks the rules. Admins change their
+    own password on their account page, which asks for the current one.
+    """
+    if actor is not None and actor.id == user.id:
+        raise PeopleError(
+            "Change your own password from your account page; it asks for your current one."
+        )
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    audit.record("user.password_reset", actor, object_type="user", object_id=user.id)
+
+
+def earliest_shown_on(mentee: Mentee) -> date | None:
+    """The earliest date any recorded sign-off for `mentee` was shown."""
+    return db.session.scalar(
+        select(func.min(SignoffEvent.shown_on)).where(SignoffEvent.mentee_id == mentee.id)
+    )
+
+
+def update_mentee(
+    mentee: Mentee,
+    full_name: str,
+    preferred_name: str | None,
+    record_number: str | None,
+    start_date: date,
+    expected_version: int | None,
+    actor: User | None = None,
+) -> None:
+    """Change a mentee's names, record number and start date; the caller commits."""
+    _check_version(mentee, expected_version, STALE_MENTEE_MESSAGE)
+    full_name = full_name.strip()
+    if not full_name:
+        raise PeopleError("Enter the mentee's full name.", "full_name")
+    record_number = (record_number or "").strip()
+    if not record_number:
+        raise PeopleError("Enter a record number.", "record_number")
+    if record_number != mentee.record_number:
+        taken = db.session.scalar(
+            select(Mentee.id).where(
+                Mentee.organisation_id == mentee.organisation_id,
+                Mentee.record_number == record_number,
+                Mentee.id != mentee.id,
+            )
+        )
+        if taken:
+            raise PeopleError(f"Record number {record_number} is already used.", "record_number")
+    if start_date > today():
+        raise PeopleError("The start date cannot be in the future.", "start_date")
+    earliest = earliest_shown_on(mentee)
+    if earliest is not None and start_date > earliest:
+        raise PeopleError(
+            f"The start date cannot be after the earliest sign-off, shown on "
+            f"{earliest.isoformat()}.",
+            "start_date",
+        )
+    values = {
+        "full_name": full_name,
+        "preferred_name": (preferred_name or "").strip() or None,
+        "record_number": record_number,
+        "start_date": start_date,
+    }
+    changed = [name for name, value in values.items() if getattr(mentee, name) != value]
+    for name in changed:
+        setattr(mentee, name, values[name])
+    _flush_versioned(STALE_MENTEE_MESSAGE)
+    audit.record(
+        "mentee.update",
+        actor,
+        mentee=mentee,
+        object_type="mentee",
+        object_id=mentee.id,
+        changed=changed,
+    )
+
+
+def discharge_mentee(mentee: Mentee, discharged_on: date, actor: User | None = None) -> None:
+    """Mark a mentee discharged; assignments stay so staff can still read the history.
+
+    New sign-offs are refused for a discharged mentee. The caller commits.
+    """
+    if mentee.status == "discharged":
+        raise PeopleError(f"{mentee.name} is already discharged.")
+    if discharged_on > today():
+        raise PeopleError("The discharge date cannot be in the future.", "discharged_on")
+    if discharged_on < mentee.start_date:
+        raise PeopleError(
+            f"The discharge date cannot be before the start date, {mentee.start_date.isoformat()}.",
+            "discharged_on",
+        )
+    mentee.status = "discharged"
+    mentee.discharged_on = discharged_on
+    audit.record(
+        "mentee.discharge",
+        actor,
+        mentee=mentee,
+        object_type="mentee",
+        object_id=mentee.id,
+        discharged_on=discharged_on.isoformat(),
+    )
+
+
+def readmit_mentee(mentee: Mentee, actor: User | None = None) -> None:
+    """Make a discharged mentee active again; the caller commits."""
+    if mentee.status != "discharged":
+        raise PeopleError(f"{mentee.name} is not discharged.")
+    previous = mentee.discharged_on
+    mentee.status = "active"
+    mentee.discharged_on = None
+    audit.record(
+        "mentee.readmit",
+        actor,
+        mentee=mentee,
+        object_type="mentee",
+        object_id=mentee.id,
+        was_discharged_on=previous.isoformat() if previous else None,
+    )
+
+
+def linkable_logins(organisation_id: int):
+    """Active logins with the mentee role in the organisation not linked to any mentee."""
+    linked = select(Mentee.user_id).where(Mentee.user_id.is_not(None))
+    return (
+        select(User)
+        .where(
+            User.organisation_id == organisation_id,
+            User.active.is_(True),
+            User.roles.contains("mentee"),
+            User.id.not_in(linked),
+        )
+        .order_by(User.display_name, User.id)
+    )
+
+
+def link_login(mentee: Mentee, user: User, actor: User | None = None) -> None:
+    """Attach a mentee login to a mentee record, replacing any earlier one; caller commits."""
+    if user.organisation_id != mentee.organisation_id:
+        raise PeopleError(
+            "The login and the mentee must belong to the same organisation.", "user_id"
+        )
+    if not user.has_role("mentee"):
+        raise PeopleError(f"{user.display_name} does not have the mentee role.", "user_id")
+    if not user.active:
+        raise PeopleError(f"{user.display_name} is deactivated.", "user_id")
+    other = db.session.scalar(
+        select(Mentee).where(Mentee.user_id == user.id, Mentee.id != mentee.id)
+    )
+    if other is not None:
+        raise PeopleError(
+            f"That login is already linked to mentee {other.record_number}.", "user_id"
+        )
+    previous = mentee.user_id
+    if previous == user.id:
+        raise PeopleError("That login is already linked to this mentee.", "user_id")
+    mentee.user_id = user.id
+    audit.record(
+        "mentee.link_login",
+        actor,
+        mentee=mentee,
+        object_type="mentee",
+        object_id=mentee.id,
+        user=user.id,
+        previous_user=previous,
+    )
+
+
+def current_on(on: date):
+    """SQL condition: an assignment is current on `on` (access stops on its end date)."""
+    return (Assignment.starts_on <= on) & (Assignment.ends_on.is_(None) | (Assignment.ends_on > on))
+
+
+def add_assignment(
+    staff: User,
+    mentee: Mentee,
+    kind: str,
+    starts_on: date | None = None,
+    actor: User | None = None,
+) -> Assignment:
+    """`assign`, refusing a second open assignment of the same person, mentee and kind.
+
+    Also refuses deactivated staff and discharged mentees. The caller commits.
+    """
+    starts_on = starts_on or today()
+    if not staff.active:
+        raise PeopleError(f"{staff.display_name} is deactivated.", "staff_id")
+    if mentee.status != "active":
+        raise PeopleError(f"{mentee.name} is discharged; readmit them first.", "mentee_id")
+    # The new assignment has no end, so any earlier one still open on its start overlaps.
+    overlapping = db.session.scalar(
+        select(Assignment.id).where(
+            Assignment.staff_id == staff.id,
+            Assignment.mentee_id == mentee.id,
+            Assignment.kind == kind,
+            Assignment.ends_on.is_(None) | (Assignment.ends_on > starts_on),
+        )
+    )
+    if overlapping:
+        raise PeopleError(
+            f"{staff.display_name} is already assigned to {mentee.name} as "
+            f"{kind.replace('_', ' ')}.",
+            "staff_id",
+        )
+    return assign(staff, mentee, kind, starts_on, actor=actor)
+
+
+def stop_assignment(assignment: Assignment, ends_on: date, actor: User | None = None) -> None:
+    """`end_assignment`, refusing one that has already ended; the caller commits."""
+    if assignment.ends_on is not None and assignment.ends_on <= today():
+        raise PeopleError(f"This assignment already ended on {assignment.ends_on.isoformat()}.")
+    end_assignment(assignment, ends_on, actor=actor)

@@ -101,6 +101,15 @@ ADMIN_ORG_WIDE = {
 }
 
 
+EXPECTED.update(
+    {
+        ("resources.index", "GET"): allow(*ADMINS),
+        ("resources.edit", "GET"): allow(*ADMINS),
+        ("resources.edit", "POST"): allow(*ADMINS),
+    }
+)
+
+
 def expected_for(endpoint: str, method: str) -> dict[str, str] | None:
     if (endpoint, method) in EXPECTED:
         return EXPECTED[(endpoint, method)]

@@ -221,3 +221,21 @@ def test_report_prints_self_rating_own_words_and_local_help(app, world, skill):
     assert (
         "My goals" in text and "Help near me" in text and "Timetables at the library desk" in text
     )
+
+
+def test_admin_adds_local_details_to_a_skill(app, world, skill):
+    admin = client_for(app, world.users["admin"])
+    assert "Get a transit card" in admin.get("/admin/resources/").get_data(as_text=True)
+    too_long = admin.post(f"/admin/resources/{skill().id}", data={"details": "x" * 2001})
+    assert too_long.status_code == 422
+    admin.post(f"/admin/resources/{skill().id}", data={"details": "Card office: 1 Main St"})
+    assert voice.resources(world.users["admin"].organisation_id) == {
+        skill().id: "Card office: 1 Main St"
+    }
+    other = client_for(app, world.users["other_org_admin"])
+    other.post(f"/admin/resources/{skill().id}", data={"details": "Elsewhere"})
+    assert (
+        voice.resources(world.users["admin"].organisation_id)[skill().id]
+        == "Card office: 1 Main St"
+    )
+    assert client_for(app, world.users["mentor_a"]).get("/admin/resources/").status_code == 403

@@ -47,12 +47,24 @@ def _require_two_step_setup():
 
 
 def init_app(app: Flask) -> None:
-    from . import account, admin, auth, caseload, errors, main, me, mentees, reports, security
+    from . import (
+        account,
+        admin,
+        auth,
+        caseload,
+        errors,
+        main,
+        me,
+        mentees,
+        reports,
+        resources,
+        security,
+    )
 
     security.init_app(app)  # first: an expired session is ended before the login check
     app.before_request(_require_login)
     app.before_request(_require_two_step_setup)
-    for module in (auth, account, main, mentees, me, caseload, admin, reports):
+    for module in (auth, account, main, mentees, me, caseload, admin, resources, reports):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     app.jinja_env.globals.update(

@@ -1,0 +1,59 @@
+"""Local details an admin attaches to a skill for their organisation."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import Length, Optional
+
+from .. import permissions
+from ..extensions import db
+from ..models import Skill
+from ..services import voice
+from ..services.progress import curriculum_view
+
+bp = Blueprint("resources", __name__, url_prefix="/admin/resources")
+
+
+class ResourceForm(FlaskForm):
+    details = TextAreaField(
+        "Local details (address, hours, phone, what to bring)",
+        validators=[Optional(), Length(max=voice.RESOURCE_MAX)],
+    )
+
+
+@bp.route("/")
+def index():
+    """Every skill with the local details this organisation has added."""
+    permissions.require(permissions.can_manage_curriculum(current_user))
+    view = curriculum_view()
+    return render_template(
+        "admin/resources.html", view=view, found=voice.resources(current_user.organisation_id)
+    )
+
+
+@bp.route("/<int:skill_id>", methods=["GET", "POST"])
+def edit(skill_id: int):
+    """Add or change the local details for one skill."""
+    permissions.require(permissions.can_manage_curriculum(current_user))
+    skill = db.session.get(Skill, skill_id) or abort(404)
+    form = ResourceForm()
+    if form.validate_on_submit():
+        try:
+            voice.set_resource(
+                current_user.organisation_id, skill, form.details.data or "", current_user
+            )
+        except voice.VoiceError as exc:
+            db.session.rollback()
+            form.details.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Saved local details for {skill.title}.", "success")
+            return redirect(url_for(".index"))
+    elif not form.is_submitted():
+        form.details.data = voice.resources(current_user.organisation_id, [skill.id]).get(
+            skill.id, ""
+        )
+    return render_template("admin/resource_edit.html", skill=skill, form=form), (
+        422 if form.errors else 200
+    )

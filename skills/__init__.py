@@ -1,27 +1,13 @@
 """Life-skills curriculum tracker for peer-mentoring programs."""
 
-import sqlite3
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
+from . import transactions
 from .config import PROJECT_ROOT, load_config
 from .extensions import csrf, db, login_manager, migrate
 from .timeutil import UTCDateTime
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    # WAL lets readers and one writer work at once; the busy timeout waits out a
-    # writer instead of failing; SQLite leaves foreign keys off unless asked.
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
 
 
 def _render_migration_type(type_: str, obj, autogen_context):
@@ -44,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     db.init_app(app)
+    transactions.init_app(app)  # SQLite: BEGIN IMMEDIATE, synchronous level
     migrate.init_app(
         app,
         db,

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from . import backup
 from .extensions import db
 from .models import ROLES, Organisation, User
 from .services import curriculum as curriculum_service
@@ -193,6 +194,13 @@ def check_command() -> None:
 def init_app(app: Flask) -> None:
     from .reports.cli import report_group
 
-    commands = (setup_command, curriculum_group, user_group, demo_command, check_command, report_group)
-    for command in commands:
+    for command in (
+        setup_command,
+        curriculum_group,
+        user_group,
+        demo_command,
+        check_command,
+        report_group,
+    ):
         app.cli.add_command(command)
+    backup.init_app(app)  # backup and restore

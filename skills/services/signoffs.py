@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Curriculum, Level, Mentee, SignoffEvent, Skill, SkillStatus, User
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from ..timeutil import today
+from ..transactions import lock_for_write
 from . import audit
 
 DEFAULT_NOTE_MAX = 2000
@@ -129,6 +130,9 @@ def record_signoff(
     to a caller that records a larger action (a group session) once.
     """
     on = on or today()
+    # Writers for this mentee queue here, so the key check, the rules and the status row
+    # below all see the latest commit: a double submit cannot record twice.
+    lock_for_write(Mentee, mentee.id)
     if idempotency_key:
         earlier = db.session.scalar(
             select(SignoffEvent).where(SignoffEvent.idempotency_key == idempotency_key)
@@ -191,6 +195,8 @@ def correct_signoff(
 ) -> SignoffEvent:
     """Add a correction of the mentor's own earlier entry; the caller commits."""
     on = on or today()
+    # As in record_signoff: two corrections of one entry cannot both pass the check below.
+    lock_for_write(Mentee, original.mentee_id)
     reason = reason.strip()
     if not permissions.can_correct(corrector, original):
         raise SignoffError(

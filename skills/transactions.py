@@ -1,0 +1,127 @@
+"""How database transactions behave: SQLite write locking, durability, write-lock hints.
+
+SQLite allows one writer at a time. A transaction that has read and then tries to
+write is refused at once ("database is locked") if another connection committed since
+its first read, and no busy timeout helps. So a transaction here takes the write lock
+(``BEGIN IMMEDIATE``, which waits its turn on the busy timeout) before its first write,
+and never upgrades from a read. This follows SQLAlchemy's pysqlite recipe (the sqlite3
+module's own BEGIN handling is switched off on connect; we emit BEGIN ourselves, so
+SAVEPOINT and transactional DDL work) with one choice of our own: the BEGIN IMMEDIATE is
+emitted at the first write, SAVEPOINT or `lock_for_write()`, not when SQLAlchemy starts
+its transaction. Reads before that run outside a transaction, as with the sqlite3 module's
+default, so page views never queue behind writers and an idle session never holds the
+lock. We did not make every transaction IMMEDIATE: a session that stays open after
+reading (a long report, a test holding objects) would then block every writer. The cost
+is that reads before the first write see each latest commit rather than one snapshot, so
+a service that checks something and then writes because of it calls `lock_for_write()`
+first; from there on its reads and writes are serialised with every other writer.
+PostgreSQL keeps its own transactions; `lock_for_write()` takes a row lock there.
+
+Durability on power loss is set by ``SQLITE_SYNCHRONOUS`` (config or environment,
+default ``FULL``). With WAL, ``FULL`` syncs the log at every commit, so a committed
+sign-off survives a power cut; ``NORMAL`` is faster and never corrupts the database, but
+the last transactions before a power cut may be lost. A killed process (crash, SIGKILL,
+out of memory) loses no committed transaction at either level.
+"""
+
+import os
+import re
+import sqlite3
+from functools import partial
+from typing import TypeVar
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from .config import ConfigError
+from .extensions import db
+
+SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+# Statements that may run outside a transaction; anything else takes the write lock first.
+_READ = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN|VALUES|BEGIN|COMMIT|END|ROLLBACK)\b", re.I)
+
+T = TypeVar("T")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    # WAL lets readers and one writer work at once; the busy timeout waits out a
+    # writer instead of failing (set first: switching to WAL needs the lock once);
+    # SQLite leaves foreign keys off unless asked.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None  # we emit BEGIN; see the module docstring
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _manages_sqlite_transactions(conn: Connection) -> sqlite3.Connection | None:
+    """The sqlite3 connection under `conn` if we emit its BEGINs, else None."""
+    if conn.dialect.name != "sqlite":
+        return None
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return None
+    dbapi_connection = conn.connection.dbapi_connection
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return None
+    if dbapi_connection.isolation_level is not None:
+        return None  # the sqlite3 module manages transactions on this connection itself
+    return dbapi_connection
+
+
+def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_begin_before_write(conn, cursor, statement, parameters, context, executemany):
+    if _READ.match(statement):
+        return
+    dbapi_connection = _manages_sqlite_transactions(conn)
+    if dbapi_connection is not None:
+        _begin_immediate(dbapi_connection)
+
+
+def _set_synchronous(level: str, dbapi_connection, connection_record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute(f"PRAGMA synchronous={level}")
+
+
+def init_app(app: Flask) -> None:
+    """Apply the configured SQLite durability level to this app's engines."""
+    configured = app.config.get("SQLITE_SYNCHRONOUS") or os.environ.get(
+        "SQLITE_SYNCHRONOUS", "FULL"
+    )
+    level = str(configured).upper()
+    if level not in SYNCHRONOUS_LEVELS:
+        raise ConfigError(
+            f"SQLITE_SYNCHRONOUS is {configured!r}; use one of "
+            f"{', '.join(SYNCHRONOUS_LEVELS)} (FULL is recommended in production)."
+        )
+    app.config["SQLITE_SYNCHRONOUS"] = level
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", partial(_set_synchronous, level))
+
+
+def lock_for_write(entity: type[T], ident: object, session: Session | None = None) -> T | None:
+    """Serialise writers that depend on one row, and reload it as committed.
+
+    Call before the checks a write depends on. SQLite takes its database-wide write lock;
+    PostgreSQL locks the row (FOR NO KEY UPDATE, so inserts that only reference it are
+    not blocked). The lock lasts until the transaction ends.
+    """
+    session = session or db.session()
+    dbapi_connection = _manages_sqlite_transactions(session.connection())
+    if dbapi_connection is not None:
+        _begin_immediate(dbapi_connection)
+    # OF names the row's own table: PostgreSQL refuses to lock the outer side of the
+    # joins that eager-loaded relationships add.
+    lock = {"key_share": True, "of": entity}
+    return session.get(entity, ident, with_for_update=lock, populate_existing=True)

@@ -1,21 +1,22 @@
 """A demo organisation with realistic, deterministic sign-off history.
 
-Events are inserted in bulk (the demo can hold hundreds of thousands) and the
-current-status rows are then rebuilt from them, the same way `recompute` would.
+Events are inserted in bulk (the demo can hold hundreds of thousands) with their
+current-status rows, derived from them the way `rebuild_statuses` would; `flask check`
+confirms the two agree.
 """
 
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select, text
 
 from .extensions import db
-from .models import Assignment, Mentee, Organisation, SignoffEvent, User
+from .models import Assignment, Mentee, Organisation, SignoffEvent, SkillStatus, User
 from .services import audit, people
 from .services.passwords import hash_password
 from .services.progress import curriculum_view
-from .services.signoffs import SignoffDetails, correct_signoff, rebuild_statuses
+from .services.signoffs import SignoffDetails, correct_signoff
 from .timeutil import today
 
 DEMO_ORGANISATION = "Riverside Peer Support (demo)"
@@ -152,7 +153,10 @@ def create_demo(
     password: str = DEMO_PASSWORD,
     organisation_name: str = DEMO_ORGANISATION,
 ) -> DemoSummary:
-    """Create the demo organisation; the caller commits. Refuses if it already exists."""
+    """Create the demo organisation; the caller commits. Refuses if it already exists.
+
+    The same seed on the same day gives the same people and the same history.
+    """
     if db.session.scalar(select(Organisation.id).where(Organisation.name == organisation_name)):
         raise people.PeopleError(f"The demo organisation “{organisation_name}” already exists.")
     view = curriculum_view()
@@ -160,149 +164,294 @@ def create_demo(
         raise people.PeopleError("Load a curriculum before creating demo data.")
     rng = random.Random(seed)  # noqa: S311 - sample data, not security
     on = today()
+    cache_size = None
+    if db.session.get_bind().dialect.name == "sqlite":
+        # Events arrive in time order, so index pages are hit at random: a larger page
+        # cache (this connection only, until the end) keeps them in memory.
+        cache_size = db.session.scalar(text("PRAGMA cache_size"))
+        db.session.execute(text("PRAGMA cache_size = -262144"))
     org = people.get_or_create_organisation(organisation_name)
     password_hash = hash_password(password)  # one hash for every demo login keeps this fast
 
-    def add_user(username: str, name: str, roles: str) -> User:
-        user = User(
-            organisation_id=org.id,
-            username=username,
-            display_name=name,
-            password_hash=password_hash,
-            roles=roles,
-        )
-        db.session.add(user)
-        return user
+    logins: list[tuple[str, str, str]] = [("admin", "admin", "Avery Admin")]
+    user_rows = [_user_row(org, "admin", "Avery Admin", "admin", password_hash)]
+    staff: dict[str, list[str]] = {"case_manager": [], "mentor": []}
+    for kind, count, names, prefix, label in (
+        ("case_manager", case_managers, CASE_MANAGER_NAMES, "casemanager", "case manager"),
+        ("mentor", mentors, MENTOR_NAMES, "mentor", "mentor"),
+    ):
+        for i in range(count):
+            name = _name(names, i, rng)
+            username = f"{prefix}{i + 1}"
+            user_rows.append(_user_row(org, username, name, kind, password_hash))
+            staff[kind].append(username)
+            logins.append((label, username, name))
 
-    logins: list[tuple[str, str, str]] = []
-    add_user("admin", "Avery Admin", "admin")
-    logins.append(("admin", "admin", "Avery Admin"))
-    cm_users = []
-    for i in range(case_managers):
-        name = _name(CASE_MANAGER_NAMES, i, rng)
-        cm_users.append(add_user(f"casemanager{i + 1}", name, "case_manager"))
-        logins.append(("case manager", f"casemanager{i + 1}", name))
-    mentor_users = []
-    for i in range(mentors):
-        name = _name(MENTOR_NAMES, i, rng)
-        mentor_users.append(add_user(f"mentor{i + 1}", name, "mentor"))
-        logins.append(("mentor", f"mentor{i + 1}", name))
-    db.session.flush()
-
-    mentee_rows = []
+    plans = []
     width = max(2, len(str(mentees)))
     for i in range(mentees):
         username = f"mentee{i + 1:0{width}d}"
         full_name = f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {LAST_NAMES[(i * 7) % len(LAST_NAMES)]}"
         if i >= len(FIRST_NAMES):
             full_name += f" {i // len(FIRST_NAMES) + 1}"
-        user = add_user(username, full_name, "mentee")
+        user_rows.append(_user_row(org, username, full_name, "mentee", password_hash))
         start = on - timedelta(days=rng.randint(20, months * 30))
-        mentee_rows.append((user, full_name, start))
+        plans.append((username, full_name, start))
         if i < 3:
             logins.append(("mentee", username, full_name))
-    db.session.flush()
+    _insert(User, user_rows)
+    user_ids = dict(
+        db.session.execute(
+            select(User.username, User.id).where(User.organisation_id == org.id)
+        ).all()
+    )
 
-    mentee_objs = []
-    for i, (user, full_name, start) in enumerate(mentee_rows):
-        mentee = Mentee(
-            organisation_id=org.id,
-            record_number=f"R{i + 1:05d}",
-            full_name=full_name,
-            preferred_name=full_name.split()[0] if i % 5 == 0 else None,
-            start_date=start,
-            user_id=user.id,
+    mentee_rows = []
+    for i, (username, full_name, start) in enumerate(plans):
+        # The last two mentees were discharged recently; their history stays readable.
+        discharged = i >= mentees - 2 and (on - start).days > 60
+        mentee_rows.append(
+            {
+                "organisation_id": org.id,
+                "record_number": f"R{i + 1:05d}",
+                "full_name": full_name,
+                "preferred_name": full_name.split()[0] if i % 5 == 0 else None,
+                "start_date": start,
+                "status": "discharged" if discharged else "active",
+                "discharged_on": on - timedelta(days=5) if discharged else None,
+                "user_id": user_ids[username],
+            }
         )
-        db.session.add(mentee)
-        mentee_objs.append(mentee)
-    db.session.flush()
+    _insert(Mentee, mentee_rows)
+    mentee_ids = dict(
+        db.session.execute(
+            select(Mentee.record_number, Mentee.id).where(Mentee.organisation_id == org.id)
+        ).all()
+    )
 
-    skills = [s for d in view.domains for s in view.skills.get(d.id, [])]
-    events: list[dict] = []
+    # (id, position) of every live skill: plain tuples keep the history loop quick.
+    skills = [(s.id, s.position) for d in view.domains for s in view.skills.get(d.id, [])]
+    mentor_ids = [user_ids[u] for u in staff["mentor"]]
+    cm_ids = [user_ids[u] for u in staff["case_manager"]]
+    events: list[tuple] = []
     assignments: list[dict] = []
-    for i, mentee in enumerate(mentee_objs):
-        mentor = mentor_users[i % len(mentor_users)]
-        cm = cm_users[i % len(cm_users)] if cm_users else None
+    for i, row in enumerate(mentee_rows):
+        mentee_id, start = mentee_ids[row["record_number"]], row["start_date"]
+        mentor = mentor_ids[i % len(mentor_ids)]
         # Every seventh mentee changed mentor halfway: the old mentor's history stays.
-        switch = None
-        if i % 7 == 3 and len(mentor_users) > 1 and (on - mentee.start_date).days > 40:
-            switch = mentee.start_date + (on - mentee.start_date) // 2
-            old = mentor_users[(i + 1) % len(mentor_users)]
-            assignments.append(_assignment(mentee, old, "mentor", mentee.start_date, switch))
-            assignments.append(_assignment(mentee, mentor, "mentor", switch, None))
+        switch = old = None
+        if i % 7 == 3 and len(mentor_ids) > 1 and (on - start).days > 40:
+            switch = start + (on - start) // 2
+            old = mentor_ids[(i + 1) % len(mentor_ids)]
+            assignments.append(_assignment(mentee_id, old, "mentor", start, switch))
+            assignments.append(_assignment(mentee_id, mentor, "mentor", switch, None))
         else:
-            assignments.append(_assignment(mentee, mentor, "mentor", mentee.start_date, None))
-        if cm:
-            assignments.append(_assignment(mentee, cm, "case_manager", mentee.start_date, None))
-        for shown_on, skill, level in _history(rng, mentee.start_date, on, skills):
+            assignments.append(_assignment(mentee_id, mentor, "mentor", start, None))
+        if cm_ids:
+            cm = cm_ids[i % len(cm_ids)]
+            assignments.append(_assignment(mentee_id, cm, "case_manager", start, None))
+        until = row["discharged_on"] or on
+        for shown_on, skill_id, level in _history(rng, start, until, skills):
             recorder = old if switch and shown_on < switch else mentor
             staff_only = rng.random() < 0.08
             events.append(
-                {
-                    "mentee_id": mentee.id,
-                    "skill_id": skill.id,
-                    "kind": "signoff",
-                    "level": level,
-                    "recorded_by_id": recorder.id,
-                    "recorded_at": datetime.combine(shown_on, time(15, rng.randint(0, 59)), UTC),
-                    "shown_on": shown_on,
-                    "note": rng.choice(STAFF_NOTES if staff_only else NOTES),
-                    "note_visibility": "staff" if staff_only else "mentee",
-                    "support": rng.choice(["own", "reminders", "shown", "hands_on"]),
-                    "place": rng.choice(PLACES) if rng.random() < 0.5 else None,
-                    "practised_with": rng.choice(["alone", "mentor", "group"]),
-                }
+                (
+                    datetime.combine(shown_on, time(15, rng.randint(0, 59)), UTC),
+                    mentee_id,
+                    skill_id,
+                    level,
+                    recorder,
+                    shown_on,
+                    rng.choice(STAFF_NOTES if staff_only else NOTES),
+                    "staff" if staff_only else "mentee",
+                    rng.choice(SUPPORT_CHOICES),
+                    rng.choice(PLACES) if rng.random() < 0.5 else None,
+                    rng.choice(PRACTISED_CHOICES),
+                )
             )
-    # Two mentees were discharged recently; their history stays readable.
-    for mentee in mentee_objs[-2:]:
-        if (on - mentee.start_date).days > 60:
-            mentee.status, mentee.discharged_on = "discharged", on - timedelta(days=5)
-    db.session.execute(insert(Assignment), assignments)
-    events.sort(key=lambda e: (e["recorded_at"], e["mentee_id"]))
-    for start in range(0, len(events), 5000):
-        db.session.execute(insert(SignoffEvent), events[start : start + 5000])
-    rebuild_statuses([m.id for m in mentee_objs])
-    _a_few_corrections(mentee_objs[:3])
+    _insert(Assignment, assignments)
+    # Events go in in the order they were recorded, as they would have been live.
+    events.sort(key=lambda e: (e[0], e[1]))
+    _insert(SignoffEvent, events, EVENT_FIELDS)
+    _insert(SkillStatus, _statuses(org, events, view), STATUS_FIELDS)
+    _a_few_corrections(
+        [db.session.get(Mentee, mentee_ids[r["record_number"]]) for r in mentee_rows[:3]]
+    )
     audit.record("demo.create", None, organisation_id=org.id, mentees=mentees, events=len(events))
     db.session.flush()
+    if cache_size is not None:
+        db.session.execute(text(f"PRAGMA cache_size = {int(cache_size)}"))
     return DemoSummary(org, logins, mentees, len(events), password)
+
+
+# Rows prepared per batch: big enough to be quick, small enough to keep memory flat.
+BATCH = 5000
+SUPPORT_CHOICES = ["own", "reminders", "shown", "hands_on"]
+PRACTISED_CHOICES = ["alone", "mentor", "group"]
+EVENT_FIELDS = (
+    "recorded_at",
+    "mentee_id",
+    "skill_id",
+    "level",
+    "recorded_by_id",
+    "shown_on",
+    "note",
+    "note_visibility",
+    "support",
+    "place",
+    "practised_with",
+)
+STATUS_FIELDS = (
+    "mentee_id",
+    "skill_id",
+    "level",
+    "signed_off",
+    "event_id",
+    "shown_on",
+    "recorded_by_id",
+    "needs_refresher",
+)
+
+
+def _insert(model, rows: list, fields: tuple[str, ...] | None = None) -> None:
+    """Insert many rows (dicts, or tuples in the order of `fields`) in the session's
+    transaction: COPY on PostgreSQL, one executemany per batch on SQLite.
+
+    Both skip SQLAlchemy's per-row work, so Python-side column defaults are filled in
+    here and each value goes through its column type's bind processing.
+    """
+    if not rows:
+        return
+    if fields is None:
+        fields = tuple(rows[0])
+        rows = [tuple(row[name] for name in fields) for row in rows]
+    table = model.__table__
+    connection = db.session.connection()
+    dialect = connection.dialect
+    defaults = [
+        (
+            column.name,
+            column.default.arg(None) if column.default.is_callable else column.default.arg,
+        )
+        for column in table.columns
+        if column.name not in fields and column.default is not None
+    ]
+    names = [*fields, *(name for name, _ in defaults)]
+    extra = tuple(value for _, value in defaults)
+    processors = [
+        (i, processor)
+        for i, name in enumerate(names)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
+
+    def prepared(batch: list) -> list[tuple]:
+        out = []
+        for row in batch:
+            values = [*row, *extra]
+            for i, processor in processors:
+                values[i] = processor(values[i])
+            out.append(tuple(values))
+        return out
+
+    columns = ", ".join(names)
+    if dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        # Table and column names come from our own metadata, never from input.
+        copy_sql = f"COPY {table.name} ({columns}) FROM STDIN"  # noqa: S608  # nosec B608
+        with cursor.copy(copy_sql) as copy:
+            for begin in range(0, len(rows), BATCH):
+                for values in prepared(rows[begin : begin + BATCH]):
+                    copy.write_row(values)
+        cursor.close()
+        return
+    marks = ", ".join("?" for _ in names)
+    sql = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608  # nosec B608
+    for begin in range(0, len(rows), BATCH):
+        connection.exec_driver_sql(sql, prepared(rows[begin : begin + BATCH]))
+
+
+def _statuses(org: Organisation, events: list[tuple], view) -> list[tuple]:
+    """Current-status rows for the demo history, as `rebuild_statuses` would derive them.
+
+    The generated history holds only plain sign-offs, so the current level of a skill
+    is its latest event. Event ids come back in insertion order, which is `events`'s.
+    """
+    ids = list(
+        db.session.scalars(
+            select(SignoffEvent.id)
+            .join(Mentee, Mentee.id == SignoffEvent.mentee_id)
+            .where(Mentee.organisation_id == org.id)
+            .order_by(SignoffEvent.id)
+        )
+    )
+    if len(ids) != len(events):
+        raise RuntimeError("demo events and their ids do not line up")
+    top = {
+        skill.id: view.signed_off_level(skill.curriculum_id)
+        for skills in view.skills.values()
+        for skill in skills
+    }
+    latest: dict[tuple[int, int], tuple] = {}
+    for event_id, event in zip(ids, events, strict=True):
+        latest[(event[1], event[2])] = (event_id, event)
+    return [
+        (mentee_id, skill_id, e[3], e[3] >= top[skill_id], event_id, e[5], e[4], False)
+        for (mentee_id, skill_id), (event_id, e) in latest.items()
+    ]
+
+
+def _user_row(org: Organisation, username: str, name: str, roles: str, password_hash: str) -> dict:
+    return {
+        "organisation_id": org.id,
+        "username": username,
+        "display_name": name,
+        "password_hash": password_hash,
+        "roles": roles,
+    }
 
 
 def _name(names: list[str], i: int, rng: random.Random) -> str:
     return names[i] if i < len(names) else f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
 
-def _assignment(mentee: Mentee, staff: User, kind: str, starts: date, ends: date | None) -> dict:
+def _assignment(mentee_id: int, staff_id: int, kind: str, starts: date, ends: date | None) -> dict:
     return {
-        "mentee_id": mentee.id,
-        "staff_id": staff.id,
+        "mentee_id": mentee_id,
+        "staff_id": staff_id,
         "kind": kind,
         "starts_on": starts,
         "ends_on": ends,
     }
 
 
-def _history(rng: random.Random, start: date, on: date, skills: list) -> list[tuple]:
-    """Weekly sessions from the start date; each works on a few skills, one level at a time."""
-    levels: dict[int, int] = {}
+def _history(
+    rng: random.Random, start: date, on: date, skills: list[tuple[int, int]]
+) -> list[tuple[date, int, int]]:
+    """Sessions about weekly from the start date; each works on a few skills, one level at
+    a time. About 100 events per mentee-year, so 5,000 mentees over 24 months make ~500k."""
     order = skills[:]
     # Mentees start in different places, mostly near the front of each domain.
     rng.shuffle(order)
-    order.sort(key=lambda s: s.position + rng.random() * 4)
+    order.sort(key=lambda s: s[1] + rng.random() * 4)
+    order = [skill_id for skill_id, _ in order]
+    levels: dict[int, int] = {}
+    # The skills introduced so far that are not yet at the top level, in order.
+    open_skills = order[:3]
+    introduced = len(open_skills)
     out = []
-    cursor = 0
     day = start + timedelta(days=rng.randint(0, 6))
     while day <= on:
-        working = [s for s in order[: cursor + 3] if levels.get(s.id, 0) < 3]
-        for skill in working[: rng.randint(1, 3)]:
-            level = min(3, levels.get(skill.id, 0) + 1)
+        for skill in open_skills[: rng.randint(1, 3)]:
+            level = levels.get(skill, 0) + 1
             if level == 3 and rng.random() < 0.25:
                 continue  # not ready yet: practise again next time
-            levels[skill.id] = level
+            levels[skill] = level
             out.append((day, skill, level))
-        if rng.random() < 0.5:
-            cursor += 1
-        day += timedelta(days=rng.randint(4, 10))
+        open_skills = [s for s in open_skills if levels.get(s, 0) < 3]
+        if rng.random() < 0.5 and introduced < len(order):
+            open_skills.append(order[introduced])
+            introduced += 1
+        day += timedelta(days=rng.randint(3, 8))
     return out
 
 

@@ -204,3 +204,22 @@ def test_staff_view_of_mentee_is_audited(client, login, team):
     client.get(f"/mentees/{team['a'].id}")
     views = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "mentee.view")).all()
     assert [(v.actor_id, v.mentee_id) for v in views] == [(team["cm"].id, team["a"].id)]
+
+
+def test_mentee_history_comes_a_page_at_a_time(client, login, team, skill):
+    for i in range(22):
+        record_signoff(
+            team["a"],
+            skill(),
+            team["mentor"],
+            SignoffDetails(
+                level=1 + i % 3, shown_on=TODAY - timedelta(days=22 - i), note=f"entry-{i}-x"
+            ),
+        )
+    db.session.commit()
+    login(db.session.get(type(team["mentor"]), team["a"].user_id))
+    first = client.get("/me/history").get_data(as_text=True)
+    assert "entry-21-x" in first and "entry-1-x" not in first and "Page 1 of 2" in first
+    second = client.get("/me/history?page=2").get_data(as_text=True)
+    assert "entry-1-x" in second and "entry-21-x" not in second
+    assert client.get("/me/history?page=99").status_code == 200

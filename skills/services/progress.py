@@ -1,6 +1,7 @@
-"""Progress of one mentee or of a whole caseload, read from current-status rows.
+"""Progress of one mentee, of a caseload, or of a whole organisation, read from
+current-status rows.
 
-Both read in a constant number of queries whatever the number of skills or mentees:
+Each reads in a constant number of queries whatever the number of skills or mentees:
 the curriculum's shape in a few queries, then one query for the statuses.
 """
 
@@ -12,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select
 
 from ..extensions import db
-from ..models import Curriculum, Domain, Goal, Level, Mentee, Skill, SkillStatus
+from ..models import Curriculum, Domain, Goal, Level, Mentee, SignoffEvent, Skill, SkillStatus
 from ..timeutil import today
 
 STALLED_AFTER_DAYS = 30
@@ -200,10 +201,33 @@ class CaseloadRow:
 
 def is_stalled(mentee: Mentee, last_signoff_on: date | None, on: date) -> bool:
     """An active mentee with no sign-off in the last 30 days (or none since starting)."""
-    if mentee.status != "active":
+    return _stalled(mentee.status, mentee.start_date, last_signoff_on, on)
+
+
+def _stalled(status: str, start_date: date, last_signoff_on: date | None, on: date) -> bool:
+    if status != "active":
         return False
-    since = last_signoff_on or mentee.start_date
+    since = last_signoff_on or start_date
     return since < on - timedelta(days=STALLED_AFTER_DAYS)
+
+
+def _domain_counts(*where) -> list[tuple[int, int, int, int, date | None]]:
+    """(mentee, domain, signed off, started, latest date shown) from current-status rows of
+    live skills, for the mentees `where` selects: one GROUP BY query."""
+    return db.session.execute(
+        select(
+            SkillStatus.mentee_id,
+            Skill.domain_id,
+            func.sum(case((SkillStatus.signed_off.is_(True), 1), else_=0)),
+            func.sum(
+                case(((SkillStatus.signed_off.is_(False)) & (SkillStatus.level > 0), 1), else_=0)
+            ),
+            func.max(SkillStatus.shown_on),
+        )
+        .join(Skill, Skill.id == SkillStatus.skill_id)
+        .where(Skill.retired.is_(False), *where)
+        .group_by(SkillStatus.mentee_id, Skill.domain_id)
+    ).all()
 
 
 def caseload_progress(
@@ -216,34 +240,133 @@ def caseload_progress(
     counts: dict[tuple[int, int], tuple[int, int]] = {}
     last: dict[int, date] = {}
     if ids:
-        rows = db.session.execute(
-            select(
-                SkillStatus.mentee_id,
-                Skill.domain_id,
-                func.sum(case((SkillStatus.signed_off.is_(True), 1), else_=0)),
-                func.sum(
-                    case(
-                        ((SkillStatus.signed_off.is_(False)) & (SkillStatus.level > 0), 1), else_=0
-                    )
-                ),
-                func.max(SkillStatus.shown_on),
-            )
-            .join(Skill, Skill.id == SkillStatus.skill_id)
-            .where(SkillStatus.mentee_id.in_(ids), Skill.retired.is_(False))
-            .group_by(SkillStatus.mentee_id, Skill.domain_id)
-        ).all()
-        for mentee_id, domain_id, signed_off, started, latest in rows:
+        for mentee_id, domain_id, signed_off, started, latest in _domain_counts(
+            SkillStatus.mentee_id.in_(ids)
+        ):
             counts[(mentee_id, domain_id)] = (int(signed_off or 0), int(started or 0))
             if latest and (mentee_id not in last or latest > last[mentee_id]):
                 last[mentee_id] = latest
+    totals = [(domain, len(view.skills.get(domain.id, []))) for domain in view.domains]
+    nothing = (0, 0)
     result = []
     for mentee in mentees:
         domains = {}
-        for domain in view.domains:
-            signed_off, started = counts.get((mentee.id, domain.id), (0, 0))
-            domains[domain.id] = DomainSummary(
-                domain, len(view.skills.get(domain.id, [])), signed_off, started
-            )
+        for domain, total in totals:
+            signed_off, started = counts.get((mentee.id, domain.id), nothing)
+            domains[domain.id] = DomainSummary(domain, total, signed_off, started)
         latest = last.get(mentee.id)
         result.append(CaseloadRow(mentee, domains, latest, is_stalled(mentee, latest, on)))
+    return result
+
+
+@dataclass
+class OrganisationSummary:
+    """Progress over every mentee of an organisation, for an org-wide overview."""
+
+    mentees: int
+    active: int
+    stalled: int  # active mentees with no sign-off in 30 days
+    domains: list[DomainSummary]  # total: the domain's skills times the mentees
+
+    @property
+    def signed_off(self) -> int:
+        return sum(d.signed_off for d in self.domains)
+
+    @property
+    def started(self) -> int:
+        return sum(d.started for d in self.domains)
+
+    @property
+    def total(self) -> int:
+        return sum(d.total for d in self.domains)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.signed_off / self.total) if self.total else 0
+
+
+def organisation_summary(
+    organisation_id: int, view: CurriculumView | None = None, on: date | None = None
+) -> OrganisationSummary:
+    """The caseload rows of every mentee in the organisation, added up per domain, with
+    the number of active and stalled mentees: two queries, no row objects per mentee."""
+    view = view or curriculum_view()
+    on = on or today()
+    mentees = db.session.execute(
+        select(Mentee.id, Mentee.status, Mentee.start_date).where(
+            Mentee.organisation_id == organisation_id
+        )
+    ).all()
+    signed_off: dict[int, int] = defaultdict(int)
+    started: dict[int, int] = defaultdict(int)
+    last: dict[int, date] = {}
+    in_organisation = select(Mentee.id).where(Mentee.organisation_id == organisation_id)
+    for mentee_id, domain_id, signed, begun, latest in _domain_counts(
+        SkillStatus.mentee_id.in_(in_organisation)
+    ):
+        signed_off[domain_id] += int(signed or 0)
+        started[domain_id] += int(begun or 0)
+        if latest and (mentee_id not in last or latest > last[mentee_id]):
+            last[mentee_id] = latest
+    domains = [
+        DomainSummary(
+            domain,
+            len(view.skills.get(domain.id, [])) * len(mentees),
+            signed_off[domain.id],
+            started[domain.id],
+        )
+        for domain in view.domains
+    ]
+    active = sum(1 for _, status, _ in mentees if status == "active")
+    stalled = sum(
+        1
+        for mentee_id, status, start in mentees
+        if _stalled(status, start, last.get(mentee_id), on)
+    )
+    return OrganisationSummary(len(mentees), active, stalled, domains)
+
+
+@dataclass
+class MonthCount:
+    """Skills a mentee reached the signed-off level in for the first time, in one month."""
+
+    month: date  # the first day of the month
+    signed_off: int
+    total: int  # skills signed off by the end of this month, counted the same way
+
+
+def signoffs_by_month(mentee: Mentee, months: int = 6, on: date | None = None) -> list[MonthCount]:
+    """The last `months` calendar months, oldest first: skills first signed off in each.
+
+    A skill counts in the month of its earliest sign-off at the signed-off level that was
+    not corrected away; refresher marks do not count. One query.
+    """
+    on = on or today()
+    corrected = select(SignoffEvent.corrects_id).where(
+        SignoffEvent.mentee_id == mentee.id, SignoffEvent.corrects_id.is_not(None)
+    )
+    firsts = db.session.scalars(
+        select(func.min(SignoffEvent.shown_on))
+        .join(Skill, Skill.id == SignoffEvent.skill_id)
+        .join(Curriculum, Curriculum.id == Skill.curriculum_id)
+        .where(
+            SignoffEvent.mentee_id == mentee.id,
+            SignoffEvent.kind != "refresher",
+            SignoffEvent.level >= Curriculum.signed_off_level,
+            SignoffEvent.id.not_in(corrected),
+            Skill.retired.is_(False),
+        )
+        .group_by(SignoffEvent.skill_id)
+    ).all()
+    starts = []
+    year, month = on.year, on.month
+    for _ in range(months):
+        starts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    starts.reverse()
+    result = []
+    for start in starts:
+        in_month = sum(1 for d in firsts if (d.year, d.month) == (start.year, start.month))
+        by_end = sum(1 for d in firsts if (d.year, d.month) <= (start.year, start.month))
+        result.append(MonthCount(start, in_month, by_end))
     return result

@@ -1,6 +1,6 @@
 """The mentee's own pages, in plain language: progress, goals, "I did it"."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -9,10 +9,12 @@ from ..extensions import db
 from ..models import Mentee, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
 from ..services import signoffs, voice
-from ..services.progress import mentee_progress
+from ..services.progress import mentee_progress, signoffs_by_month
 from .forms import ConfirmForm, DidItForm, EmptyForm, SelfRatingForm
 
 bp = Blueprint("me", __name__, url_prefix="/me")
+
+HISTORY_PAGE = 20
 
 
 def own_record() -> Mentee | None:
@@ -32,20 +34,26 @@ def progress():
         mentee=mentee,
         progress=mentee_progress(mentee),
         resources=voice.resources(mentee.organisation_id),
+        timeline=signoffs_by_month(mentee),
     )
 
 
 @bp.route("/history")
 def history():
-    """My sign-offs, with only the notes meant for me; I can say "that's right"."""
+    """My sign-offs, newest first, a page at a time (light on a phone's data)."""
     mentee = own_record() or abort(404)
+    page = request.args.get("page", 1, type=int) or 1
     entries = signoffs.history(mentee, staff_view=False)
+    shown = [e for e in entries if not e.corrected]
+    pages = max(1, -(-len(shown) // HISTORY_PAGE))
+    page = min(max(page, 1), pages)
     return render_template(
         "me/history.html",
         mentee=mentee,
-        entries=entries,
+        entries=shown[(page - 1) * HISTORY_PAGE : page * HISTORY_PAGE],
+        page=page,
+        pages=pages,
         confirmed=voice.confirmations(mentee),
-        confirm_form=ConfirmForm(),
     )
 
 

@@ -12,7 +12,12 @@ from ..extensions import db
 from ..models import Assignment, DidItReport, SignoffEvent, Skill, User
 from ..models.voice import SELF_RATINGS
 from ..services import audit, signoffs, voice
-from ..services.progress import caseload_progress, curriculum_view, mentee_progress
+from ..services.progress import (
+    caseload_progress,
+    curriculum_view,
+    mentee_progress,
+    signoffs_by_month,
+)
 from ..timeutil import today
 from .forms import CorrectionForm, EmptyForm, GroupSessionForm, ReplyForm, SignoffForm, choices
 from .loading import deny, load_mentee
@@ -74,6 +79,7 @@ def detail(mentee_id: int):
         can_sign_off=permissions.can_sign_off(current_user, mentee),
         ratings=voice.self_ratings([mentee.id]),
         rating_labels=SELF_RATINGS,
+        timeline=signoffs_by_month(mentee),
     )
 
 

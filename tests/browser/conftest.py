@@ -1,0 +1,146 @@
+"""Browser tests: the app served on 127.0.0.1 from a thread, driven by Debian's Chromium.
+
+Playwright never downloads a browser here: it launches the `chromium` package's binary.
+Without Chromium or Playwright the tests skip locally and fail in CI (CI is set there).
+The data is the demo organisation (real curriculum, six months of history) plus a few
+extras the pages need: an open "I did it", local details on a skill, a login with
+two-step sign-in and a mentee login with no record yet.
+"""
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import pyotp
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from skills import create_app
+from skills.demo import create_demo
+from skills.extensions import db
+from skills.models import Mentee, SignoffEvent, Skill, SkillStatus, User
+from skills.services import curriculum as curriculum_service
+from skills.services import people, voice
+
+from .helpers import CHROMIUM, CHROMIUM_ARGS, CURRICULUM, PASSWORD, PHONE, Site
+
+
+def missing(reason: str):
+    """Skip on a developer's machine; in CI a missing browser is a failed run."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}: CI must run the browser tests (.ci/run installs them)")
+    pytest.skip(reason)
+
+
+def _seed() -> dict:
+    """Demo data plus the extras; returns plain values for `Site`."""
+    curriculum_service.load_files([CURRICULUM])
+    demo = create_demo(mentees=10, mentors=2, case_managers=2, months=6, seed=1, password=PASSWORD)
+    org = demo.organisation
+    mentor = db.session.scalar(select(User).where(User.username == "mentor1"))
+    mentee = db.session.scalar(
+        select(Mentee).join(User, User.id == Mentee.user_id).where(User.username == "mentee01")
+    )
+    two_step = people.create_user(org, "twostep", "Tay Twostep", PASSWORD, ["mentor"])
+    two_step.totp_secret = pyotp.random_base32()
+    people.create_user(org, "newmentee", "Noor Newcomer", PASSWORD, ["mentee"])
+    statuses = {
+        s.skill_id: s
+        for s in db.session.scalars(select(SkillStatus).where(SkillStatus.mentee_id == mentee.id))
+    }
+    skills = list(db.session.scalars(select(Skill).order_by(Skill.domain_id, Skill.position)))
+    fresh = [s for s in skills if s.id not in statuses]
+    event = db.session.scalar(
+        select(SignoffEvent)
+        .where(SignoffEvent.mentee_id == mentee.id, SignoffEvent.recorded_by_id == mentor.id)
+        .order_by(SignoffEvent.id.desc())
+    )
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    voice.set_resource(org.id, event.skill, "Transit office, 12 Main St. Open 9 to 5.", admin)
+    mentee_user = db.session.get(User, mentee.user_id)
+    report = voice.report_did_it(mentee, fresh[1], "I did it at the store today.", mentee_user)
+    db.session.commit()
+    assert report.status == "open" and event is not None
+    return {
+        "mentor": "mentor1",
+        "mentee": "mentee01",
+        "case_manager": "casemanager1",
+        "admin": "admin",
+        "two_step": "twostep",
+        "totp_secret": two_step.totp_secret,
+        "unlinked_mentee": "newmentee",
+        "mentee_id": mentee.id,
+        "mentee_name": mentee.name,
+        "skill_id": event.skill_id,
+        "new_skill_id": fresh[0].id,
+        "keyboard_skill_id": fresh[3].id,
+        "event_id": event.id,
+        "report_id": report.id,
+        "mentor_user_id": mentor.id,
+    }
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The app with demo data, served on a free port of 127.0.0.1 for the whole run."""
+    folder = tmp_path_factory.mktemp("browser")
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-tests",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'app.sqlite'}",
+            "CURRICULUM_DIR": CURRICULUM.parent,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 64,
+            "SQLITE_SYNCHRONOUS": "OFF",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        values = _seed()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(url=f"http://127.0.0.1:{server.server_port}", **values)
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright (never a browser Playwright downloads)."""
+    if not Path(CHROMIUM).exists():
+        missing(f"Chromium not found at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("Playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, site):
+    """Open a page in a fresh context (no cookies) at a viewport; closed after the test."""
+    contexts = []
+
+    def open_page(viewport=PHONE):
+        context = browser.new_context(
+            base_url=site.url, viewport=viewport, accept_downloads=True, locale="en-US"
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -319,6 +319,8 @@ def record_group_session(
             "Only your current mentees can be in a group session: " + ", ".join(outside),
             "attendees",
         )
+    # One order for every writer, so two sessions sharing mentees cannot deadlock.
+    attendees = sorted(attendees, key=lambda a: a.mentee.id)
     session = GroupSession(
         organisation_id=mentor.organisation_id,
         mentor_id=mentor.id,

@@ -15,7 +15,8 @@ from .models import Assignment, Mentee, SignoffEvent, User
 from .timeutil import today
 
 
-def _current(on: date):
+def current_assignment(on: date):
+    """SQL condition: an assignment gives access on `on` (access stops on its end date)."""
     return (Assignment.starts_on <= on) & (Assignment.ends_on.is_(None) | (Assignment.ends_on > on))
 
 
@@ -24,7 +25,9 @@ def assignment_kinds(user: User, mentee: Mentee, on: date | None = None) -> set[
     on = on or today()
     rows = db.session.scalars(
         select(Assignment.kind).where(
-            Assignment.staff_id == user.id, Assignment.mentee_id == mentee.id, _current(on)
+            Assignment.staff_id == user.id,
+            Assignment.mentee_id == mentee.id,
+            current_assignment(on),
         )
     )
     return set(rows)
@@ -115,7 +118,7 @@ def mentees_assigned(user: User, kind: str, on: date | None = None) -> Select:
     return (
         select(Mentee)
         .join(Assignment, Assignment.mentee_id == Mentee.id)
-        .where(Assignment.staff_id == user.id, Assignment.kind == kind, _current(on))
+        .where(Assignment.staff_id == user.id, Assignment.kind == kind, current_assignment(on))
         .distinct()
         .order_by(Mentee.full_name, Mentee.id)
     )
@@ -129,7 +132,7 @@ def mentees_visible(user: User, on: date | None = None) -> Select:
         return query.where(Mentee.organisation_id == user.organisation_id)
     staff_kinds = [k for k in ("mentor", "case_manager") if user.has_role(k)]
     assigned = select(Assignment.mentee_id).where(
-        Assignment.staff_id == user.id, Assignment.kind.in_(staff_kinds), _current(on)
+        Assignment.staff_id == user.id, Assignment.kind.in_(staff_kinds), current_assignment(on)
     )
     return query.where(or_(Mentee.id.in_(assigned), Mentee.user_id == user.id))
 

@@ -421,11 +421,6 @@ def link_login(mentee: Mentee, user: User, actor: User | None = None) -> None:
     )
 
 
-def current_on(on: date):
-    """SQL condition: an assignment is current on `on` (access stops on its end date)."""
-    return (Assignment.starts_on <= on) & (Assignment.ends_on.is_(None) | (Assignment.ends_on > on))
-
-
 def add_assignment(
     staff: User,
     mentee: Mentee,

@@ -182,7 +182,7 @@ def index():
         "current_assignments": db.session.scalar(
             select(func.count(Assignment.id))
             .join(Mentee, Mentee.id == Assignment.mentee_id)
-            .where(Mentee.organisation_id == org, people.current_on(today()))
+            .where(Mentee.organisation_id == org, permissions.current_assignment(today()))
         ),
     }
     curricula = db.session.scalars(select(Curriculum).order_by(Curriculum.title)).all()
@@ -315,7 +315,7 @@ def _staff_by_mentee(mentee_ids: list[int]) -> dict[int, dict[str, list[str]]]:
     rows = db.session.execute(
         select(Assignment.mentee_id, Assignment.kind, User.display_name)
         .join(User, User.id == Assignment.staff_id)
-        .where(Assignment.mentee_id.in_(mentee_ids), people.current_on(today()))
+        .where(Assignment.mentee_id.in_(mentee_ids), permissions.current_assignment(today()))
         .order_by(User.display_name)
     )
     for mentee_id, kind, name in rows:

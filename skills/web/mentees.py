@@ -31,11 +31,7 @@ def staff_names(mentee_ids: list[int], on: date | None = None) -> dict[int, dict
     rows = db.session.execute(
         select(Assignment.mentee_id, Assignment.kind, User.display_name)
         .join(User, User.id == Assignment.staff_id)
-        .where(
-            Assignment.mentee_id.in_(mentee_ids),
-            Assignment.starts_on <= on,
-            Assignment.ends_on.is_(None) | (Assignment.ends_on > on),
-        )
+        .where(Assignment.mentee_id.in_(mentee_ids), permissions.current_assignment(on))
         .order_by(User.display_name)
     )
     names: dict[int, dict[str, list[str]]] = {}

@@ -112,8 +112,24 @@ def mentee_pdf(mentee_id: int):
     mentee = load_mentee(mentee_id, permissions.can_print, action=None)
     if permissions.is_self(current_user, mentee):
         return redirect(url_for(".my_report", **request.args))
-    period_from, period_to = _period_args()
     staff_view = permissions.can_view_staff_notes(current_user, mentee)
+    return _print_report(mentee, staff_view, "progress")
+
+
+@bp.get("/me/report.pdf")
+def my_report():
+    """My own progress report: only the notes meant for me."""
+    mentee = db.session.scalar(select(Mentee).where(Mentee.user_id == current_user.id))
+    if mentee is None:
+        abort(404)
+    if not permissions.is_self(current_user, mentee):
+        deny(mentee)
+    return _print_report(mentee, False, "my-progress")
+
+
+def _print_report(mentee: Mentee, staff_view: bool, file_prefix: str):
+    """Build one progress report for the period asked, audit the print, send it."""
+    period_from, period_to = _period_args()
     data = _mentee_data(mentee, period_from, period_to, staff_view)
     pdf = mentee_report_pdf(data)
     audit.record(
@@ -127,40 +143,8 @@ def mentee_pdf(mentee_id: int):
         **_period_detail(data.period_from, data.period_to),
     )
     db.session.commit()
-    return _send(
-        pdf,
-        PDF,
-        _file_name("progress", mentee.record_number, data.period_to.isoformat(), ext="pdf"),
-    )
-
-
-@bp.get("/me/report.pdf")
-def my_report():
-    """My own progress report: only the notes meant for me."""
-    mentee = db.session.scalar(select(Mentee).where(Mentee.user_id == current_user.id))
-    if mentee is None:
-        abort(404)
-    if not permissions.is_self(current_user, mentee):
-        deny(mentee)
-    period_from, period_to = _period_args()
-    data = _mentee_data(mentee, period_from, period_to, staff_view=False)
-    pdf = mentee_report_pdf(data)
-    audit.record(
-        "report.print",
-        current_user,
-        mentee=mentee,
-        object_type="mentee",
-        object_id=mentee.id,
-        format="pdf",
-        copy="mentee",
-        **_period_detail(data.period_from, data.period_to),
-    )
-    db.session.commit()
-    return _send(
-        pdf,
-        PDF,
-        _file_name("my-progress", mentee.record_number, data.period_to.isoformat(), ext="pdf"),
-    )
+    name = _file_name(file_prefix, mentee.record_number, data.period_to.isoformat(), ext="pdf")
+    return _send(pdf, PDF, name)
 
 
 @bp.get("/mentees/<int:mentee_id>/history.csv")

@@ -3,7 +3,7 @@ server answers. Sessions are signed cookies checked against the database, the si
 throttle counts failures in the database, and sign-offs are in the database.
 
 Starts two `flask run` processes on loopback ports with the same SECRET_KEY against a
-database created for this module (skills_multiserver, dropped afterwards). Skipped only
+database created for this module (skills_multiserver_<pid>, dropped afterwards). Skipped only
 when PostgreSQL cannot be reached and CI is not set; in CI it must run.
 """
 
@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 from .conftest import POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "skills_multiserver"
+# One database per test process, so two suites running at once do not share it.
+DATABASE = f"skills_multiserver_{os.getpid()}"
 SECRET_KEY = "multiserver-test-secret-shared-by-both"
 PASSWORD = "a-long-test-password"
 HOST = "127.0.0.1"

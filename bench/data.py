@@ -157,57 +157,20 @@ def add_bench_staff() -> dict:
             .limit(1)
         )
         logins["mentee"] = db.session.get(Mentee, mentee_id).user.username
+        logins["admin"] = db.session.scalar(
+            select(User.username)
+            .where(User.organisation_id == org.id, User.roles.contains("admin"))
+            .order_by(User.id)
+            .limit(1)
+        )
         logins["organisation_id"] = org.id
         logins["big_caseload"] = min(BIG_CASELOAD, len(mentees))
         db.session.commit()
     return logins
 
 
-# A prototype of per-mentee-per-domain counters (not part of the app's schema): filled
-# once from the status rows, so the harness can time the org-wide summary read from
-# counters that a sign-off would keep up to date in its own transaction.
-COUNTERS_DDL = """
-CREATE TABLE bench_domain_counters (
-    mentee_id INTEGER NOT NULL REFERENCES mentees (id),
-    domain_id INTEGER NOT NULL REFERENCES domains (id),
-    signed_off INTEGER NOT NULL,
-    started INTEGER NOT NULL,
-    last_shown_on DATE,
-    PRIMARY KEY (mentee_id, domain_id)
-)
-"""
-COUNTERS_FILL = """
-INSERT INTO bench_domain_counters (mentee_id, domain_id, signed_off, started, last_shown_on)
-SELECT s.mentee_id, k.domain_id,
-       SUM(CASE WHEN s.signed_off THEN 1 ELSE 0 END),
-       SUM(CASE WHEN NOT s.signed_off AND s.level > 0 THEN 1 ELSE 0 END),
-       MAX(s.shown_on)
-FROM skill_status s JOIN skills k ON k.id = s.skill_id
-WHERE NOT k.retired
-GROUP BY s.mentee_id, k.domain_id
-"""
-
-
-def add_counters_prototype() -> None:
-    from sqlalchemy import text
-
-    from skills import create_app
-    from skills.extensions import db
-
-    app = create_app()
-    with app.app_context():
-        db.session.execute(text(COUNTERS_DDL))
-        db.session.execute(text(COUNTERS_FILL))
-        db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("ANALYZE bench_domain_counters"))
-            db.session.commit()
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--staff", action="store_true", required=True)
     parser.parse_args()
-    logins = add_bench_staff()
-    add_counters_prototype()
-    print(json.dumps(logins))
+    print(json.dumps(add_bench_staff()))

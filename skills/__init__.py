@@ -29,6 +29,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        transactions.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+    )
     db.init_app(app)
     transactions.init_app(app)  # SQLite: BEGIN IMMEDIATE, synchronous level
     migrate.init_app(

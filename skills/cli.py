@@ -179,7 +179,8 @@ def _create_demo(options: dict) -> None:
 
 @click.command("check")
 def check_command() -> None:
-    """Recompute current status from the sign-off events and report any difference."""
+    """Recompute current status from the sign-off events, and the domain counters from
+    the current status, and report any difference."""
     from .services.signoffs import status_differences
 
     problems = status_differences()
@@ -188,7 +189,7 @@ def check_command() -> None:
     if problems:
         click.echo(f"{len(problems)} difference(s).", err=True)
         sys.exit(1)
-    click.echo("Current status agrees with the sign-off events.")
+    click.echo("Current status agrees with the sign-off events, and the domain counters with it.")
 
 
 def init_app(app: Flask) -> None:

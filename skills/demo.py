@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from .extensions import db
 from .models import Assignment, Mentee, Organisation, SignoffEvent, SkillStatus, User
-from .services import audit, people
+from .services import audit, counters, people
 from .services.passwords import hash_password
 from .services.progress import curriculum_view
 from .services.signoffs import SignoffDetails, correct_signoff
@@ -274,6 +274,7 @@ def create_demo(
     events.sort(key=lambda e: (e[0], e[1]))
     _insert(SignoffEvent, events, EVENT_FIELDS)
     _insert(SkillStatus, _statuses(org, events, view), STATUS_FIELDS)
+    counters.rebuild(mentee_ids.values())
     _a_few_corrections(
         [db.session.get(Mentee, mentee_ids[r["record_number"]]) for r in mentee_rows[:3]]
     )

@@ -8,7 +8,7 @@ assignment, so ending one ends access on the very next request.
 from datetime import date
 
 from flask import abort
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Date, Select, bindparam, or_, select
 
 from .extensions import db
 from .models import Assignment, Mentee, SignoffEvent, User
@@ -20,17 +20,18 @@ def current_assignment(on: date):
     return (Assignment.starts_on <= on) & (Assignment.ends_on.is_(None) | (Assignment.ends_on > on))
 
 
+# Built once: every staff page and every sign-off asks this.
+_KINDS = select(Assignment.kind).where(
+    Assignment.staff_id == bindparam("staff"),
+    Assignment.mentee_id == bindparam("mentee"),
+    current_assignment(bindparam("on", type_=Date)),
+)
+
+
 def assignment_kinds(user: User, mentee: Mentee, on: date | None = None) -> set[str]:
     """The kinds of current assignment ('mentor', 'case_manager') `user` has to `mentee`."""
-    on = on or today()
-    rows = db.session.scalars(
-        select(Assignment.kind).where(
-            Assignment.staff_id == user.id,
-            Assignment.mentee_id == mentee.id,
-            current_assignment(on),
-        )
-    )
-    return set(rows)
+    params = {"staff": user.id, "mentee": mentee.id, "on": on or today()}
+    return set(db.session.scalars(_KINDS, params))
 
 
 def _usable(user: User | None) -> bool:

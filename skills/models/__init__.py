@@ -6,7 +6,7 @@ from .audit import AuditEvent
 from .curriculum import Curriculum, CurriculumLoad, Domain, Level, Skill
 from .people import ROLES, Assignment, Mentee, Organisation, User
 from .security import LoginFailure
-from .signoffs import GroupSession, SignoffEvent, SkillStatus
+from .signoffs import DomainCounter, GroupSession, SignoffEvent, SkillStatus
 from .voice import DidItReport, Goal, SelfRating, SignoffConfirmation, SkillResource
 
 APPEND_ONLY_TABLES = ("signoff_events", "audit_events")
@@ -45,6 +45,7 @@ __all__ = [
     "AuditEvent",
     "Curriculum",
     "DidItReport",
+    "DomainCounter",
     "Goal",
     "SelfRating",
     "SignoffConfirmation",

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -88,7 +89,16 @@ class SkillStatus(db.Model):
     """
 
     __tablename__ = "skill_status"
-    __table_args__ = (Index("ix_skill_status_skill", "skill_id"),)
+    __table_args__ = (
+        Index("ix_skill_status_skill", "skill_id"),
+        # Only the few rows with a refresher asked for: the mentor's "due" list reads them.
+        Index(
+            "ix_skill_status_refresher",
+            "mentee_id",
+            sqlite_where=text("needs_refresher = 1"),
+            postgresql_where=text("needs_refresher"),
+        ),
+    )
 
     mentee_id: Mapped[int] = mapped_column(ForeignKey("mentees.id"), primary_key=True)
     skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), primary_key=True)
@@ -102,3 +112,20 @@ class SkillStatus(db.Model):
 
     skill: Mapped[Skill] = relationship()
     recorded_by: Mapped[User] = relationship()
+
+
+class DomainCounter(db.Model):
+    """Per mentee and domain: live skills signed off and started, and the latest date
+    shown, counted from the current-status rows in the same transaction as they change.
+
+    Caseload and organisation pages read these few rows instead of one per skill. An
+    optimisation, never a second truth: `services.counters` rebuilds and checks them.
+    """
+
+    __tablename__ = "domain_counters"
+
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("mentees.id"), primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"), primary_key=True)
+    signed_off: Mapped[int] = mapped_column()
+    started: Mapped[int] = mapped_column()
+    last_shown_on: Mapped[date | None] = mapped_column(Date)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from ..extensions import db
 from ..models import Curriculum, CurriculumLoad, Domain, Level, SignoffEvent, Skill, SkillStatus
 from ..timeutil import utcnow
+from . import counters
 
 KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -504,6 +505,7 @@ def apply_curriculum(spec: CurriculumSpec, loaded_by_id: int | None = None) -> L
     }
     now = utcnow()
     seen_skills: set[str] = set()
+    recount = False  # whether the domain counters must be counted again
     for position, dspec in enumerate(spec.domains):
         domain = domains.get(dspec.key)
         if domain is None:
@@ -532,6 +534,8 @@ def apply_curriculum(spec: CurriculumSpec, loaded_by_id: int | None = None) -> L
                 "position": skill_position,
             }
             skill = skills.get(sspec.key)
+            if skill is not None and skill.domain is not domain:
+                recount = True
             if skill is None:
                 session.add(Skill(curriculum_id=curriculum.id, key=sspec.key, **values))
                 summary.added.append(sspec.key)
@@ -559,6 +563,10 @@ def apply_curriculum(spec: CurriculumSpec, loaded_by_id: int | None = None) -> L
             .where(SkillStatus.skill_id.in_(skill_ids))
             .values(signed_off=SkillStatus.level >= spec.signed_off_level)
         )
+        recount = True
+    if recount or summary.retired or summary.restored:
+        session.flush()
+        counters.rebuild()
     if summary.changed or header_changed:
         session.add(
             CurriculumLoad(

@@ -1,5 +1,5 @@
 """Progress of one mentee, of a caseload, or of a whole organisation, read from
-current-status rows.
+current-status rows (one mentee) or the per-domain counters kept beside them (many).
 
 Each reads in a constant number of queries whatever the number of skills or mentees:
 the curriculum's shape in a few queries, then one query for the statuses.
@@ -13,7 +13,17 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select
 
 from ..extensions import db
-from ..models import Curriculum, Domain, Goal, Level, Mentee, SignoffEvent, Skill, SkillStatus
+from ..models import (
+    Curriculum,
+    Domain,
+    DomainCounter,
+    Goal,
+    Level,
+    Mentee,
+    SignoffEvent,
+    Skill,
+    SkillStatus,
+)
 from ..timeutil import today
 
 STALLED_AFTER_DAYS = 30
@@ -211,25 +221,6 @@ def _stalled(status: str, start_date: date, last_signoff_on: date | None, on: da
     return since < on - timedelta(days=STALLED_AFTER_DAYS)
 
 
-def _domain_counts(*where) -> list[tuple[int, int, int, int, date | None]]:
-    """(mentee, domain, signed off, started, latest date shown) from current-status rows of
-    live skills, for the mentees `where` selects: one GROUP BY query."""
-    return db.session.execute(
-        select(
-            SkillStatus.mentee_id,
-            Skill.domain_id,
-            func.sum(case((SkillStatus.signed_off.is_(True), 1), else_=0)),
-            func.sum(
-                case(((SkillStatus.signed_off.is_(False)) & (SkillStatus.level > 0), 1), else_=0)
-            ),
-            func.max(SkillStatus.shown_on),
-        )
-        .join(Skill, Skill.id == SkillStatus.skill_id)
-        .where(Skill.retired.is_(False), *where)
-        .group_by(SkillStatus.mentee_id, Skill.domain_id)
-    ).all()
-
-
 def caseload_progress(
     mentees: Sequence[Mentee], view: CurriculumView | None = None, on: date | None = None
 ) -> list[CaseloadRow]:
@@ -240,10 +231,16 @@ def caseload_progress(
     counts: dict[tuple[int, int], tuple[int, int]] = {}
     last: dict[int, date] = {}
     if ids:
-        for mentee_id, domain_id, signed_off, started, latest in _domain_counts(
-            SkillStatus.mentee_id.in_(ids)
+        for mentee_id, domain_id, signed_off, started, latest in db.session.execute(
+            select(
+                DomainCounter.mentee_id,
+                DomainCounter.domain_id,
+                DomainCounter.signed_off,
+                DomainCounter.started,
+                DomainCounter.last_shown_on,
+            ).where(DomainCounter.mentee_id.in_(ids))
         ):
-            counts[(mentee_id, domain_id)] = (int(signed_off or 0), int(started or 0))
+            counts[(mentee_id, domain_id)] = (signed_off, started)
             if latest and (mentee_id not in last or latest > last[mentee_id]):
                 last[mentee_id] = latest
     totals = [(domain, len(view.skills.get(domain.id, []))) for domain in view.domains]
@@ -288,42 +285,49 @@ class OrganisationSummary:
 def organisation_summary(
     organisation_id: int, view: CurriculumView | None = None, on: date | None = None
 ) -> OrganisationSummary:
-    """The caseload rows of every mentee in the organisation, added up per domain, with
-    the number of active and stalled mentees: two queries, no row objects per mentee."""
+    """Progress over every mentee of the organisation, added up per domain, with the
+    number of active and stalled mentees: two queries over the domain counters."""
     view = view or curriculum_view()
     on = on or today()
-    mentees = db.session.execute(
-        select(Mentee.id, Mentee.status, Mentee.start_date).where(
-            Mentee.organisation_id == organisation_id
+    latest = (
+        select(func.max(DomainCounter.last_shown_on))
+        .where(DomainCounter.mentee_id == Mentee.id)
+        .scalar_subquery()
+    )
+    active = Mentee.status == "active"
+    stalled_cutoff = on - timedelta(days=STALLED_AFTER_DAYS)
+    mentees, active_count, stalled = db.session.execute(
+        select(
+            func.count(),
+            func.sum(case((active, 1), else_=0)),
+            func.sum(
+                case(
+                    (active & (func.coalesce(latest, Mentee.start_date) < stalled_cutoff), 1),
+                    else_=0,
+                )
+            ),
+        ).where(Mentee.organisation_id == organisation_id)
+    ).one()
+    totals = {
+        domain_id: (int(signed or 0), int(begun or 0))
+        for domain_id, signed, begun in db.session.execute(
+            select(
+                DomainCounter.domain_id,
+                func.sum(DomainCounter.signed_off),
+                func.sum(DomainCounter.started),
+            )
+            .join(Mentee, Mentee.id == DomainCounter.mentee_id)
+            .where(Mentee.organisation_id == organisation_id)
+            .group_by(DomainCounter.domain_id)
         )
-    ).all()
-    signed_off: dict[int, int] = defaultdict(int)
-    started: dict[int, int] = defaultdict(int)
-    last: dict[int, date] = {}
-    in_organisation = select(Mentee.id).where(Mentee.organisation_id == organisation_id)
-    for mentee_id, domain_id, signed, begun, latest in _domain_counts(
-        SkillStatus.mentee_id.in_(in_organisation)
-    ):
-        signed_off[domain_id] += int(signed or 0)
-        started[domain_id] += int(begun or 0)
-        if latest and (mentee_id not in last or latest > last[mentee_id]):
-            last[mentee_id] = latest
+    }
     domains = [
         DomainSummary(
-            domain,
-            len(view.skills.get(domain.id, [])) * len(mentees),
-            signed_off[domain.id],
-            started[domain.id],
+            domain, len(view.skills.get(domain.id, [])) * mentees, *totals.get(domain.id, (0, 0))
         )
         for domain in view.domains
     ]
-    active = sum(1 for _, status, _ in mentees if status == "active")
-    stalled = sum(
-        1
-        for mentee_id, status, start in mentees
-        if _stalled(status, start, last.get(mentee_id), on)
-    )
-    return OrganisationSummary(len(mentees), active, stalled, domains)
+    return OrganisationSummary(mentees, int(active_count or 0), int(stalled or 0), domains)
 
 
 @dataclass

@@ -15,9 +15,10 @@ from .. import permissions
 from ..extensions import db
 from ..models import Curriculum, Level, Mentee, SignoffEvent, Skill, SkillStatus, User
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
-from ..timeutil import today
+from ..timeutil import today, utcnow
 from ..transactions import lock_for_write
-from . import audit
+from ..upsert import Upsert
+from . import audit, counters
 
 DEFAULT_NOTE_MAX = 2000
 REASON_MAX = 500
@@ -60,10 +61,23 @@ def level_scale(skill: Skill) -> list[Level]:
     )
 
 
-def _check_details(mentee: Mentee, skill: Skill, details: SignoffDetails, on: date) -> None:
+def _scale_values(skill: Skill) -> tuple[list[int], int]:
+    """The level values of the skill's curriculum and its signed-off level, in one query."""
+    rows = db.session.execute(
+        select(Level.value, Curriculum.signed_off_level)
+        .join(Curriculum, Curriculum.id == Level.curriculum_id)
+        .where(Level.curriculum_id == skill.curriculum_id)
+        .order_by(Level.value)
+    ).all()
+    signed_off_level = rows[0][1] if rows else _signed_off_level(skill)
+    return [value for value, _ in rows], signed_off_level
+
+
+def _check_details(mentee: Mentee, skill: Skill, details: SignoffDetails, on: date) -> int:
+    """Refuse details that break a rule; return the curriculum's signed-off level."""
     if skill.retired:
         raise SignoffError(f"The skill “{skill.title}” is retired; it can no longer be signed off.")
-    values = [level.value for level in level_scale(skill)]
+    values, signed_off_level = _scale_values(skill)
     if details.level not in values:
         raise SignoffError(
             f"Level {details.level} is not in this curriculum's scale; choose one of "
@@ -104,6 +118,7 @@ def _check_details(mentee: Mentee, skill: Skill, details: SignoffDetails, on: da
         )
     if details.place is not None and len(details.place) > PLACE_MAX:
         raise SignoffError(f"The place is longer than {PLACE_MAX} characters.", "place")
+    return signed_off_level
 
 
 def _signed_off_level(skill: Skill) -> int:
@@ -130,8 +145,11 @@ def record_signoff(
     to a caller that records a larger action (a group session) once.
     """
     on = on or today()
-    # Writers for this mentee queue here, so the key check, the rules and the status row
-    # below all see the latest commit: a double submit cannot record twice.
+    # The details depend only on the form and the curriculum: check them before queueing.
+    signed_off_level = _check_details(mentee, skill, details, on)
+    # Writers for this mentee queue here, so the key check, the permission and the status
+    # row below all see the latest commit: a double submit cannot record twice. The
+    # queue is short: what follows is a handful of statements.
     lock_for_write(Mentee, mentee.id)
     if idempotency_key:
         earlier = db.session.scalar(
@@ -146,7 +164,6 @@ def record_signoff(
             f"{recorder.display_name} is not a mentor currently assigned to this mentee, "
             "or the mentee has been discharged."
         )
-    _check_details(mentee, skill, details, on)
     event = SignoffEvent(
         mentee_id=mentee.id,
         skill_id=skill.id,
@@ -158,7 +175,7 @@ def record_signoff(
     )
     db.session.add(event)
     db.session.flush()
-    _write_status(mentee.id, skill, event)
+    _write_status(mentee.id, skill, event, signed_off_level)
     if not audit_action:  # part of a larger action (a group session) audited once
         return event
     audit.record(
@@ -241,19 +258,51 @@ def correct_signoff(
     return event
 
 
-def _write_status(mentee_id: int, skill: Skill, event: SignoffEvent) -> None:
-    signed_off_level = _signed_off_level(skill)
-    status = db.session.get(SkillStatus, (mentee_id, skill.id))
-    if status is None:
-        status = SkillStatus(mentee_id=mentee_id, skill_id=skill.id)
-        db.session.add(status)
-    status.level = event.level
-    status.signed_off = event.level >= signed_off_level
-    status.event_id = event.id
-    status.shown_on = event.shown_on
-    status.recorded_by_id = event.recorded_by_id
-    status.needs_refresher = False
-    db.session.flush()
+_STATUS = Upsert(
+    SkillStatus.__table__,
+    ("mentee_id", "skill_id"),
+    (
+        "mentee_id",
+        "skill_id",
+        "level",
+        "signed_off",
+        "event_id",
+        "shown_on",
+        "recorded_by_id",
+        "needs_refresher",
+        "updated_at",
+    ),
+)
+
+
+def _write_status(
+    mentee_id: int,
+    skill: Skill,
+    event: SignoffEvent,
+    signed_off_level: int | None = None,
+    needs_refresher: bool = False,
+) -> None:
+    """Make `event` the current status of the mentee's skill, and recount its domain."""
+    if signed_off_level is None:
+        signed_off_level = _signed_off_level(skill)
+    _STATUS(
+        {
+            "mentee_id": mentee_id,
+            "skill_id": skill.id,
+            "level": event.level,
+            "signed_off": event.level >= signed_off_level,
+            "event_id": event.id,
+            "shown_on": event.shown_on,
+            "recorded_by_id": event.recorded_by_id,
+            "needs_refresher": needs_refresher,
+            "updated_at": utcnow(),
+        }
+    )
+    # The row was written past the session: a copy it already holds must be reloaded.
+    key = db.session.identity_key(SkillStatus, (mentee_id, skill.id))
+    if (loaded := db.session.identity_map.get(key)) is not None:
+        db.session.expire(loaded)
+    counters.refresh(mentee_id, skill.domain_id)
 
 
 def effective_event(events: list[SignoffEvent]) -> SignoffEvent | None:
@@ -284,15 +333,16 @@ def recompute_status(mentee_id: int, skill: Skill) -> SkillStatus | None:
         )
     )
     current = effective_event(events)
-    status = db.session.get(SkillStatus, (mentee_id, skill.id))
     if current is None:
+        status = db.session.get(SkillStatus, (mentee_id, skill.id))
         if status is not None:
             db.session.delete(status)
+            db.session.flush()
+            counters.rebuild([mentee_id])
         return None
-    _write_status(mentee_id, skill, current)
-    status = db.session.get(SkillStatus, (mentee_id, skill.id))
-    status.needs_refresher = any(e.kind == "refresher" and e.id > current.id for e in events)
-    return status
+    refresher = any(e.kind == "refresher" and e.id > current.id for e in events)
+    _write_status(mentee_id, skill, current, needs_refresher=refresher)
+    return db.session.get(SkillStatus, (mentee_id, skill.id))
 
 
 @dataclass
@@ -432,7 +482,8 @@ def _derived_statuses(mentee_ids: list[int] | None) -> dict[tuple[int, int], dic
 
 
 def rebuild_statuses(mentee_ids: list[int] | None = None) -> int:
-    """Replace current-status rows with ones derived from events; the caller commits."""
+    """Replace current-status rows with ones derived from events, and the domain counters
+    with a recount of them; the caller commits."""
     derived = _derived_statuses(mentee_ids)
     delete_query = delete(SkillStatus)
     if mentee_ids is not None:
@@ -441,11 +492,13 @@ def rebuild_statuses(mentee_ids: list[int] | None = None) -> int:
     rows = list(derived.values())
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(SkillStatus), rows[start : start + 5000])
+    counters.rebuild(mentee_ids)
     return len(rows)
 
 
 def status_differences(mentee_ids: list[int] | None = None) -> list[str]:
-    """Where stored current-status rows disagree with the events; empty means all agree."""
+    """Where stored current-status rows disagree with the events, or the domain counters
+    with the status rows; empty means all agree."""
     derived = _derived_statuses(mentee_ids)
     query = select(SkillStatus)
     if mentee_ids is not None:
@@ -464,4 +517,4 @@ def status_differences(mentee_ids: list[int] | None = None) -> list[str]:
                     f"{where}: {name} is {getattr(status, name)!r}, events say {want[name]!r}"
                 )
     problems.extend(f"mentee {m}, skill {s}: no status row" for m, s in derived)
-    return problems
+    return problems + counters.differences(mentee_ids)

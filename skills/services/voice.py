@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
@@ -27,6 +27,7 @@ from ..models import (
 )
 from ..models.voice import MAX_GOALS, SELF_RATINGS
 from ..timeutil import today, utcnow
+from ..transactions import lock_for_write
 from . import audit
 from .signoffs import SignoffDetails, SignoffError, record_signoff
 
@@ -220,9 +221,11 @@ def confirmations(mentee: Mentee) -> dict[int, SignoffConfirmation]:
 
 def mark_refresher(mentee: Mentee, skill: Skill, mentor: User, note: str = "") -> SignoffEvent:
     """Flag a signed-off skill for a refresher; the achievement stays."""
+    # Queued with the mentee's other writers, so two taps cannot flag the skill twice.
+    lock_for_write(Mentee, mentee.id)
     if not permissions.can_sign_off(mentor, mentee):
         raise VoiceError("Only a mentor assigned now can ask for a refresher.")
-    status = db.session.get(SkillStatus, (mentee.id, skill.id))
+    status = db.session.get(SkillStatus, (mentee.id, skill.id), populate_existing=True)
     if status is None or not status.signed_off:
         raise VoiceError("A refresher is for a skill that is already signed off.")
     if status.needs_refresher:
@@ -260,35 +263,47 @@ class Due:
 
 
 def due_checks(mentee_ids: Sequence[int], on: date | None = None) -> list[Due]:
-    """Refreshers asked for, and re-checks whose interval has passed, in one query."""
+    """Refreshers asked for, and re-checks whose interval has passed, longest waiting
+    first, in three small queries whatever the number of mentees."""
     on = on or today()
     if not mentee_ids:
         return []
-    rows = db.session.execute(
-        select(SkillStatus, Skill)
+    columns = (
+        SkillStatus.mentee_id,
+        SkillStatus.skill_id,
+        SkillStatus.needs_refresher,
+        SkillStatus.shown_on,
+        Skill.recheck_days,
+    )
+    live = Skill.retired.is_(False)
+    # Two narrow reads instead of one over every status row of every mentee: refreshers
+    # through a partial index, re-checks from the few skills that have an interval.
+    refreshers = db.session.execute(
+        select(*columns)
+        .join(Skill, Skill.id == SkillStatus.skill_id)
+        .where(SkillStatus.mentee_id.in_(mentee_ids), SkillStatus.needs_refresher, live)
+    )
+    with_interval = select(Skill.id).where(Skill.recheck_days.is_not(None), live)
+    rechecks = db.session.execute(
+        select(*columns)
         .join(Skill, Skill.id == SkillStatus.skill_id)
         .where(
+            SkillStatus.skill_id.in_(with_interval),
             SkillStatus.mentee_id.in_(mentee_ids),
-            Skill.retired.is_(False),
-            or_(
-                SkillStatus.needs_refresher.is_(True),
-                SkillStatus.signed_off.is_(True) & Skill.recheck_days.is_not(None),
-            ),
+            SkillStatus.signed_off.is_(True),
+            SkillStatus.needs_refresher.is_(False),
         )
-    ).all()
-    due = []
-    for status, skill in rows:
-        if status.needs_refresher:
-            due.append(Due(status.mentee_id, skill, "refresher", status.shown_on))
-        elif status.shown_on + timedelta(days=skill.recheck_days) <= on:
-            due.append(
-                Due(
-                    status.mentee_id,
-                    skill,
-                    "recheck",
-                    status.shown_on + timedelta(days=skill.recheck_days),
-                )
-            )
+    )
+    rows = [*refreshers, *rechecks]
+    found = []
+    for mentee_id, skill_id, needs_refresher, shown_on, recheck_days in rows:
+        if needs_refresher:
+            found.append((shown_on, mentee_id, skill_id, "refresher"))
+        elif shown_on + timedelta(days=recheck_days) <= on:
+            found.append((shown_on + timedelta(days=recheck_days), mentee_id, skill_id, "recheck"))
+    wanted = {skill_id for _, _, skill_id, _ in found}
+    skills = {s.id: s for s in db.session.scalars(select(Skill).where(Skill.id.in_(wanted)))}
+    due = [Due(m, skills[skill_id], reason, since) for since, m, skill_id, reason in found]
     return sorted(due, key=lambda d: (d.since, d.mentee_id, d.skill.position))
 
 

@@ -45,6 +45,7 @@ from ..models.people import ROLE_LABELS
 from ..services import audit, people
 from ..services import curriculum as curriculum_service
 from ..services.passwords import PasswordRejected
+from ..services.progress import organisation_summary
 from ..timeutil import today
 from .admin_forms import (
     AssignmentFilterForm,
@@ -186,7 +187,12 @@ def index():
         ),
     }
     curricula = db.session.scalars(select(Curriculum).order_by(Curriculum.title)).all()
-    return render_template("admin/index.html", counts=counts, curricula=curricula)
+    return render_template(
+        "admin/index.html",
+        counts=counts,
+        curricula=curricula,
+        summary=organisation_summary(org),
+    )
 
 
 # --- People -------------------------------------------------------------------------

@@ -76,6 +76,7 @@ def detail(mentee_id: int):
         ratings=voice.self_ratings([mentee.id]),
         rating_labels=SELF_RATINGS,
         timeline=signoffs_by_month(mentee),
+        due=voice.due_checks([mentee.id]),
     )
 
 

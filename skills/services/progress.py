@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 from sqlalchemy import case, func, select
 
@@ -196,15 +197,16 @@ class CaseloadRow:
     last_signoff_on: date | None
     stalled: bool
 
-    @property
+    # Worked out once: list pages read these several times for each of many rows.
+    @cached_property
     def signed_off(self) -> int:
         return sum(d.signed_off for d in self.domains.values())
 
-    @property
+    @cached_property
     def total(self) -> int:
         return sum(d.total for d in self.domains.values())
 
-    @property
+    @cached_property
     def percent(self) -> int:
         return round(100 * self.signed_off / self.total) if self.total else 0
 
@@ -243,15 +245,16 @@ def caseload_progress(
             counts[(mentee_id, domain_id)] = (signed_off, started)
             if latest and (mentee_id not in last or latest > last[mentee_id]):
                 last[mentee_id] = latest
-    totals = [(domain, len(view.skills.get(domain.id, []))) for domain in view.domains]
+    # Plain ids and totals first: this loop runs once per mentee and domain.
+    totals = [(domain.id, domain, len(view.skills.get(domain.id, []))) for domain in view.domains]
     nothing = (0, 0)
     result = []
-    for mentee in mentees:
+    for mentee, mentee_id in zip(mentees, ids, strict=True):
         domains = {}
-        for domain, total in totals:
-            signed_off, started = counts.get((mentee.id, domain.id), nothing)
-            domains[domain.id] = DomainSummary(domain, total, signed_off, started)
-        latest = last.get(mentee.id)
+        for domain_id, domain, total in totals:
+            signed_off, started = counts.get((mentee_id, domain_id), nothing)
+            domains[domain_id] = DomainSummary(domain, total, signed_off, started)
+        latest = last.get(mentee_id)
         result.append(CaseloadRow(mentee, domains, latest, is_stalled(mentee, latest, on)))
     return result
 

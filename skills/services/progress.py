@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from functools import cached_property
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import defer
 
 from ..extensions import db
 from ..models import (
@@ -63,8 +64,12 @@ def curriculum_view() -> CurriculumView:
         key=lambda d: (order.get(d.curriculum_id, 0), d.position),
     )
     skills: dict[int, list[Skill]] = defaultdict(list)
+    # A skill's description and steps are shown only on its own page: not read here.
     for skill in db.session.scalars(
-        select(Skill).where(Skill.retired.is_(False)).order_by(Skill.domain_id, Skill.position)
+        select(Skill)
+        .options(defer(Skill.description), defer(Skill.steps))
+        .where(Skill.retired.is_(False))
+        .order_by(Skill.domain_id, Skill.position)
     ):
         skills[skill.domain_id].append(skill)
     return CurriculumView(curricula, dict(levels), domains, dict(skills))
@@ -292,24 +297,28 @@ def organisation_summary(
     number of active and stalled mentees: two queries over the domain counters."""
     view = view or curriculum_view()
     on = on or today()
-    latest = (
-        select(func.max(DomainCounter.last_shown_on))
-        .where(DomainCounter.mentee_id == Mentee.id)
-        .scalar_subquery()
+    # Each mentee's latest date from their counters in one grouped pass (a subquery per
+    # mentee costs PostgreSQL twice as much), then the three counts over those rows.
+    per_mentee = (
+        select(
+            Mentee.status,
+            Mentee.start_date,
+            func.max(DomainCounter.last_shown_on).label("latest"),
+        )
+        .outerjoin(DomainCounter, DomainCounter.mentee_id == Mentee.id)
+        .where(Mentee.organisation_id == organisation_id)
+        .group_by(Mentee.id, Mentee.status, Mentee.start_date)
+        .subquery()
     )
-    active = Mentee.status == "active"
-    stalled_cutoff = on - timedelta(days=STALLED_AFTER_DAYS)
+    active = per_mentee.c.status == "active"
+    since = func.coalesce(per_mentee.c.latest, per_mentee.c.start_date)
+    stalled_before = on - timedelta(days=STALLED_AFTER_DAYS)
     mentees, active_count, stalled = db.session.execute(
         select(
             func.count(),
             func.sum(case((active, 1), else_=0)),
-            func.sum(
-                case(
-                    (active & (func.coalesce(latest, Mentee.start_date) < stalled_cutoff), 1),
-                    else_=0,
-                )
-            ),
-        ).where(Mentee.organisation_id == organisation_id)
+            func.sum(case((active & (since < stalled_before), 1), else_=0)),
+        ).select_from(per_mentee)
     ).one()
     totals = {
         domain_id: (int(signed or 0), int(begun or 0))

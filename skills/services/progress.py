@@ -307,7 +307,9 @@ def organisation_summary(
         )
         .outerjoin(DomainCounter, DomainCounter.mentee_id == Mentee.id)
         .where(Mentee.organisation_id == organisation_id)
-        .group_by(Mentee.id, Mentee.status, Mentee.start_date)
+        # By the key alone: both databases take the other columns as fixed by it, and
+        # SQLite then reads mentees in key order instead of sorting them (21 -> 11 ms).
+        .group_by(Mentee.id)
         .subquery()
     )
     active = per_mentee.c.status == "active"

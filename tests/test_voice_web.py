@@ -239,3 +239,30 @@ def test_admin_adds_local_details_to_a_skill(app, world, skill):
         == "Card office: 1 Main St"
     )
     assert client_for(app, world.users["mentor_a"]).get("/admin/resources/").status_code == 403
+
+
+def test_a_long_due_list_shows_the_longest_waiting_and_each_mentee_page_its_own(
+    app, make_user, make_mentee, assign, skill
+):
+    mentor = make_user("mentor")
+    bank = skill("open-bank-account")  # re-checked every 180 days
+    mentees = []
+    for n in range(12):
+        mentee = make_mentee(name=f"Due Person {n:02}", start_date=TODAY - timedelta(days=400))
+        assign(mentor, mentee)
+        shown = TODAY - timedelta(days=200 + n)  # Due Person 11 has waited longest
+        record_signoff(mentee, bank, mentor, SignoffDetails(level=3, shown_on=shown))
+        mentees.append(mentee)
+    db.session.commit()
+
+    client = client_for(app, mentor)
+    mine = client.get("/mentor/").get_data(as_text=True)
+    due = mine[mine.index("Refreshers and re-checks due") :]
+    assert due.count("re-check due since") == 10
+    assert "2 more are due; each mentee's page lists theirs." in due
+    assert "Due Person 11" in due and "Due Person 00" not in due.split("more are due")[0]
+
+    own = client.get(f"/mentees/{mentees[0].id}").get_data(as_text=True)
+    assert "Refreshers and re-checks due" in own
+    assert own.count("re-check due since") == 1
+    assert f"re-check due since {(TODAY - timedelta(days=20)).isoformat()}" in own

@@ -258,20 +258,11 @@ def correct_signoff(
     return event
 
 
+# Every column of the status row: a sign-off writes all of them.
 _STATUS = Upsert(
     SkillStatus.__table__,
     ("mentee_id", "skill_id"),
-    (
-        "mentee_id",
-        "skill_id",
-        "level",
-        "signed_off",
-        "event_id",
-        "shown_on",
-        "recorded_by_id",
-        "needs_refresher",
-        "updated_at",
-    ),
+    tuple(column.name for column in SkillStatus.__table__.columns),
 )
 
 

@@ -229,6 +229,7 @@ def measure_single(directory: Path) -> dict:
 
     from skills.extensions import db
     from skills.models import Mentee
+    from skills.permissions import Viewer
     from skills.reports import mentee_report_data, mentee_report_pdf
     from skills.services.progress import curriculum_view
 
@@ -237,7 +238,7 @@ def measure_single(directory: Path) -> dict:
         mentee = db.session.scalar(select(Mentee).order_by(Mentee.id))
         started = time.perf_counter()
         view = curriculum_view()
-        data = mentee_report_data(mentee, staff_view=True, view=view)
+        data = mentee_report_data(mentee, Viewer(sees_staff_notes=True), view=view)
         gather_ms = (time.perf_counter() - started) * 1000
         checklist = sum(len(d.skills) for d in data.domains)
         first = time.perf_counter()
@@ -256,7 +257,7 @@ def measure_single(directory: Path) -> dict:
             db.session.remove()  # as a new request would: a fresh session, nothing cached
             t = time.perf_counter()
             mentee = db.session.get(Mentee, mentee_id)
-            mentee_report_data(mentee, staff_view=True)
+            mentee_report_data(mentee, Viewer(sees_staff_notes=True))
             gathers.append((time.perf_counter() - t) * 1000)
         pages = len(PdfReader(BytesIO(pdf)).pages)
     return {
@@ -278,6 +279,7 @@ def measure_batch(directory: Path) -> dict:
 
     from skills.extensions import db
     from skills.models import Mentee
+    from skills.permissions import Viewer
     from skills.reports import caseload_batch_pdf
     from skills.reports.content import batch_report_data
     from skills.services.progress import curriculum_view
@@ -286,7 +288,9 @@ def measure_batch(directory: Path) -> dict:
     with app.app_context():
         wall, cpu = time.perf_counter(), time.process_time()
         mentees = list(db.session.scalars(select(Mentee).order_by(Mentee.id)))
-        reports = batch_report_data(mentees, staff_view=lambda m: True, view=curriculum_view())
+        reports = batch_report_data(
+            mentees, lambda m: Viewer(sees_staff_notes=True), view=curriculum_view()
+        )
         pdf = caseload_batch_pdf(reports)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     reader = PdfReader(BytesIO(pdf))
@@ -307,6 +311,7 @@ def measure_builder(directory: Path) -> dict:
 
     from skills.extensions import db
     from skills.models import Mentee
+    from skills.permissions import Viewer
     from skills.reports import caseload_batch_pdf, mentee_report_data
     from skills.services.progress import curriculum_view
 
@@ -315,7 +320,7 @@ def measure_builder(directory: Path) -> dict:
         mentees = list(db.session.scalars(select(Mentee).order_by(Mentee.id)))
         view = curriculum_view()
         started = time.perf_counter()
-        data = [mentee_report_data(m, staff_view=True, view=view) for m in mentees]
+        data = [mentee_report_data(m, Viewer(sees_staff_notes=True), view=view) for m in mentees]
         gather = time.perf_counter() - started
         wall, cpu = time.perf_counter(), time.process_time()
         pdf = caseload_batch_pdf(data)

@@ -5,6 +5,7 @@ into a 403 for views. Staff access to a mentee comes only from a current
 assignment, so ending one ends access on the very next request.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
@@ -14,17 +15,12 @@ from .extensions import db
 from .models import Assignment, Mentee, SignoffEvent, User
 from .timeutil import today
 
-
-def current_assignment(on: date):
-    """SQL condition: an assignment gives access on `on` (access stops on its end date)."""
-    return (Assignment.starts_on <= on) & (Assignment.ends_on.is_(None) | (Assignment.ends_on > on))
-
-
-# Built once: every staff page and every sign-off asks this.
+# Built once: every staff page and every sign-off asks this. "Current" is the model's
+# one rule (`Assignment.is_current`), here in its SQL form.
 _KINDS = select(Assignment.kind).where(
     Assignment.staff_id == bindparam("staff"),
     Assignment.mentee_id == bindparam("mentee"),
-    current_assignment(bindparam("on", type_=Date)),
+    Assignment.is_current(bindparam("on", type_=Date)),
 )
 
 
@@ -63,6 +59,32 @@ def can_view_mentee(user: User | None, mentee: Mentee) -> bool:
 def can_view_staff_notes(user: User | None, mentee: Mentee) -> bool:
     """Staff-only notes are for staff who may see the mentee, never for the mentee."""
     return can_view_mentee(user, mentee) and not is_self(user, mentee)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who a record is read for: decides which notes it holds (`SignoffEvent.note_visible`).
+
+    Services that return notes take one as a required argument, so a caller cannot
+    forget to decide and leak staff-only notes by default.
+    """
+
+    sees_staff_notes: bool
+
+
+# The mentee's own copy: what the mentee may read, whoever prints it.
+MENTEE_COPY = Viewer(sees_staff_notes=False)
+
+
+def viewer_for(user: User | None, mentee: Mentee) -> Viewer:
+    """The reader `user` is of `mentee`'s record."""
+    return Viewer(sees_staff_notes=can_view_staff_notes(user, mentee))
+
+
+def command_line_viewer(mentee_copy: bool) -> Viewer:
+    """The operator at the server's command line reads the staff copy unless printing the
+    mentee's own."""
+    return MENTEE_COPY if mentee_copy else Viewer(sees_staff_notes=True)
 
 
 def can_sign_off(user: User | None, mentee: Mentee) -> bool:
@@ -113,13 +135,46 @@ def can_read_audit(user: User | None) -> bool:
     return _usable(user) and user.has_role("admin")
 
 
+def has_caseload(user: User | None) -> bool:
+    """Mentors, case managers and admins follow mentees, so print and export a caseload."""
+    return _usable(user) and user.has_role("mentor", "case_manager", "admin")
+
+
+def two_step_required(user: User) -> bool:
+    """Admins and case managers must use two-step sign-in when their organisation says so."""
+    return bool(user.organisation.require_two_step) and user.has_role("admin", "case_manager")
+
+
+# Each role's start page and its place in the navigation, in the order a person holding
+# several roles sees them; the first is their home.
+_NAVIGATION = (
+    ("mentor", "mentees.mine", "My mentees"),
+    ("case_manager", "caseload.index", "Caseload"),
+    ("mentee", "me.progress", "My progress"),
+    ("admin", "admin.index", "Admin"),
+)
+
+
+def navigation(user: User | None) -> list[tuple[str, str]]:
+    """(endpoint, label) of each area `user` may use, in menu order."""
+    if not _usable(user):
+        return []
+    return [(endpoint, label) for role, endpoint, label in _NAVIGATION if user.has_role(role)]
+
+
+def home_endpoint(user: User | None) -> str | None:
+    """Where `user` starts: the first area of the menu, or None for no usable role."""
+    areas = navigation(user)
+    return areas[0][0] if areas else None
+
+
 def mentees_assigned(user: User, kind: str, on: date | None = None) -> Select:
     """Mentees with a current assignment of `kind` to `user`, by name."""
     on = on or today()
     return (
         select(Mentee)
         .join(Assignment, Assignment.mentee_id == Mentee.id)
-        .where(Assignment.staff_id == user.id, Assignment.kind == kind, current_assignment(on))
+        .where(Assignment.staff_id == user.id, Assignment.kind == kind, Assignment.is_current(on))
         .distinct()
         .order_by(Mentee.full_name, Mentee.id)
     )
@@ -133,7 +188,7 @@ def mentees_visible(user: User, on: date | None = None) -> Select:
         return query.where(Mentee.organisation_id == user.organisation_id)
     staff_kinds = [k for k in ("mentor", "case_manager") if user.has_role(k)]
     assigned = select(Assignment.mentee_id).where(
-        Assignment.staff_id == user.id, Assignment.kind.in_(staff_kinds), current_assignment(on)
+        Assignment.staff_id == user.id, Assignment.kind.in_(staff_kinds), Assignment.is_current(on)
     )
     return query.where(or_(Mentee.id.in_(assigned), Mentee.user_id == user.id))
 

@@ -192,11 +192,18 @@ ACTORS = (
     "mentee_a",
     "mentee_b",
     "mentor_a",
+    # Mentors of mentee A whose assignment starts today, ended yesterday, starts tomorrow.
+    "mentor_today",
+    "mentor_ended",
+    "mentor_future",
     "other_mentor",
     "cm_a",
     "other_cm",
     "admin",
+    # The second organisation: its admin, a mentor and that mentor's mentee C.
     "other_org_admin",
+    "other_org_mentor",
+    "mentee_c",
     "deactivated",
 )
 
@@ -206,11 +213,16 @@ class World:
     users: dict
     mentee_a: object
     mentee_b: object
+    mentee_c: object
     params: dict
-    # Text that may appear only where mentee A's (or B's) data may be seen.
+    # Text that may appear only where mentee A's (or B's, C's) data may be seen; the
+    # staff markers only where staff who may see that mentee read notes.
     markers_a: tuple[str, ...] = ("Alma Qzmarkera", "NOTE-QZA-1")
     markers_b: tuple[str, ...] = ("Bo Qzmarkerb", "NOTE-QZB-1")
-    staff_marker_a: str = "STAFF-QZA-1"
+    markers_c: tuple[str, ...] = ("Cy Qzmarkerc", "NOTE-QZC-1")
+    staff_markers_a: tuple[str, ...] = ("STAFF-QZA-1", "STAFF-QZA-2")
+    staff_markers_b: tuple[str, ...] = ("STAFF-QZB-1",)
+    staff_markers_c: tuple[str, ...] = ("STAFF-QZC-1",)
 
     def url(self, rule: str) -> str:
         for name, value in self.params.items():
@@ -221,9 +233,12 @@ class World:
 
 @pytest.fixture
 def world(app, org, make_user, make_mentee, assign, skill):
-    """Two mentees, their staff, admins of two organisations and a deactivated user.
+    """Three mentees in two organisations, their staff, admins, and awkward assignments.
 
-    Names and notes carry unique markers so leak tests can look for them.
+    Mentee A has a mentor whose assignment starts today (access), one whose assignment
+    ended yesterday and one whose starts tomorrow (no access). Names and notes carry
+    unique markers so the leak check can look for them, and staff-only notes sit on the
+    very skill the route tests visit.
     """
     from skills.models import Assignment, User
     from skills.services import audit, voice
@@ -233,11 +248,15 @@ def world(app, org, make_user, make_mentee, assign, skill):
     db.session.commit()
     users = {
         "mentor_a": make_user("mentor"),
+        "mentor_today": make_user("mentor"),
+        "mentor_ended": make_user("mentor"),
+        "mentor_future": make_user("mentor"),
         "other_mentor": make_user("mentor"),
         "cm_a": make_user("case_manager"),
         "other_cm": make_user("case_manager"),
         "admin": make_user("admin"),
         "other_org_admin": make_user("admin", organisation=other_org),
+        "other_org_mentor": make_user("mentor", organisation=other_org),
         "deactivated": make_user("mentor"),
     }
     today = date.today()
@@ -245,31 +264,40 @@ def world(app, org, make_user, make_mentee, assign, skill):
         name="Alma Qzmarkera", with_login=True, start_date=today - timedelta(days=30)
     )
     mentee_b = make_mentee(name="Bo Qzmarkerb", with_login=True)
-    users["mentee_a"] = db.session.get(User, mentee_a.user_id)
-    users["mentee_b"] = db.session.get(User, mentee_b.user_id)
+    mentee_c = make_mentee(name="Cy Qzmarkerc", with_login=True, organisation=other_org)
+    for name, mentee in (("mentee_a", mentee_a), ("mentee_b", mentee_b), ("mentee_c", mentee_c)):
+        users[name] = db.session.get(User, mentee.user_id)
     assign(users["mentor_a"], mentee_a)
+    assign(users["mentor_today"], mentee_a, starts_on=today)
+    assign(
+        users["mentor_ended"],
+        mentee_a,
+        starts_on=today - timedelta(days=20),
+        ends_on=today - timedelta(days=1),
+    )
+    assign(users["mentor_future"], mentee_a, starts_on=today + timedelta(days=1))
     assign(users["cm_a"], mentee_a)
     assign(users["deactivated"], mentee_a)
     assign(users["other_mentor"], mentee_b)
     assign(users["other_cm"], mentee_b)
-    event = record_signoff(
-        mentee_a,
-        skill(),
-        users["mentor_a"],
-        SignoffDetails(level=2, shown_on=today, note="NOTE-QZA-1"),
-    )
-    record_signoff(
-        mentee_a,
-        skill("use-atm"),
-        users["mentor_a"],
-        SignoffDetails(level=1, shown_on=today, note="STAFF-QZA-1", note_visibility="staff"),
-    )
-    record_signoff(
-        mentee_b,
-        skill(),
-        users["other_mentor"],
-        SignoffDetails(level=3, shown_on=today, note="NOTE-QZB-1"),
-    )
+    assign(users["other_org_mentor"], mentee_c)
+
+    def sign(mentee, key, mentor, level, note, visibility="mentee"):
+        return record_signoff(
+            mentee,
+            skill(key),
+            users[mentor],
+            SignoffDetails(level=level, shown_on=today, note=note, note_visibility=visibility),
+        )
+
+    event = sign(mentee_a, "get-transit-card", "mentor_a", 2, "NOTE-QZA-1")
+    sign(mentee_a, "use-atm", "mentor_a", 1, "STAFF-QZA-1", "staff")
+    # A staff-only note on the skill whose pages the route tests open.
+    sign(mentee_a, "get-transit-card", "mentor_a", 2, "STAFF-QZA-2", "staff")
+    sign(mentee_b, "get-transit-card", "other_mentor", 3, "NOTE-QZB-1")
+    sign(mentee_b, "get-transit-card", "other_mentor", 3, "STAFF-QZB-1", "staff")
+    sign(mentee_c, "get-transit-card", "other_org_mentor", 2, "NOTE-QZC-1")
+    sign(mentee_c, "get-transit-card", "other_org_mentor", 2, "STAFF-QZC-1", "staff")
     audit.record("test.seed", users["admin"])
     report = voice.report_did_it(
         mentee_a, skill("ride-and-pay"), "I rode the bus", users["mentee_a"]
@@ -286,7 +314,7 @@ def world(app, org, make_user, make_mentee, assign, skill):
         "assignment_id": assignment.id,
         "report_id": report.id,
     }
-    return World(users, mentee_a, mentee_b, params)
+    return World(users, mentee_a, mentee_b, mentee_c, params)
 
 
 class QueryCounter:

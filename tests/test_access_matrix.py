@@ -1,8 +1,9 @@
 """Every route × method × actor against an explicit table of who gets in.
 
 A route missing from the table fails the test: new routes are denied until someone
-decides who may use them. Every response is also searched for markers of mentees the
-actor may not see (names, notes, staff-only notes), PDFs included.
+decides who may use them. Every response (HTML, and the text of PDFs and CSVs) is
+also searched for markers of data the actor may not see: other mentees' names and
+notes, staff-only notes for mentees, the other organisation's people.
 """
 
 import pytest
@@ -12,9 +13,18 @@ from skills.extensions import db
 
 from .conftest import ACTORS, PASSWORD
 
-STAFF = {"mentor_a", "other_mentor", "cm_a", "other_cm", "admin", "other_org_admin"}
+MENTORS = {
+    "mentor_a",
+    "mentor_today",
+    "mentor_ended",
+    "mentor_future",
+    "other_mentor",
+    "other_org_mentor",
+}
+STAFF = MENTORS | {"cm_a", "other_cm", "admin", "other_org_admin"}
 SIGNED_IN = set(ACTORS) - {"anonymous", "deactivated"}
 ADMINS = {"admin", "other_org_admin"}
+MENTEES = ("mentee_a", "mentee_b", "mentee_c")
 
 # Outcomes: "ok" (served or a redirect inside the app), "login" (sent to sign in),
 # "deny" (403 or 404, revealing nothing), "self" (a mentee sent to their own page).
@@ -36,8 +46,11 @@ def allow(*who: str, own_mentee: str | None = None) -> dict[str, str]:
 
 
 # Admins of another organisation see nothing of this one: 404 on its objects.
-A_VIEWERS = ("mentor_a", "cm_a", "admin")
-A_STAFF_READERS = ("mentor_a", "cm_a", "admin")
+# An assignment that starts today gives access today; one that ended yesterday or
+# starts tomorrow gives none.
+A_MENTORS = ("mentor_a", "mentor_today")
+A_VIEWERS = (*A_MENTORS, "cm_a", "admin")
+A_STAFF_READERS = A_VIEWERS
 
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("auth.login", "GET"): {a: "ok" for a in ACTORS},
@@ -54,27 +67,27 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("main.health", "GET"): {a: "ok" for a in ACTORS},
     ("main.index", "GET"): allow(*SIGNED_IN, own_mentee="self"),
     # Mentor pages
-    ("mentees.mine", "GET"): allow("mentor_a", "other_mentor"),
+    ("mentees.mine", "GET"): allow(*MENTORS),
     ("mentees.detail", "GET"): allow(*A_VIEWERS, own_mentee="self"),
     ("mentees.history", "GET"): allow(*A_STAFF_READERS),
     ("mentees.skill", "GET"): allow(*A_STAFF_READERS),
-    ("mentees.skill", "POST"): allow("mentor_a"),
+    ("mentees.skill", "POST"): allow(*A_MENTORS),
     ("mentees.correct", "GET"): allow("mentor_a"),
     ("mentees.correct", "POST"): allow("mentor_a"),
-    ("mentees.refresher", "POST"): allow("mentor_a"),
-    ("mentees.did_it", "GET"): allow("mentor_a"),
-    ("mentees.did_it", "POST"): allow("mentor_a"),
-    ("mentees.group", "GET"): allow("mentor_a", "other_mentor"),
-    ("mentees.group", "POST"): allow("mentor_a", "other_mentor"),
+    ("mentees.refresher", "POST"): allow(*A_MENTORS),
+    ("mentees.did_it", "GET"): allow(*A_MENTORS),
+    ("mentees.did_it", "POST"): allow(*A_MENTORS),
+    ("mentees.group", "GET"): allow(*MENTORS),
+    ("mentees.group", "POST"): allow(*MENTORS),
     # Mentee pages: a mentee acts only on their own record
-    ("me.rate", "POST"): allow("mentee_a", "mentee_b"),
-    ("me.goal", "POST"): allow("mentee_a", "mentee_b"),
-    ("me.goal_clear", "POST"): allow("mentee_a", "mentee_b"),
-    ("me.did_it", "POST"): allow("mentee_a", "mentee_b"),
+    ("me.rate", "POST"): allow(*MENTEES),
+    ("me.goal", "POST"): allow(*MENTEES),
+    ("me.goal_clear", "POST"): allow(*MENTEES),
+    ("me.did_it", "POST"): allow(*MENTEES),
     ("me.confirm", "POST"): allow("mentee_a"),
-    ("me.progress", "GET"): allow("mentee_a", "mentee_b"),
-    ("me.history", "GET"): allow("mentee_a", "mentee_b"),
-    ("me.skill", "GET"): allow("mentee_a", "mentee_b"),
+    ("me.progress", "GET"): allow(*MENTEES),
+    ("me.history", "GET"): allow(*MENTEES),
+    ("me.skill", "GET"): allow(*MENTEES),
     # Case manager
     ("caseload.index", "GET"): allow("cm_a", "other_cm"),
     # Reports: staff who may see mentee A; caseload downloads for any staff member.
@@ -83,7 +96,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("reports.caseload_pdf", "GET"): allow(*STAFF),
     ("reports.caseload_batch", "GET"): allow(*STAFF),
     ("reports.caseload_csv", "GET"): allow(*STAFF),
-    ("reports.my_report", "GET"): allow("mentee_a", "mentee_b"),
+    ("reports.my_report", "GET"): allow(*MENTEES),
 }
 
 # Admin pages: admins only; objects of this organisation are 404 to the other admin.
@@ -121,23 +134,28 @@ def expected_for(endpoint: str, method: str) -> dict[str, str] | None:
 
 
 def forbidden_markers(world, actor: str) -> list[str]:
-    """Markers of mentee data this actor must never be shown."""
-    a = [*world.markers_a, world.staff_marker_a]
-    b = list(world.markers_b)
+    """Markers of data this actor must never be shown."""
+    a, staff_a = list(world.markers_a), list(world.staff_markers_a)
+    b, staff_b = list(world.markers_b), list(world.staff_markers_b)
+    c, staff_c = list(world.markers_c), list(world.staff_markers_c)
     sees = {
-        "mentee_a": list(world.markers_a),
+        "mentee_a": a,
         "mentee_b": b,
-        "mentor_a": a,
-        "cm_a": a,
-        "other_mentor": b,
-        "other_cm": b,
-        "admin": a + b,
+        "mentee_c": c,
+        "mentor_a": a + staff_a,
+        "mentor_today": a + staff_a,
+        "cm_a": a + staff_a,
+        "other_mentor": b + staff_b,
+        "other_cm": b + staff_b,
+        "admin": a + staff_a + b + staff_b,
+        "other_org_admin": c + staff_c,
+        "other_org_mentor": c + staff_c,
     }.get(actor, [])
-    return [m for m in a + b if m not in sees]
+    return [m for m in a + staff_a + b + staff_b + c + staff_c if m not in sees]
 
 
 def body_text(response) -> str:
-    """What a person would read in the response: PDF text is extracted."""
+    """What a person would read in the response: PDF text is extracted, CSV read as text."""
     data = response.get_data()
     if response.mimetype == "application/pdf":
         import io
@@ -189,6 +207,7 @@ def test_access(app, world, endpoint, method, rule):
     users["deactivated"].active = True
     db.session.commit()
     failures = []
+    leaks = []
     for actor in ACTORS:
         client = app.test_client()
         if actor != "anonymous":
@@ -205,7 +224,28 @@ def test_access(app, world, endpoint, method, rule):
             failures.append(
                 f"{actor}: expected {expected[actor]}, got {got} ({response.status_code})"
             )
+        text = body_text(response)
+        leaks += [f"{actor} was shown {m}" for m in forbidden_markers(world, actor) if m in text]
         if actor == "deactivated":
             users["deactivated"].active = True
             db.session.commit()
     assert not failures, f"{method} {url}:\n" + "\n".join(failures)
+    assert not leaks, f"{method} {url}:\n" + "\n".join(leaks)
+
+
+def test_the_leak_check_sees_what_it_looks_for(app, world):
+    """The markers really are on the pages the matrix opens, so finding none means
+    something: mentor A's skill page shows the staff-only note, mentee A's does not."""
+    skill_id = world.params["skill_id"]
+    mentor = app.test_client()
+    mentor.post("/login", data={"username": world.users["mentor_a"].username, "password": PASSWORD})
+    page = body_text(mentor.get(f"/mentees/{world.mentee_a.id}/skills/{skill_id}"))
+    assert "STAFF-QZA-2" in page and "NOTE-QZA-1" in page
+    pdf = body_text(mentor.get(f"/mentees/{world.mentee_a.id}/report.pdf"))
+    assert "Alma" in pdf and "STAFF-QZA-2" in pdf
+    mentee = app.test_client()
+    mentee.post("/login", data={"username": world.users["mentee_a"].username, "password": PASSWORD})
+    own = body_text(mentee.get(f"/me/skills/{skill_id}"))
+    assert "NOTE-QZA-1" in own
+    assert not [m for m in forbidden_markers(world, "mentee_a") if m in own]
+    assert "STAFF-QZA-2" in forbidden_markers(world, "mentee_a")

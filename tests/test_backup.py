@@ -185,8 +185,8 @@ def test_sqlite_backup_runs_beside_an_open_write_and_leaves_it_out(tmp_path):
         assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
         actions = [row[0] for row in copy.execute("SELECT action FROM audit_events")]
-        assert actions == ["committed.before"]
-        assert before.counts["audit_events"] == 1
+        assert actions == ["curriculum.load", "committed.before"]
+        assert before.counts["audit_events"] == 2
     finally:
         copy.close()
 

@@ -1,7 +1,7 @@
 from sqlalchemy import func, select
 
 from skills.extensions import db
-from skills.models import Mentee, SignoffEvent, User
+from skills.models import AuditEvent, Mentee, SignoffEvent, User
 
 from .conftest import DATA
 
@@ -33,6 +33,33 @@ def test_curriculum_load_reports_summary(runner):
     result = runner.invoke(args=["curriculum", "load"])
     assert result.exit_code == 0, result.output
     assert "mini 1: 0 skills added, 0 updated, 0 retired" in result.output
+
+
+def test_curriculum_load_writes_an_audit_event_for_the_command_line(runner, tmp_path):
+    changed = tmp_path / "mini.yaml"
+    changed.write_text((DATA / "mini.yaml").read_text().replace('version: "1"', 'version: "2"'))
+    before = db.session.scalar(select(func.max(AuditEvent.id))) or 0
+    result = runner.invoke(args=["curriculum", "load", str(changed)])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()  # see the command's writes
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.id > before)).all()
+    assert [(e.action, e.object_type, e.object_id) for e in events] == [
+        ("curriculum.load", "curriculum", "mini")
+    ]
+    event = events[0]
+    assert event.actor_id is None and event.actor_role is None
+    assert event.organisation_id is None  # the shared library belongs to no organisation
+    assert '"via": "cli"' in event.detail and '"version": "2"' in event.detail
+
+
+def test_a_curriculum_file_with_errors_writes_no_audit_event(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((DATA / "mini.yaml").read_text().replace("signed_off_level: 3", "x: 1"))
+    before = db.session.scalar(select(func.max(AuditEvent.id))) or 0
+    result = runner.invoke(args=["curriculum", "load", str(bad)])
+    assert result.exit_code == 1
+    db.session.rollback()
+    assert (db.session.scalar(select(func.max(AuditEvent.id))) or 0) == before
 
 
 def test_user_create_and_bad_role(runner, org):

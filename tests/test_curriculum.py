@@ -133,6 +133,30 @@ def test_removed_skill_is_retired_and_keeps_history(app, make_user, make_mentee,
     assert not atm.retired
 
 
+def test_changing_the_signed_off_level_recounts_what_is_signed_off(
+    app, make_user, make_mentee, assign, tmp_path
+):
+    mentor = make_user("mentor")
+    mentee = make_mentee()
+    assign(mentor, mentee)
+    atm = db.session.scalar(select(Skill).where(Skill.key == "use-atm"))
+    record_signoff(mentee, atm, mentor, SignoffDetails(level=2, shown_on=date.today()))
+    db.session.commit()
+    assert not db.session.get(SkillStatus, (mentee.id, atm.id)).signed_off
+
+    lower = tmp_path / "mini.yaml"
+    lower.write_text(mini_text().replace("signed_off_level: 3", "signed_off_level: 2"))
+    cs.load_files([lower])
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(SkillStatus, (mentee.id, atm.id)).signed_off  # 2 >= 2
+
+    cs.load_files([MINI_CURRICULUM])
+    db.session.commit()
+    db.session.expire_all()
+    assert not db.session.get(SkillStatus, (mentee.id, atm.id)).signed_off  # 2 < 3
+
+
 def test_removing_a_domain_retires_it(app, tmp_path):
     text = mini_text()
     smaller = tmp_path / "mini.yaml"

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from skills.extensions import db
 from skills.models import AuditEvent, SignoffEvent
+from skills.permissions import MENTEE_COPY, Viewer
 from skills.reports import (
     caseload_batch_pdf,
     caseload_csv,
@@ -28,6 +29,8 @@ from skills.reports.content import batch_report_data
 from skills.reports.csv_export import safe_cell
 from skills.services import voice
 from skills.services.signoffs import SignoffDetails, correct_signoff, history, record_signoff
+
+STAFF = Viewer(sees_staff_notes=True)
 
 TODAY = date.today()
 START = TODAY - timedelta(days=60)
@@ -95,7 +98,7 @@ def team(make_user, make_mentee, assign, skill):
 
 def test_staff_report_shows_everything_a_case_manager_needs(team):
     mentor, manager, mentee = team
-    text = text_of(mentee_report_pdf(mentee_report_data(mentee, staff_view=True)))
+    text = text_of(mentee_report_pdf(mentee_report_data(mentee, STAFF)))
     for expected in [
         "Test Program",
         "Progress report",
@@ -130,7 +133,7 @@ def test_staff_report_shows_everything_a_case_manager_needs(team):
 
 def test_mentee_copy_leaves_out_staff_only_notes(team):
     mentee = team[2]
-    text = text_of(mentee_report_pdf(mentee_report_data(mentee, staff_view=False)))
+    text = text_of(mentee_report_pdf(mentee_report_data(mentee, MENTEE_COPY)))
     assert MARKUP_NOTE in text
     assert STAFF_NOTE not in text and "STAFF ONLY" not in text
     assert "Mentee's copy" in text
@@ -139,7 +142,7 @@ def test_mentee_copy_leaves_out_staff_only_notes(team):
 def test_names_in_every_latin_script_print_intact(make_mentee):
     mentees = [make_mentee(name=name) for name in NAMES]
     for mentee, name in zip(mentees, NAMES, strict=True):
-        assert name in text_of(mentee_report_pdf(mentee_report_data(mentee, staff_view=True)))
+        assert name in text_of(mentee_report_pdf(mentee_report_data(mentee, STAFF)))
     summary = text_of(caseload_summary_pdf(caseload_data(mentees)))
     assert all(name in summary for name in NAMES)
 
@@ -147,7 +150,7 @@ def test_names_in_every_latin_script_print_intact(make_mentee):
 def test_decomposed_accents_print_as_composed_letters(make_mentee):
     decomposed = unicodedata.normalize("NFD", "Nguyễn Thị Ánh")
     mentee = make_mentee(name=decomposed)
-    text = text_of(mentee_report_pdf(mentee_report_data(mentee, staff_view=True)))
+    text = text_of(mentee_report_pdf(mentee_report_data(mentee, STAFF)))
     assert "Nguyễn Thị Ánh" in text
 
 
@@ -159,7 +162,7 @@ def test_batch_has_a_bookmark_and_page_numbers_per_mentee(make_mentee, make_user
     # A long note gives the first report a second page.
     sign(mentees[0], skill(), mentor, 2, note=" ".join(["practised"] * 199))
     sign(mentees[0], skill("use-atm"), mentor, 2, note=" ".join(["again"] * 300))
-    pdf = caseload_batch_pdf(mentee_report_data(m, staff_view=True) for m in mentees)
+    pdf = caseload_batch_pdf(mentee_report_data(m, STAFF) for m in mentees)
     reader = PdfReader(io.BytesIO(pdf))
     titles = [entry["/Title"] for entry in reader.outline]
     assert titles == [f"{m.full_name} ({m.record_number})" for m in mentees]
@@ -185,12 +188,10 @@ def test_batch_data_is_the_same_as_single_reports(team, make_mentee, assign, ski
     correct_signoff(first, mentor, SignoffDetails(level=2, shown_on=TODAY), "wrong level")
     db.session.commit()
     mentees = [mentee, other, make_mentee(name="Søren Nilsen")]
-    for staff_view in (True, False):
+    for viewer in (STAFF, MENTEE_COPY):
         for period in ({}, {"period_from": TODAY - timedelta(days=1), "period_to": TODAY}):
-            single = [mentee_report_data(m, staff_view=staff_view, **period) for m in mentees]
-            batch = list(
-                batch_report_data(mentees, staff_view=lambda m, s=staff_view: s, chunk=2, **period)
-            )
+            single = [mentee_report_data(m, viewer, **period) for m in mentees]
+            batch = list(batch_report_data(mentees, lambda m, v=viewer: v, chunk=2, **period))
             for a, b in zip(single, batch, strict=True):
                 assert dataclasses.replace(b, generated_at=a.generated_at) == a
     report = single[0]
@@ -220,7 +221,7 @@ def test_edge_cases_make_valid_reports(case, make_user, make_mentee, assign, ski
     elif case == "empty period":
         sign(mentee, skill(), mentor, 3)
         period = {"period_from": START, "period_to": START + timedelta(days=5)}
-    pdf = mentee_report_pdf(mentee_report_data(mentee, staff_view=True, **period))
+    pdf = mentee_report_pdf(mentee_report_data(mentee, STAFF, **period))
     text = text_of(pdf)
     assert mentee.full_name in text and "Page 1 of" in text
     assert "Case manager signature" in text
@@ -236,9 +237,7 @@ def test_edge_cases_make_valid_reports(case, make_user, make_mentee, assign, ski
 def test_period_that_ends_before_it_starts_is_refused(make_mentee):
     mentee = make_mentee()
     with pytest.raises(ValueError, match="after it ends on"):
-        mentee_report_data(
-            mentee, period_from=TODAY, period_to=TODAY - timedelta(days=1), staff_view=True
-        )
+        mentee_report_data(mentee, STAFF, period_from=TODAY, period_to=TODAY - timedelta(days=1))
 
 
 def test_caseload_summary_flags_stalled_mentees(make_user, make_mentee, assign, skill):
@@ -270,7 +269,7 @@ def test_pdf_renders_with_poppler(tmp_path, team):
             pytest.fail("pdftoppm (poppler-utils) is required in CI")
         pytest.skip("pdftoppm (poppler-utils) is not installed")
     source = tmp_path / "report.pdf"
-    source.write_bytes(mentee_report_pdf(mentee_report_data(team[2], staff_view=True)))
+    source.write_bytes(mentee_report_pdf(mentee_report_data(team[2], STAFF)))
     subprocess.run(
         [pdftoppm, "-r", "40", "-png", "-f", "1", "-l", "1", str(source), str(tmp_path / "page")],
         check=True,
@@ -294,7 +293,7 @@ def test_cells_that_would_start_a_formula_are_neutralised(start):
 def test_history_csv_is_excel_ready_and_injection_safe(team, skill):
     mentor, _, mentee = team
     sign(mentee, skill("read-timetable"), mentor, 1, note="=1+1", place="@home")
-    data = mentee_history_csv(mentee, history(mentee, staff_view=True))
+    data = mentee_history_csv(mentee, history(mentee, STAFF))
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     header, *body = rows

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from skills.extensions import db
 from skills.models import AuditEvent, SignoffEvent, SkillStatus
+from skills.permissions import MENTEE_COPY, Viewer
 from skills.services import people
 from skills.services.signoffs import (
     SignoffDetails,
@@ -15,6 +16,8 @@ from skills.services.signoffs import (
     record_signoff,
     status_differences,
 )
+
+STAFF = Viewer(sees_staff_notes=True)
 
 TODAY = date.today()
 
@@ -111,7 +114,7 @@ def test_correction_is_a_new_event_that_names_the_old_one(pair, skill):
     assert count(SignoffEvent) == 2
     assert db.session.get(SignoffEvent, first.id).level == 3  # never overwritten
     assert db.session.get(SkillStatus, (mentee.id, skill().id)).level == 2
-    entries = history(mentee)
+    entries = history(mentee, STAFF)
     assert [e.kind for e in entries] == ["correction", "signoff"]
     assert entries[1].corrected
     with pytest.raises(SignoffError, match="already corrected"):
@@ -169,8 +172,8 @@ def test_staff_only_notes_are_hidden_from_the_mentee_view(pair, skill):
         SignoffDetails(level=1, shown_on=TODAY, note="private staff note", note_visibility="staff"),
     )
     db.session.commit()
-    assert history(mentee)[0].note == "private staff note"
-    assert history(mentee, staff_view=False)[0].note == ""
+    assert history(mentee, STAFF)[0].note == "private staff note"
+    assert history(mentee, MENTEE_COPY)[0].note == ""
 
 
 def test_rebuild_statuses_matches_live_statuses(pair, skill):

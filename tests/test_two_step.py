@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
+from skills import permissions
 from skills.extensions import db
-from skills.services import two_step
 
 from .conftest import PASSWORD
 
@@ -78,7 +78,7 @@ def test_organisation_can_require_two_step_for_admins_and_case_managers(
     login(cm)
     response = client.get("/caseload/")
     assert response.status_code == 302 and response.headers["Location"] == "/account/two-step"
-    assert two_step.required_for(cm) and not two_step.required_for(mentor)
+    assert permissions.two_step_required(cm) and not permissions.two_step_required(mentor)
 
 
 def test_wrong_codes_count_toward_the_throttle(client, with_totp):

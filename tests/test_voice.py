@@ -27,7 +27,7 @@ def test_goals_come_first_in_next_steps_and_are_capped(people, skill, monkeypatc
     assert mentee_progress(mentee).next_skills[0].skill.key == "use-atm"
     with pytest.raises(voice.VoiceError, match="already one of your goals"):
         voice.set_goal(mentee, skill("use-atm"), me)
-    monkeypatch.setattr(voice, "MAX_GOALS", 3)  # the mini curriculum has only 5 skills
+    monkeypatch.setattr(voice.mentee, "MAX_GOALS", 3)  # the mini curriculum has only 5 skills
     voice.set_goal(mentee, skill("open-bank-account"), me)
     voice.set_goal(mentee, skill("ride-and-pay"), me)
     with pytest.raises(voice.VoiceError, match="3 goals at a time"):

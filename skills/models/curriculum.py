@@ -1,12 +1,23 @@
 """The curriculum as loaded from its data file: levels, domains and skills."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
+
+
+def counts_as_signed_off(level: Any, signed_off_level: Any) -> Any:
+    """The one rule for "signed off": a level at or above the curriculum's signed-off level.
+
+    Plain comparison, so the same function takes ints (Python) or columns (SQL), and
+    `Curriculum.signs_off` is the same rule as a hybrid. tests/test_rules.py checks both.
+    """
+    return level >= signed_off_level
 
 
 class Curriculum(db.Model):
@@ -26,6 +37,11 @@ class Curriculum(db.Model):
     domains: Mapped[list["Domain"]] = relationship(
         order_by="Domain.position", back_populates="curriculum"
     )
+
+    @hybrid_method
+    def signs_off(self, level: Any) -> Any:
+        """Whether `level` counts as signed off in this curriculum (Python or SQL)."""
+        return counts_as_signed_off(level, self.signed_off_level)
 
 
 class CurriculumLoad(db.Model):

@@ -4,7 +4,9 @@ from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
@@ -126,5 +128,24 @@ class Assignment(db.Model):
     mentee: Mapped[Mentee] = relationship(foreign_keys=[mentee_id])
     staff: Mapped[User] = relationship(foreign_keys=[staff_id])
 
+    # The one definition of "current": it has started, and access stops on its end date,
+    # so an assignment ending today gives no access today. Python and SQL forms agree
+    # (tests/test_rules.py).
+    @hybrid_method
     def is_current(self, on: date) -> bool:
         return self.starts_on <= on and (self.ends_on is None or on < self.ends_on)
+
+    @is_current.inplace.expression
+    @classmethod
+    def _is_current_sql(cls, on: date) -> ColumnElement[bool]:
+        return (cls.starts_on <= on) & (cls.ends_on.is_(None) | (cls.ends_on > on))
+
+    @hybrid_method
+    def has_ended(self, on: date) -> bool:
+        """Access stopped on or before `on`."""
+        return self.ends_on is not None and self.ends_on <= on
+
+    @has_ended.inplace.expression
+    @classmethod
+    def _has_ended_sql(cls, on: date) -> ColumnElement[bool]:
+        return cls.ends_on.is_not(None) & (cls.ends_on <= on)

@@ -10,9 +10,14 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    false,
+    or_,
     text,
+    true,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
@@ -80,6 +85,18 @@ class SignoffEvent(db.Model):
     skill: Mapped[Skill] = relationship()
     mentee: Mapped[Mentee] = relationship()
     recorded_by: Mapped[User] = relationship()
+
+    # The one rule for reading a note: a staff-only note reaches only a reader who may
+    # see staff notes (`permissions.Viewer`); a mentee-visible note reaches every reader
+    # of the record. Python and SQL forms agree (tests/test_rules.py).
+    @hybrid_method
+    def note_visible(self, sees_staff_notes: bool) -> bool:
+        return sees_staff_notes or self.note_visibility == "mentee"
+
+    @note_visible.inplace.expression
+    @classmethod
+    def _note_visible_sql(cls, sees_staff_notes: bool) -> ColumnElement[bool]:
+        return or_(true() if sees_staff_notes else false(), cls.note_visibility == "mentee")
 
 
 class SkillStatus(db.Model):

@@ -66,9 +66,9 @@ def report_mentee(record_number, period_from, period_to, mentee_copy, organisati
     try:
         data = mentee_report_data(
             mentee,
+            permissions.command_line_viewer(mentee_copy),
             period_from=_day(period_from),
             period_to=_day(period_to),
-            staff_view=not mentee_copy,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -108,7 +108,7 @@ def report_caseload(username, batch, as_csv, include_discharged, period_from, pe
     user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
         raise click.ClickException(f"No user has the username {username}.")
-    if not user.has_role("mentor", "case_manager", "admin"):
+    if not permissions.has_caseload(user):
         raise click.ClickException(
             f"{user.username} is not a mentor, case manager or admin, so has no caseload."
         )
@@ -121,7 +121,7 @@ def report_caseload(username, batch, as_csv, include_discharged, period_from, pe
         try:
             reports = batch_report_data(
                 mentees,
-                staff_view=lambda mentee: permissions.can_view_staff_notes(user, mentee),
+                lambda mentee: permissions.viewer_for(user, mentee),
                 period_from=_day(period_from),
                 period_to=_day(period_to),
                 view=curriculum_view(),

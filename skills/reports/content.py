@@ -11,9 +11,11 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Curriculum, Mentee, SignoffEvent, Skill, User
+from ..models import Curriculum, Mentee, Skill, User
+from ..models.curriculum import counts_as_signed_off
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from ..models.voice import SELF_RATINGS
+from ..permissions import Viewer
 from ..services import signoffs, voice
 from ..services.progress import (
     CurriculumView,
@@ -92,8 +94,8 @@ class NoteItem:
 
 @dataclass
 class MenteeReportData:
-    """Everything one progress report shows; staff-only notes are already left out
-    unless `staff_view`."""
+    """Everything one progress report shows; notes its viewer may not read are already
+    left out, and `staff_view` says which copy it is."""
 
     organisation: str
     mentee_id: int
@@ -212,28 +214,27 @@ def _signed_off_levels(view: CurriculumView, skill_ids: set[int]) -> dict[int, t
 
 def mentee_report_data(
     mentee: Mentee,
+    viewer: Viewer,
     *,
     period_from: date | None = None,
     period_to: date | None = None,
-    staff_view: bool,
     view: CurriculumView | None = None,
     on: date | None = None,
 ) -> MenteeReportData:
-    """Gather one mentee's progress report; ValueError if the period ends before it starts.
-
-    Without `staff_view` (the mentee's own copy) staff-only notes are left out.
-    """
+    """Gather one mentee's progress report for `viewer`; ValueError if the period ends
+    before it starts. The mentee's copy (`permissions.MENTEE_COPY`) holds no staff-only
+    note."""
     start, end = resolve_period(mentee, period_from, period_to, on)
     view = view or curriculum_view()
     progress = mentee_progress(mentee, view)
-    entries = signoffs.history(mentee, staff_view=staff_view)
-    return _report(mentee, progress, entries, view, start, end, staff_view)
+    entries = signoffs.history(mentee, viewer)
+    return _report(mentee, progress, entries, view, start, end, viewer)
 
 
 def batch_report_data(
     mentees: Sequence[Mentee],
+    viewer_of: Callable[[Mentee], Viewer],
     *,
-    staff_view: Callable[[Mentee], bool],
     period_from: date | None = None,
     period_to: date | None = None,
     view: CurriculumView | None = None,
@@ -250,139 +251,37 @@ def batch_report_data(
     end = period_to or on or today()
     if period_from:
         check_period(period_from, end)
-    return _batch(mentees, staff_view, period_from, end, view, chunk)
+    return _batch(mentees, viewer_of, period_from, end, view, chunk)
 
 
-def _batch(mentees, staff_view, period_from, end, view, chunk) -> Iterator[MenteeReportData]:
+def _batch(
+    mentees: Sequence[Mentee],
+    viewer_of: Callable[[Mentee], Viewer],
+    period_from: date | None,
+    end: date,
+    view: CurriculumView,
+    chunk: int,
+) -> Iterator[MenteeReportData]:
     for first in range(0, len(mentees), chunk):
         part = mentees[first : first + chunk]
-        events = _prefetch_events([m.id for m in part])
+        viewers = {m.id: viewer_of(m) for m in part}
+        entries = signoffs.histories(viewers)
         for mentee in part:
-            seeing = staff_view(mentee)
             start = period_from or min(mentee.start_date, end)
             progress = mentee_progress(mentee, view)
-            entries = _entries(events.get(mentee.id, []), view, seeing)
-            yield _report(mentee, progress, entries, view, start, end, seeing)
-
-
-def _prefetch_events(mentee_ids: list[int]) -> dict[int, list]:
-    """The sign-off events of many mentees as plain rows, newest first, in one query.
-
-    Loading them as rows instead of through `signoffs.history` once per mentee is
-    what keeps a batch print of a large caseload within seconds.
-    """
-    events: dict[int, list] = {}
-    for row in db.session.execute(
-        select(
-            SignoffEvent.id,
-            SignoffEvent.mentee_id,
-            SignoffEvent.kind,
-            SignoffEvent.skill_id,
-            SignoffEvent.level,
-            SignoffEvent.shown_on,
-            SignoffEvent.recorded_by_id,
-            SignoffEvent.note,
-            SignoffEvent.note_visibility,
-            SignoffEvent.support,
-            SignoffEvent.place,
-            SignoffEvent.practised_with,
-            SignoffEvent.corrects_id,
-            Skill.title,
-            Skill.curriculum_id,
-            User.display_name,
-        )
-        .join(Skill, Skill.id == SignoffEvent.skill_id)
-        .join(User, User.id == SignoffEvent.recorded_by_id)
-        .where(SignoffEvent.mentee_id.in_(mentee_ids))
-        .order_by(SignoffEvent.mentee_id, SignoffEvent.id.desc())
-    ):
-        events.setdefault(row[1], []).append(row)
-    return events
-
-
-@dataclass(slots=True)
-class _Entry:
-    """The part of a `services.signoffs.HistoryEntry` a report reads."""
-
-    id: int
-    kind: str
-    skill_id: int
-    skill_title: str
-    level: int
-    level_name: str
-    shown_on: date
-    recorded_by_id: int
-    recorded_by_name: str
-    note: str
-    note_visibility: str
-    support: str | None
-    place: str | None
-    practised_with: str | None
-    corrected: bool
-
-
-def _entries(rows: list, view: CurriculumView, staff_view: bool) -> list[_Entry]:
-    """What `services.signoffs.history` gives a report, from prefetched rows (newest first).
-
-    The same rules: a staff-only note is blanked for the mentee's copy, and an event
-    another event corrects is marked corrected. A test compares both paths.
-    """
-    names = {
-        (level.curriculum_id, level.value): level.name
-        for levels in view.levels.values()
-        for level in levels
-    }
-    corrected = {row[12] for row in rows if row[12]}
-    entries = []
-    # Unpacked in the order of the query in `_prefetch_events`: much faster than by name.
-    for (
-        id_,
-        _mentee_id,
-        kind,
-        skill_id,
-        level,
-        shown_on,
-        recorded_by_id,
-        note,
-        note_visibility,
-        support,
-        place,
-        practised_with,
-        _corrects_id,
-        title,
-        curriculum_id,
-        recorded_by_name,
-    ) in rows:
-        entries.append(
-            _Entry(
-                id_,
-                kind,
-                skill_id,
-                title,
-                level,
-                names.get((curriculum_id, level), str(level)),
-                shown_on,
-                recorded_by_id,
-                recorded_by_name,
-                "" if not staff_view and note_visibility == "staff" else note,
-                note_visibility,
-                support,
-                place,
-                practised_with,
-                id_ in corrected,
+            yield _report(
+                mentee, progress, entries[mentee.id], view, start, end, viewers[mentee.id]
             )
-        )
-    return entries
 
 
 def _report(
     mentee: Mentee,
     progress: MenteeProgress,
-    entries: Sequence[signoffs.HistoryEntry | _Entry],
+    entries: Sequence[signoffs.HistoryEntry],
     view: CurriculumView,
     start: date,
     end: date,
-    staff_view: bool,
+    viewer: Viewer,
 ) -> MenteeReportData:
     names = {e.recorded_by_id: e.recorded_by_name for e in entries}
     wanted = {
@@ -424,7 +323,7 @@ def _report(
     # Entries of the period that still count (a correction replaces what it corrects). A
     # skill was signed off in the period if its latest level there is the top level.
     in_period = [e for e in entries if start <= e.shown_on <= end and not e.corrected]
-    latest: dict[int, signoffs.HistoryEntry | _Entry] = {}
+    latest: dict[int, signoffs.HistoryEntry] = {}
     for entry in in_period:  # newest first; a refresher reminder is not a level
         if entry.kind != "refresher":
             latest.setdefault(entry.skill_id, entry)
@@ -432,7 +331,7 @@ def _report(
     signed_off_in_period = []
     for entry in sorted(latest.values(), key=lambda e: (e.shown_on, e.id)):
         top, skill = levels[entry.skill_id]
-        if entry.level < top:
+        if not counts_as_signed_off(entry.level, top):
             continue
         support, practised_with = _labels(entry.support, entry.practised_with)
         signed_off_in_period.append(
@@ -480,7 +379,7 @@ def _report(
         discharged_on=mentee.discharged_on,
         period_from=start,
         period_to=end,
-        staff_view=staff_view,
+        staff_view=viewer.sees_staff_notes,
         total=progress.total,
         signed_off=progress.signed_off,
         percent=progress.percent,

@@ -1,12 +1,17 @@
-"""Writing audit events. The caller's unit of work commits them with the change."""
+"""Writing audit events, and searching them. The caller's unit of work commits them
+with the change."""
 
 import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import AuditEvent, Mentee, User
 from ..timeutil import utcnow
+from .paging import Slice, fetch_page
 
 # Built once: audit rows are written on every change, and only ever inserted.
 _INSERT = insert(AuditEvent.__table__)
@@ -43,3 +48,47 @@ def record(
             "detail": json.dumps(detail, sort_keys=True, default=str) if detail else "",
         },
     )
+
+
+@dataclass(frozen=True)
+class AuditSearch:
+    """What to look for in an organisation's audit log; empty fields match everything."""
+
+    actor: str | None = None  # a username
+    mentee: str | None = None  # a record number
+    action: str | None = None  # an action, or its family: "mentee" finds "mentee.update"
+    since: date | None = None  # from the start of this UTC day
+    until: date | None = None  # to the end of this UTC day
+
+
+def search(
+    organisation_id: int, wanted: AuditSearch, number: int, per_page: int
+) -> Slice[AuditEvent]:
+    """One page of the organisation's audit events matching `wanted`, newest first."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.organisation_id == organisation_id)
+        .options(selectinload(AuditEvent.actor), selectinload(AuditEvent.mentee))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+    if wanted.actor:
+        actor_ids = select(User.id).where(
+            User.organisation_id == organisation_id, User.username == wanted.actor.lower()
+        )
+        query = query.where(AuditEvent.actor_id.in_(actor_ids))
+    if wanted.mentee:
+        mentee_ids = select(Mentee.id).where(
+            Mentee.organisation_id == organisation_id, Mentee.record_number == wanted.mentee
+        )
+        query = query.where(AuditEvent.mentee_id.in_(mentee_ids))
+    if wanted.action:
+        query = query.where(
+            (AuditEvent.action == wanted.action)
+            | AuditEvent.action.startswith(wanted.action + ".", autoescape=True)
+        )
+    if wanted.since:
+        query = query.where(AuditEvent.at >= datetime.combine(wanted.since, time.min, UTC))
+    if wanted.until:
+        end = datetime.combine(wanted.until + timedelta(days=1), time.min, UTC)
+        query = query.where(AuditEvent.at < end)
+    return fetch_page(query, number, per_page)

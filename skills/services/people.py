@@ -1,4 +1,7 @@
-"""Creating and changing people, mentee records and assignments."""
+"""Creating and changing people, mentee records and assignments.
+
+The lists and lookups behind the admin pages are in `services.people_queries`.
+"""
 
 import re
 from datetime import date
@@ -374,21 +377,6 @@ def readmit_mentee(mentee: Mentee, actor: User | None = None) -> None:
     )
 
 
-def linkable_logins(organisation_id: int):
-    """Active logins with the mentee role in the organisation not linked to any mentee."""
-    linked = select(Mentee.user_id).where(Mentee.user_id.is_not(None))
-    return (
-        select(User)
-        .where(
-            User.organisation_id == organisation_id,
-            User.active.is_(True),
-            User.roles.contains("mentee"),
-            User.id.not_in(linked),
-        )
-        .order_by(User.display_name, User.id)
-    )
-
-
 def link_login(mentee: Mentee, user: User, actor: User | None = None) -> None:
     """Attach a mentee login to a mentee record, replacing any earlier one; caller commits."""
     if user.organisation_id != mentee.organisation_id:
@@ -437,13 +425,13 @@ def add_assignment(
         raise PeopleError(f"{staff.display_name} is deactivated.", "staff_id")
     if mentee.status != "active":
         raise PeopleError(f"{mentee.name} is discharged; readmit them first.", "mentee_id")
-    # The new assignment has no end, so any earlier one still open on its start overlaps.
+    # The new assignment has no end, so any other one not ended by its start overlaps.
     overlapping = db.session.scalar(
         select(Assignment.id).where(
             Assignment.staff_id == staff.id,
             Assignment.mentee_id == mentee.id,
             Assignment.kind == kind,
-            Assignment.ends_on.is_(None) | (Assignment.ends_on > starts_on),
+            ~Assignment.has_ended(starts_on),
         )
     )
     if overlapping:
@@ -457,6 +445,6 @@ def add_assignment(
 
 def stop_assignment(assignment: Assignment, ends_on: date, actor: User | None = None) -> None:
     """`end_assignment`, refusing one that has already ended; the caller commits."""
-    if assignment.ends_on is not None and assignment.ends_on <= today():
+    if assignment.has_ended(today()):
         raise PeopleError(f"This assignment already ended on {assignment.ends_on.isoformat()}.")
     end_assignment(assignment, ends_on, actor=actor)

@@ -5,16 +5,19 @@ database as it was. Events are only ever added; the current-status row for the
 mentee and skill is written in the same transaction.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import case, delete, insert, literal, select
 
 from .. import permissions
 from ..extensions import db
 from ..models import Curriculum, Level, Mentee, SignoffEvent, Skill, SkillStatus, User
+from ..models.curriculum import counts_as_signed_off
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
+from ..permissions import Viewer
 from ..timeutil import today, utcnow
 from ..transactions import lock_for_write
 from ..upsert import Upsert
@@ -281,7 +284,7 @@ def _write_status(
             "mentee_id": mentee_id,
             "skill_id": skill.id,
             "level": event.level,
-            "signed_off": event.level >= signed_off_level,
+            "signed_off": counts_as_signed_off(event.level, signed_off_level),
             "event_id": event.id,
             "shown_on": event.shown_on,
             "recorded_by_id": event.recorded_by_id,
@@ -336,11 +339,12 @@ def recompute_status(mentee_id: int, skill: Skill) -> SkillStatus | None:
     return db.session.get(SkillStatus, (mentee_id, skill.id))
 
 
-@dataclass
+@dataclass(slots=True)
 class HistoryEntry:
-    """One event as a reader may see it: staff-only notes are already left out."""
+    """One event as a reader may see it: notes the reader may not see are already blank."""
 
     id: int
+    mentee_id: int
     kind: str
     skill_id: int
     skill_title: str
@@ -364,61 +368,116 @@ class HistoryEntry:
 
 
 def history(
-    mentee: Mentee, skill: Skill | None = None, *, staff_view: bool = True, limit: int | None = None
+    mentee: Mentee, viewer: Viewer, *, skill: Skill | None = None, limit: int | None = None
 ) -> list[HistoryEntry]:
-    """Events for a mentee (optionally one skill), newest first, in two queries.
+    """Events for a mentee (optionally one skill, or the newest `limit`), newest first.
 
-    Without `staff_view`, staff-only notes are left out, so a mentee never sees them.
+    `viewer` is required: which notes a reader sees is decided by `permissions`, never
+    by a default here.
     """
-    query = (
-        select(SignoffEvent, Skill.title, Skill.curriculum_id, User.display_name)
-        .join(Skill, Skill.id == SignoffEvent.skill_id)
-        .join(User, User.id == SignoffEvent.recorded_by_id)
-        .where(SignoffEvent.mentee_id == mentee.id)
-        .order_by(SignoffEvent.id.desc())
-    )
-    if skill is not None:
-        query = query.where(SignoffEvent.skill_id == skill.id)
-    if limit:
-        query = query.limit(limit)
-    rows = db.session.execute(query).all()
+    return _histories({mentee.id: viewer}, skill, limit).get(mentee.id, [])
+
+
+def histories(viewers: Mapping[int, Viewer]) -> dict[int, list[HistoryEntry]]:
+    """`history` of each mentee id in `viewers`, read as its viewer, in a constant number
+    of queries (the batch report)."""
+    return _histories(viewers, None, None)
+
+
+def _histories(
+    viewers: Mapping[int, Viewer], skill: Skill | None, limit: int | None
+) -> dict[int, list[HistoryEntry]]:
+    result: dict[int, list[HistoryEntry]] = {mentee_id: [] for mentee_id in viewers}
+    if not viewers:
+        return result
     levels = {(lv.curriculum_id, lv.value): lv for lv in db.session.scalars(select(Level))}
-    corrected = {event.corrects_id for event, *_ in rows if event.corrects_id}
-    if limit:
+    # One query per kind of reader (at most two): the note is blanked in SQL by the rule.
+    by_viewer: dict[Viewer, list[int]] = {}
+    for mentee_id, viewer in viewers.items():
+        by_viewer.setdefault(viewer, []).append(mentee_id)
+    rows = []
+    for viewer, mentee_ids in by_viewer.items():
+        query = (
+            select(
+                *_HISTORY_COLUMNS,
+                case(
+                    (SignoffEvent.note_visible(viewer.sees_staff_notes), SignoffEvent.note),
+                    else_=literal(""),
+                ).label("note"),
+                Skill.title.label("skill_title"),
+                Skill.curriculum_id,
+                User.display_name.label("recorded_by_name"),
+            )
+            .join(Skill, Skill.id == SignoffEvent.skill_id)
+            .join(User, User.id == SignoffEvent.recorded_by_id)
+            .where(SignoffEvent.mentee_id.in_(mentee_ids))
+            .order_by(SignoffEvent.mentee_id, SignoffEvent.id.desc())
+        )
+        if skill is not None:
+            query = query.where(SignoffEvent.skill_id == skill.id)
+        if limit:
+            query = query.limit(limit)
+        rows.extend(db.session.execute(query).all())
+    corrected = {row.corrects_id for row in rows if row.corrects_id}
+    if limit or skill is not None:  # what corrects an event may lie outside the rows read
         corrected |= set(
             db.session.scalars(
                 select(SignoffEvent.corrects_id).where(
-                    SignoffEvent.mentee_id == mentee.id, SignoffEvent.corrects_id.is_not(None)
+                    SignoffEvent.mentee_id.in_(viewers), SignoffEvent.corrects_id.is_not(None)
                 )
             )
         )
-    entries = []
-    for event, title, curriculum_id, recorder in rows:
-        level = levels.get((curriculum_id, event.level))
-        hidden = not staff_view and event.note_visibility == "staff"
-        entries.append(
+    for row in rows:
+        level = levels.get((row.curriculum_id, row.level))
+        result[row.mentee_id].append(
             HistoryEntry(
-                id=event.id,
-                kind=event.kind,
-                skill_id=event.skill_id,
-                skill_title=title,
-                level=event.level,
-                level_name=level.name if level else str(event.level),
-                level_text=level.mentee_text if level else str(event.level),
-                shown_on=event.shown_on,
-                recorded_at=event.recorded_at,
-                recorded_by_id=event.recorded_by_id,
-                recorded_by_name=recorder,
-                note="" if hidden else event.note,
-                note_visibility=event.note_visibility,
-                support=event.support,
-                place=event.place,
-                practised_with=event.practised_with,
-                corrects_id=event.corrects_id,
-                correction_reason=event.correction_reason,
-                corrected=event.id in corrected,
+                id=row.id,
+                mentee_id=row.mentee_id,
+                kind=row.kind,
+                skill_id=row.skill_id,
+                skill_title=row.skill_title,
+                level=row.level,
+                level_name=level.name if level else str(row.level),
+                level_text=level.mentee_text if level else str(row.level),
+                shown_on=row.shown_on,
+                recorded_at=row.recorded_at,
+                recorded_by_id=row.recorded_by_id,
+                recorded_by_name=row.recorded_by_name,
+                note=row.note,
+                note_visibility=row.note_visibility,
+                support=row.support,
+                place=row.place,
+                practised_with=row.practised_with,
+                corrects_id=row.corrects_id,
+                correction_reason=row.correction_reason,
+                corrected=row.id in corrected,
             )
         )
+    for entries in result.values():
+        _mark_lower_levels(entries)
+    return result
+
+
+_HISTORY_COLUMNS = (
+    SignoffEvent.id,
+    SignoffEvent.mentee_id,
+    SignoffEvent.kind,
+    SignoffEvent.skill_id,
+    SignoffEvent.level,
+    SignoffEvent.shown_on,
+    SignoffEvent.recorded_at,
+    SignoffEvent.recorded_by_id,
+    SignoffEvent.note_visibility,
+    SignoffEvent.support,
+    SignoffEvent.place,
+    SignoffEvent.practised_with,
+    SignoffEvent.corrects_id,
+    SignoffEvent.correction_reason,
+)
+
+
+def _mark_lower_levels(entries: list[HistoryEntry]) -> None:
+    """Flag each entry (newest first) that records a lower level than the skill had."""
     last_level: dict[int, int] = {}
     for entry in reversed(entries):
         if entry.corrected or entry.kind == "refresher":
@@ -426,7 +485,6 @@ def history(
         previous = last_level.get(entry.skill_id)
         entry.lower_than_before = previous is not None and entry.level < previous
         last_level[entry.skill_id] = entry.level
-    return entries
 
 
 def _derived_statuses(mentee_ids: list[int] | None) -> dict[tuple[int, int], dict]:
@@ -463,7 +521,7 @@ def _derived_statuses(mentee_ids: list[int] | None) -> dict[tuple[int, int], dic
             "mentee_id": mentee_id,
             "skill_id": skill_id,
             "level": current.level,
-            "signed_off": current.level >= signed_off_level[skill_id],
+            "signed_off": counts_as_signed_off(current.level, signed_off_level[skill_id]),
             "event_id": current.id,
             "shown_on": current.shown_on,
             "recorded_by_id": current.recorded_by_id,

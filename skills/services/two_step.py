@@ -70,8 +70,3 @@ def enable(user: User, secret: str, code: str) -> None:
     user.totp_secret = secret
     user.session_version += 1  # other sessions must sign in again, now with a code
     audit.record("user.two_step_on", user, object_type="user", object_id=user.id)
-
-
-def required_for(user: User) -> bool:
-    """Admins and case managers must use it when their organisation turns it on."""
-    return bool(user.organisation.require_two_step) and user.has_role("admin", "case_manager")

@@ -7,7 +7,6 @@ from .. import permissions
 from ..extensions import db, login_manager
 from ..models import User
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
-from ..services import two_step
 
 # Everything else requires a signed-in user: a view that forgets a decorator fails safe.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "static", "main.health"})
@@ -39,7 +38,7 @@ def _require_two_step_setup():
         current_user.is_authenticated
         and not current_user.totp_secret
         and request.endpoint not in SETUP_ENDPOINTS
-        and two_step.required_for(current_user)
+        and permissions.two_step_required(current_user)
     ):
         flash("Your program asks you to turn on two-step sign-in first.", "info")
         return redirect(url_for("account.two_step_setup"))

@@ -3,6 +3,7 @@
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_user
 
+from .. import permissions
 from ..extensions import db
 from ..services import audit, two_step
 from ..services.passwords import PasswordRejected, hash_password, verify
@@ -15,7 +16,9 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 @bp.route("/")
 def index():
     """Account settings."""
-    return render_template("account/index.html", required=two_step.required_for(current_user))
+    return render_template(
+        "account/index.html", required=permissions.two_step_required(current_user)
+    )
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -6,9 +6,9 @@ from flask_login import current_user
 from .. import permissions
 from ..extensions import db
 from ..services import voice
+from ..services.people_queries import staff_names
 from ..services.progress import caseload_progress, curriculum_view
 from .forms import CaseloadFilterForm, choices
-from .mentees import staff_names
 
 bp = Blueprint("caseload", __name__, url_prefix="/caseload")
 

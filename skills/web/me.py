@@ -43,7 +43,7 @@ def history():
     """My sign-offs, newest first, a page at a time (light on a phone's data)."""
     mentee = own_record() or abort(404)
     page = request.args.get("page", 1, type=int) or 1
-    entries = signoffs.history(mentee, staff_view=False)
+    entries = signoffs.history(mentee, permissions.viewer_for(current_user, mentee))
     shown = [e for e in entries if not e.corrected]
     pages = max(1, -(-len(shown) // HISTORY_PAGE))
     page = min(max(page, 1), pages)
@@ -68,7 +68,7 @@ def skill(skill_id: int):
         mentee=mentee,
         skill=skill,
         current=progress.skill(skill.id),
-        entries=signoffs.history(mentee, skill, staff_view=False),
+        entries=signoffs.history(mentee, permissions.viewer_for(current_user, mentee), skill=skill),
         is_goal=any(g.skill.id == skill.id for g in progress.goals),
         my_rating=voice.self_ratings([mentee.id]).get((mentee.id, skill.id)),
         rating_labels=SELF_RATINGS,

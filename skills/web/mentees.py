@@ -1,17 +1,16 @@
 """Mentor and staff pages for mentees: lists, checklists, sign-offs, history."""
 
 import uuid
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
-from ..models import Assignment, DidItReport, SignoffEvent, Skill, User
+from ..models import DidItReport, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
 from ..services import audit, signoffs, voice
+from ..services.people_queries import staff_names
 from ..services.progress import (
     caseload_progress,
     curriculum_view,
@@ -23,21 +22,6 @@ from .forms import CorrectionForm, EmptyForm, GroupSessionForm, ReplyForm, Signo
 from .loading import deny, load_mentee
 
 bp = Blueprint("mentees", __name__)
-
-
-def staff_names(mentee_ids: list[int], on: date | None = None) -> dict[int, dict[str, list[str]]]:
-    """Current mentors and case managers of many mentees, in one query."""
-    on = on or today()
-    rows = db.session.execute(
-        select(Assignment.mentee_id, Assignment.kind, User.display_name)
-        .join(User, User.id == Assignment.staff_id)
-        .where(Assignment.mentee_id.in_(mentee_ids), permissions.current_assignment(on))
-        .order_by(User.display_name)
-    )
-    names: dict[int, dict[str, list[str]]] = {}
-    for mentee_id, kind, name in rows:
-        names.setdefault(mentee_id, {}).setdefault(kind, []).append(name)
-    return names
 
 
 @bp.route("/mentor/")
@@ -65,13 +49,12 @@ def detail(mentee_id: int):
     if permissions.is_self(current_user, mentee):
         return redirect(url_for("me.progress"))
     progress = mentee_progress(mentee)
-    staff_view = permissions.can_view_staff_notes(current_user, mentee)
     return render_template(
         "mentees/detail.html",
         mentee=mentee,
         progress=progress,
         staff=staff_names([mentee.id]).get(mentee.id, {}),
-        recent=signoffs.history(mentee, staff_view=staff_view, limit=5),
+        recent=signoffs.history(mentee, permissions.viewer_for(current_user, mentee), limit=5),
         can_sign_off=permissions.can_sign_off(current_user, mentee),
         ratings=voice.self_ratings([mentee.id]),
         rating_labels=SELF_RATINGS,
@@ -84,7 +67,7 @@ def detail(mentee_id: int):
 def history(mentee_id: int):
     """Every sign-off and correction for a mentee, newest first."""
     mentee = load_mentee(mentee_id, permissions.can_view_staff_notes)
-    entries = signoffs.history(mentee, staff_view=True)
+    entries = signoffs.history(mentee, permissions.viewer_for(current_user, mentee))
     return render_template(
         "mentees/history.html",
         mentee=mentee,
@@ -173,7 +156,7 @@ def skill(mentee_id: int, skill_id: int):
         current=progress.skill(skill.id),
         form=form,
         can_sign_off=can_sign_off,
-        entries=signoffs.history(mentee, skill, staff_view=True),
+        entries=signoffs.history(mentee, permissions.viewer_for(current_user, mentee), skill=skill),
         self_rating=voice.self_ratings([mentee.id]).get((mentee.id, skill.id)),
         rating_labels=SELF_RATINGS,
         is_goal=any(g.skill.id == skill.id for g in progress.goals),

@@ -9,13 +9,23 @@ import re
 from datetime import date
 from io import BytesIO
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
 from ..models import Mentee
+from ..permissions import Viewer
 from ..reports import (
     caseload_batch_pdf,
     caseload_csv,
@@ -25,7 +35,7 @@ from ..reports import (
     mentee_report_data,
     mentee_report_pdf,
 )
-from ..reports.content import batch_report_data, check_period
+from ..reports.content import MenteeReportData, batch_report_data, check_period
 from ..services import audit, signoffs
 from ..services.progress import curriculum_view
 from ..timeutil import today
@@ -37,7 +47,6 @@ PDF = "application/pdf"
 CSV = "text/csv"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-STAFF_ROLES = ("mentor", "case_manager", "admin")
 
 
 class ReportParamError(ValueError):
@@ -70,11 +79,11 @@ def _period_args() -> tuple[date | None, date | None]:
     return period_from, period_to
 
 
-def _mentee_data(mentee: Mentee, period_from, period_to, staff_view: bool):
+def _mentee_data(
+    mentee: Mentee, period_from: date | None, period_to: date | None, viewer: Viewer
+) -> MenteeReportData:
     try:
-        return mentee_report_data(
-            mentee, period_from=period_from, period_to=period_to, staff_view=staff_view
-        )
+        return mentee_report_data(mentee, viewer, period_from=period_from, period_to=period_to)
     except ValueError as exc:  # an end date before the mentee started
         raise ReportParamError(str(exc)) from None
 
@@ -112,8 +121,7 @@ def mentee_pdf(mentee_id: int):
     mentee = load_mentee(mentee_id, permissions.can_print, action=None)
     if permissions.is_self(current_user, mentee):
         return redirect(url_for(".my_report", **request.args))
-    staff_view = permissions.can_view_staff_notes(current_user, mentee)
-    return _print_report(mentee, staff_view, "progress")
+    return _print_report(mentee, permissions.viewer_for(current_user, mentee), "progress")
 
 
 @bp.get("/me/report.pdf")
@@ -124,13 +132,13 @@ def my_report():
         abort(404)
     if not permissions.is_self(current_user, mentee):
         deny(mentee)
-    return _print_report(mentee, False, "my-progress")
+    return _print_report(mentee, permissions.viewer_for(current_user, mentee), "my-progress")
 
 
-def _print_report(mentee: Mentee, staff_view: bool, file_prefix: str):
+def _print_report(mentee: Mentee, viewer: Viewer, file_prefix: str) -> Response:
     """Build one progress report for the period asked, audit the print, send it."""
     period_from, period_to = _period_args()
-    data = _mentee_data(mentee, period_from, period_to, staff_view)
+    data = _mentee_data(mentee, period_from, period_to, viewer)
     pdf = mentee_report_pdf(data)
     audit.record(
         "report.print",
@@ -139,7 +147,7 @@ def _print_report(mentee: Mentee, staff_view: bool, file_prefix: str):
         object_type="mentee",
         object_id=mentee.id,
         format="pdf",
-        copy="staff" if staff_view else "mentee",
+        copy="staff" if data.staff_view else "mentee",
         **_period_detail(data.period_from, data.period_to),
     )
     db.session.commit()
@@ -151,7 +159,7 @@ def _print_report(mentee: Mentee, staff_view: bool, file_prefix: str):
 def mentee_csv(mentee_id: int):
     """Every sign-off of a mentee as a spreadsheet, staff-only notes included: staff only."""
     mentee = load_mentee(mentee_id, permissions.can_view_staff_notes, action=None)
-    entries = signoffs.history(mentee, staff_view=True)
+    entries = signoffs.history(mentee, permissions.viewer_for(current_user, mentee))
     data = mentee_history_csv(mentee, entries)
     audit.record(
         "report.export",
@@ -170,7 +178,7 @@ def mentee_csv(mentee_id: int):
 
 def _caseload() -> tuple[list[Mentee], bool]:
     """The signed-in person's caseload (active mentees unless ?status=all)."""
-    if not current_user.has_role(*STAFF_ROLES):
+    if not permissions.has_caseload(current_user):
         deny(what="caseload")
     status = request.args.get("status", "active")
     if status not in ("active", "all"):
@@ -220,7 +228,7 @@ def caseload_batch():
     reports = batch_report_data(
         mentees,
         # A staff member sees staff-only notes of every mentee they follow, never their own.
-        staff_view=lambda mentee: permissions.can_view_staff_notes(current_user, mentee),
+        lambda mentee: permissions.viewer_for(current_user, mentee),
         period_from=period_from,
         period_to=period_to,
         view=curriculum_view(),

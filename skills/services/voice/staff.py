@@ -1,5 +1,5 @@
-"""The mentee's voice and peer practice: goals, self-ratings, "I did it", confirmations,
-refreshers and re-checks, group sessions and local resources.
+"""What staff do with the mentee's voice and in peer practice: answering "I did it"
+reports, refreshers and re-checks, group sessions and local resources.
 
 Like sign-offs, every rule is checked before anything is written; the caller commits.
 """
@@ -10,143 +10,28 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from .. import permissions
-from ..extensions import db
-from ..models import (
+from ... import permissions
+from ...extensions import db
+from ...models import (
     DidItReport,
-    Goal,
     GroupSession,
     Mentee,
-    SelfRating,
-    SignoffConfirmation,
     SignoffEvent,
     Skill,
     SkillResource,
     SkillStatus,
     User,
 )
-from ..models.voice import MAX_GOALS, SELF_RATINGS
-from ..timeutil import today, utcnow
-from ..transactions import lock_for_write
-from . import audit
-from .signoffs import SignoffDetails, SignoffError, record_signoff
+from ...timeutil import today, utcnow
+from ...transactions import lock_for_write
+from .. import audit
+from ..signoffs import SignoffDetails, SignoffError, record_signoff
+from .common import VoiceError, clean_words
 
-WORDS_MAX = 500
 RESOURCE_MAX = 2000
 
 
-class VoiceError(ValueError):
-    """A rule was broken; `field` names the form field it concerns, if any."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-def _only_self(user: User, mentee: Mentee) -> None:
-    if not permissions.is_self(user, mentee):
-        raise VoiceError("Only the mentee can do this for themself.")
-
-
-def _live(skill: Skill) -> None:
-    if skill.retired:
-        raise VoiceError(f"The skill “{skill.title}” is retired.")
-
-
-def _words(text: str | None, field: str) -> str:
-    text = (text or "").strip()
-    if len(text) > WORDS_MAX:
-        raise VoiceError(f"Please keep it to {WORDS_MAX} characters (now {len(text)}).", field)
-    return text
-
-
-# Goals
-
-
-def open_goals(mentee: Mentee) -> list[Goal]:
-    return list(
-        db.session.scalars(
-            select(Goal)
-            .where(Goal.mentee_id == mentee.id, Goal.cleared_at.is_(None))
-            .order_by(Goal.set_at, Goal.id)
-        )
-    )
-
-
-def set_goal(mentee: Mentee, skill: Skill, user: User) -> Goal:
-    """The mentee picks a skill they most want to learn (up to five at a time)."""
-    _only_self(user, mentee)
-    _live(skill)
-    goals = open_goals(mentee)
-    if any(g.skill_id == skill.id for g in goals):
-        raise VoiceError(f"“{skill.title}” is already one of your goals.")
-    if len(goals) >= MAX_GOALS:
-        raise VoiceError(f"You can have {MAX_GOALS} goals at a time. Take one off first.")
-    goal = Goal(mentee_id=mentee.id, skill_id=skill.id, set_by_id=user.id)
-    db.session.add(goal)
-    db.session.flush()
-    audit.record(
-        "goal.set", user, mentee=mentee, object_type="goal", object_id=goal.id, skill=skill.key
-    )
-    return goal
-
-
-def clear_goal(mentee: Mentee, skill: Skill, user: User) -> None:
-    _only_self(user, mentee)
-    goal = next((g for g in open_goals(mentee) if g.skill_id == skill.id), None)
-    if goal is None:
-        raise VoiceError(f"“{skill.title}” is not one of your goals.")
-    goal.cleared_at = utcnow()
-    audit.record("goal.clear", user, mentee=mentee, object_type="goal", object_id=goal.id)
-
-
-# Self-ratings
-
-
-def rate_self(mentee: Mentee, skill: Skill, rating: str, user: User) -> SelfRating:
-    """The mentee says "I can do this" or "I'd like help with this"."""
-    _only_self(user, mentee)
-    _live(skill)
-    if rating not in SELF_RATINGS:
-        raise VoiceError("Choose “I can do this” or “I'd like help with this”.", "rating")
-    row = SelfRating(mentee_id=mentee.id, skill_id=skill.id, rating=rating)
-    db.session.add(row)
-    db.session.flush()
-    audit.record(
-        "self_rating.set",
-        user,
-        mentee=mentee,
-        object_type="skill",
-        object_id=skill.id,
-        rating=rating,
-    )
-    return row
-
-
-def self_ratings(mentee_ids: Sequence[int]) -> dict[tuple[int, int], str]:
-    """The newest self-rating per (mentee, skill), in one query."""
-    if not mentee_ids:
-        return {}
-    rows = db.session.execute(
-        select(SelfRating.mentee_id, SelfRating.skill_id, SelfRating.rating)
-        .where(SelfRating.mentee_id.in_(mentee_ids))
-        .order_by(SelfRating.id)
-    )
-    return {(m, s): r for m, s, r in rows}
-
-
-# "I did it" and confirmations
-
-
-def report_did_it(mentee: Mentee, skill: Skill, note: str, user: User) -> DidItReport:
-    """The mentee tells their mentor they did a skill; it waits on the mentor's list."""
-    _only_self(user, mentee)
-    _live(skill)
-    report = DidItReport(mentee_id=mentee.id, skill_id=skill.id, note=_words(note, "note"))
-    db.session.add(report)
-    db.session.flush()
-    audit.record("did_it.report", user, mentee=mentee, object_type="did_it", object_id=report.id)
-    return report
+# Answering "I did it"
 
 
 def to_confirm(mentor: User) -> list[DidItReport]:
@@ -180,40 +65,14 @@ def confirm_did_it(report: DidItReport, mentor: User, details: SignoffDetails) -
 
 
 def reply_did_it(report: DidItReport, mentor: User, reply: str) -> None:
+    """The mentor answers an "I did it" in words instead of a level."""
     mentee = _open_report_for(report, mentor)
-    reply = _words(reply, "reply")
+    reply = clean_words(reply, "reply")
     if not reply:
         raise VoiceError("Write a short reply.", "reply")
     report.status, report.reply = "replied", reply
     report.resolved_by_id, report.resolved_at = mentor.id, utcnow()
     audit.record("did_it.reply", mentor, mentee=mentee, object_type="did_it", object_id=report.id)
-
-
-def confirm_signoff(event: SignoffEvent, user: User, words: str) -> SignoffConfirmation:
-    """The mentee agrees with a mentor's sign-off and may add their own words."""
-    mentee = db.session.get(Mentee, event.mentee_id)
-    _only_self(user, mentee)
-    if db.session.scalar(
-        select(SignoffConfirmation.id).where(SignoffConfirmation.event_id == event.id)
-    ):
-        raise VoiceError("You already confirmed this one.")
-    row = SignoffConfirmation(event_id=event.id, mentee_id=mentee.id, words=_words(words, "words"))
-    db.session.add(row)
-    db.session.flush()
-    audit.record(
-        "signoff.confirm", user, mentee=mentee, object_type="signoff_event", object_id=event.id
-    )
-    return row
-
-
-def confirmations(mentee: Mentee) -> dict[int, SignoffConfirmation]:
-    """The mentee's confirmations by event id."""
-    return {
-        c.event_id: c
-        for c in db.session.scalars(
-            select(SignoffConfirmation).where(SignoffConfirmation.mentee_id == mentee.id)
-        )
-    }
 
 
 # Refreshers and re-checks
@@ -237,7 +96,7 @@ def mark_refresher(mentee: Mentee, skill: Skill, mentor: User, note: str = "") -
         level=status.level,
         recorded_by_id=mentor.id,
         shown_on=today(),
-        note=_words(note, "note"),
+        note=clean_words(note, "note"),
         note_visibility="mentee",
     )
     db.session.add(event)
@@ -378,6 +237,7 @@ def record_group_session(
 
 
 def set_resource(organisation_id: int, skill: Skill, details: str, admin: User) -> SkillResource:
+    """An admin sets where to get help with a skill locally, for their organisation."""
     if not permissions.can_manage_curriculum(admin) or admin.organisation_id != organisation_id:
         raise VoiceError("Only an admin of this organisation can change local details.")
     details = details.strip()

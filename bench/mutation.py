@@ -1,0 +1,542 @@
+"""Mutation testing of the rule modules: `python bench/mutation.py [MODULE ...] [--jobs N]`.
+
+mutmut 3 (its settings are the `[mutmut]` section of setup.cfg) mutates the modules in
+MODULES below, one module at a time, and runs, for each mutant, only the tests that call
+the mutated function. Then this script writes docs/mutation.md (the report: every
+surviving mutant with its diff) and docs/mutation.json (the same, for machines).
+
+    python bench/mutation.py                          # every module in MODULES
+    python bench/mutation.py skills/permissions.py    # one (or a few) of them
+    python bench/mutation.py --report-only            # rewrite the report only
+
+A run of some modules replaces their part of docs/mutation.json and keeps the others.
+Mutants judged equivalent are listed, one name and its reason per line, in
+bench/mutation_equivalent.txt; the report counts them apart from the score, so
+`--report-only` after editing that file is enough.
+
+The run works on a snapshot: the package, the tests and what `also_copy` names are
+copied to build/mutation/ first, so edits made to the working tree while it runs do not
+mix into it. mutmut's own files stay in build/mutation/mutants/ until the next run, so
+`cd build/mutation && mutmut show NAME` (or `mutmut browse`) works afterwards.
+"""
+
+import argparse
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+# The rule modules, in the order they run. Paths move while files are split: keep this
+# list the one place that names them.
+MODULES = [
+    "skills/permissions.py",
+    "skills/services/signoffs.py",
+    "skills/services/counters.py",
+    "skills/services/progress.py",
+    "skills/reports/content.py",
+    "skills/reports/csv_export.py",
+    "skills/models/people.py",
+    "skills/models/curriculum.py",
+    "skills/models/signoffs.py",
+]
+# Every non-equivalent mutant of these must be killed; the others need TARGET_SCORE.
+KILL_ALL = {"skills/permissions.py"}
+TARGET_SCORE = 90.0
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "build" / "mutation"
+EQUIVALENT = ROOT / "bench" / "mutation_equivalent.txt"
+REPORT_MD = ROOT / "docs" / "mutation.md"
+REPORT_JSON = ROOT / "docs" / "mutation.json"
+COMMAND = "python bench/mutation.py"
+
+# mutmut reads its settings from setup.cfg; the modules to mutate come from here, so a
+# small bootstrap sets `only_mutate` before handing over to mutmut's own command line.
+# Every mutmut command (run, show, results, browse) goes through it.
+_MUTMUT = """
+import json, sys
+from mutmut.configuration import config
+config().only_mutate = json.loads(sys.argv[1])
+from mutmut.__main__ import cli
+if sys.argv[2] == "show-many":
+    import contextlib, io
+    diffs = {}
+    for name in sys.argv[3:]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            cli.main(["show", name], prog_name="mutmut", standalone_mode=False)
+        diffs[name] = out.getvalue()
+    print(json.dumps(diffs))
+else:
+    cli.main(sys.argv[2:], prog_name="mutmut")
+"""
+
+# mutmut's verdicts, grouped as the report counts them.
+KILLED = {"killed", "timeout", "caught by type check"}
+NOT_KILLED = ("survived", "no tests", "suspicious", "segfault", "not checked")
+
+
+def mutmut(modules: list[str], *args: str, capture: bool = False, cwd: Path = WORK):
+    command = [sys.executable, "-c", _MUTMUT, json.dumps(modules), *args]
+    return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        command, cwd=cwd, capture_output=capture, text=True, check=False
+    )
+
+
+def mutmut_run(modules: list[str], *args: str) -> tuple[int, str]:
+    """`mutmut run ...`, its output passed through; the exit code and the output's tail."""
+    command = [sys.executable, "-c", _MUTMUT, json.dumps(modules), "run", *args]
+    with subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        command, cwd=WORK, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    ) as child:
+        tail = b""
+        while chunk := child.stdout.read1(65536):
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+            tail = (tail + chunk)[-20000:]
+    return child.returncode, tail.decode(errors="replace")
+
+
+def dotted(module: str) -> str:
+    """skills/services/progress.py -> skills.services.progress (as mutmut names mutants)."""
+    name = module.removesuffix(".py").replace("/", ".")
+    return name.removesuffix(".__init__")
+
+
+def owns(module: str, mutant: str) -> bool:
+    """Whether `mutant` (skills.permissions.x_is_self__mutmut_3) is one of `module`'s."""
+    prefix, _, rest = mutant.removeprefix(dotted(module) + ".").partition("__mutmut_")
+    return mutant.startswith(dotted(module) + ".") and "." not in prefix and bool(rest)
+
+
+def git(*args: str) -> str:
+    # Read-only git commands; --no-optional-locks keeps `status` from touching the index.
+    result = subprocess.run(  # noqa: S603
+        ["git", "--no-optional-locks", *args],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def mutmut_version() -> str:
+    from importlib.metadata import version
+
+    return version("mutmut")
+
+
+def settings() -> dict:
+    """The `[mutmut]` settings of setup.cfg, as mutmut reads them."""
+    with contextlib.chdir(ROOT):
+        from mutmut.configuration import config
+
+        return {
+            "source_paths": [str(p) for p in config().source_paths],
+            "also_copy": [str(p) for p in config().also_copy],
+            "test_selection": config().pytest_add_cli_args_test_selection,
+        }
+
+
+def take_snapshot(config: dict, commit: str | None) -> list[str]:
+    """Copy what mutmut needs into WORK, fresh; return the top-level paths copied.
+
+    From the working tree, or with `commit` from that commit (`git archive`, read-only).
+    """
+    if WORK.exists():
+        shutil.rmtree(WORK)
+    WORK.mkdir(parents=True)
+    names = list(dict.fromkeys(config["source_paths"] + config["also_copy"]))
+    if commit:
+        names = [n for n in names if git("ls-tree", "--name-only", commit, "--", n)]
+        archive = subprocess.run(  # noqa: S603
+            ["git", "archive", "--format=tar", commit, "--", *names],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(WORK, filter="data")
+        # The commit's code and tests, run with today's mutmut settings.
+        (WORK / "setup.cfg").write_text(
+            without_mutmut_section((WORK / "setup.cfg").read_text())
+            + mutmut_section((ROOT / "setup.cfg").read_text())
+        )
+        return names
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
+    copied = []
+    for name in names:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, WORK / name, ignore=ignore, symlinks=True)
+        elif source.is_file():
+            (WORK / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, WORK / name)
+        else:
+            continue
+        copied.append(name)
+    return copied
+
+
+def _section_bounds(text: str) -> tuple[int, int] | None:
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.strip() == "[mutmut]"]
+    if not starts:
+        return None
+    end = next(
+        (i for i in range(starts[0] + 1, len(lines)) if lines[i].startswith("[")), len(lines)
+    )
+    return sum(map(len, lines[: starts[0]])), sum(map(len, lines[:end]))
+
+
+def mutmut_section(text: str) -> str:
+    bounds = _section_bounds(text)
+    return "\n" + text[bounds[0] : bounds[1]] if bounds else ""
+
+
+def without_mutmut_section(text: str) -> str:
+    bounds = _section_bounds(text)
+    return text[: bounds[0]] + text[bounds[1] :] if bounds else text
+
+
+def read_meta(module: str) -> dict[str, str]:
+    """Every mutant of `module` with mutmut's verdict, from mutants/<module>.meta."""
+    from mutmut.stats import status_by_exit_code
+
+    meta = WORK / "mutants" / (module + ".meta")
+    if not meta.exists():
+        return {}
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    return {name: status_by_exit_code[code] for name, code in codes.items()}
+
+
+def diffs(modules: list[str], names: list[str]) -> dict[str, str]:
+    """`mutmut show NAME` for each name, without its first (status) line."""
+    shown: dict[str, str] = {}
+    for start in range(0, len(names), 200):
+        batch = names[start : start + 200]
+        result = mutmut(modules, "show-many", *batch, capture=True)
+        if result.returncode != 0:
+            print(result.stderr, file=sys.stderr)
+            shown.update({name: "(mutmut show failed)" for name in batch})
+            continue
+        for name, text in json.loads(result.stdout.splitlines()[-1]).items():
+            lines = text.splitlines()
+            if lines and lines[0].startswith("# "):
+                lines = lines[1:]
+            shown[name] = "\n".join(lines).strip("\n")
+    return shown
+
+
+def count(statuses: dict[str, str]) -> dict[str, int]:
+    counts = {"total": len(statuses), "killed": 0, "timeout": 0, "caught_by_type_check": 0}
+    counts.update({status.replace(" ", "_"): 0 for status in NOT_KILLED})
+    for status in statuses.values():
+        key = status.replace(" ", "_")
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def run_module(module: str, all_modules: list[str], jobs: int, context: dict) -> dict:
+    """Run mutmut on one module's mutants; return its entry for docs/mutation.json."""
+    print(f"\n=== {module}", flush=True)
+    load_before = os.getloadavg()
+    start = time.monotonic()
+    # Naming the mutants makes mutmut run them all again, whatever it had cached.
+    exit_code, output = mutmut_run(all_modules, "--max-children", str(jobs), f"{dotted(module)}.x*")
+    seconds = time.monotonic() - start
+    statuses = read_meta(module)
+    entry = {
+        "module": module,
+        "source_sha256": context["hashes"][module],
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": context["commit"],
+        "uncommitted_changes": context["dirty"],
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "seconds": round(seconds, 1),
+        "jobs": jobs,
+        "mutmut": context["mutmut"],
+        "mutmut_exit_code": exit_code,
+        "counts": count(statuses),
+        "statuses": dict(sorted(statuses.items(), key=lambda kv: mutant_order(kv[0]))),
+        "diffs": {},
+    }
+    if exit_code != 0 and not statuses and "nothing matches" in output:
+        # mutmut refuses a name pattern that matches no mutant, after its other checks.
+        entry["mutmut_exit_code"] = 0
+        entry["note"] = "mutmut made no mutants (it skips decorated functions and module code)"
+    unkilled = [name for name, status in entry["statuses"].items() if status not in KILLED]
+    entry["diffs"] = diffs(all_modules, unkilled) if unkilled else {}
+    return entry
+
+
+def mutant_order(name: str) -> tuple[str, int]:
+    function, _, number = name.rpartition("__mutmut_")
+    return function, int(number) if number.isdigit() else 0
+
+
+def read_equivalent() -> dict[str, str]:
+    """bench/mutation_equivalent.txt: `MUTANT_NAME reason`, one a line; # comments."""
+    if not EQUIVALENT.exists():
+        return {}
+    judged = {}
+    for line in EQUIVALENT.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, _, reason = line.partition(" ")
+        judged[name] = reason.strip() or "(no reason given)"
+    return judged
+
+
+def score(entry: dict, equivalent: dict[str, str]) -> dict:
+    """Counts with the judged-equivalent survivors set apart, and the score over the rest."""
+    statuses = entry["statuses"]
+    equivalent_here = [n for n, s in statuses.items() if n in equivalent and s not in KILLED]
+    killed = sum(1 for s in statuses.values() if s in KILLED)
+    scored = len(statuses) - len(equivalent_here)
+    percent = 100.0 * killed / scored if scored else None
+    if entry["module"] in KILL_ALL:
+        met = killed == scored
+    else:
+        met = percent is not None and percent >= TARGET_SCORE
+    return {
+        "equivalent": equivalent_here,
+        "killed": killed,
+        "scored": scored,
+        "score": None if percent is None else round(percent, 1),
+        "target": "all" if entry["module"] in KILL_ALL else f">= {TARGET_SCORE:g}%",
+        "target_met": met if statuses else None,
+        "not_killed": [n for n, s in statuses.items() if s not in KILLED and n not in equivalent],
+    }
+
+
+def load_report() -> dict:
+    if REPORT_JSON.exists():
+        return json.loads(REPORT_JSON.read_text())
+    return {"modules": {}}
+
+
+def fence(text: str) -> str:
+    return "```diff\n" + text.replace("```", "` ` `") + "\n```"
+
+
+def render(report: dict) -> str:
+    equivalent = read_equivalent()
+    entries = [report["modules"][m] for m in MODULES if m in report["modules"]]
+    scored = {e["module"]: score(e, equivalent) for e in entries}
+    latest = max(entries, key=lambda e: e["date"]) if entries else None
+    lines = [
+        "# Mutation testing",
+        "",
+        "Generated by `python bench/mutation.py`; do not edit by hand (the reasons for",
+        "equivalent mutants live in `bench/mutation_equivalent.txt`). Machine-readable:",
+        "`docs/mutation.json`.",
+        "",
+        "## How to run",
+        "",
+        "```sh",
+        "nice python bench/mutation.py                        # every rule module",
+        "nice python bench/mutation.py skills/permissions.py  # one module",
+        "python bench/mutation.py --report-only               # after editing the equivalents",
+        "```",
+        "",
+        "[mutmut](https://github.com/boxed/mutmut) 3 mutates the functions of each module",
+        "(operators, comparisons, constants, arguments, return values) and runs, for each",
+        "mutant, the tests that called the function while mutmut watched the suite once.",
+        "Its settings are the `[mutmut]` section of `setup.cfg`: the tests it may run leave",
+        "out the slow and the out-of-process ones (browser, fuzz, concurrency, multi-server,",
+        "backup, migrations, setup, writer lock, static checks, reading level, page weight).",
+        "The run takes a snapshot in `build/mutation/`; afterwards",
+        "`cd build/mutation && mutmut show NAME` or `mutmut browse` looks at its mutants.",
+        "It is not part of CI (too slow); this report, from its last run, is committed.",
+        "",
+        "Score = (killed + timeout) / (mutants - judged equivalent). A timeout counts as",
+        "killed. Targets: every non-equivalent mutant of `skills/permissions.py` killed;",
+        f"at least {TARGET_SCORE:g}% in the other modules.",
+        "",
+        "mutmut does not mutate decorated functions (`@property`, `@cached_property`,",
+        "`@hybrid_method` and its `.expression`), nor module-level code: a rule written",
+        "there is not covered here.",
+        "",
+    ]
+    if latest:
+        lines += [
+            "## Last run",
+            "",
+            f"- Date: {latest['date']}",
+            f"- Commit: {latest['commit']}"
+            + (" (with uncommitted changes)" if latest["uncommitted_changes"] else ""),
+            f"- mutmut {latest['mutmut']}, {latest['jobs']} workers",
+            "- Each module below says when it was run, if that differs.",
+            "",
+        ]
+    lines += [
+        "## Summary",
+        "",
+        "| Module | Mutants | Killed | Survived | Timeout | No tests | Other | Equivalent"
+        " | Score | Target | Time | Load (1 min) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|",
+    ]
+    for entry in entries:
+        c, s = entry["counts"], scored[entry["module"]]
+        other = c.get("suspicious", 0) + c.get("segfault", 0) + c.get("not_checked", 0)
+        equivalent_survived = sum(1 for n in s["equivalent"] if entry["statuses"][n] == "survived")
+        percent = "-" if s["score"] is None else f"{s['score']:.1f}%"
+        met = {True: "met", False: "**not met**", None: "-"}[s["target_met"]]
+        lines.append(
+            f"| `{entry['module']}` | {c['total']} | {c['killed']} "
+            f"| {c['survived'] - equivalent_survived} | {c['timeout']} | {c['no_tests']} "
+            f"| {other} | {len(s['equivalent'])} | {percent} | {s['target']}: {met} "
+            f"| {entry['seconds']:.0f} s | {entry['load_average_before'][0]:.2f} |"
+        )
+    missing = [m for m in MODULES if m not in report["modules"]]
+    if missing:
+        lines += ["", "Not run yet: " + ", ".join(f"`{m}`" for m in missing) + "."]
+    lines += [
+        "",
+        "Survived excludes the survivors judged equivalent; Other is suspicious, segfault",
+        "or not checked. Time is the wall time of that module's `mutmut run` (its clean",
+        "test run included); Load is the 1-minute load average when it started.",
+        "",
+    ]
+
+    for entry in entries:
+        module, s = entry["module"], scored[entry["module"]]
+        lines += [f"## `{module}`", ""]
+        lines.append(
+            f"Run {entry['date']} at {entry['commit'][:12]}"
+            + (" with uncommitted changes" if entry["uncommitted_changes"] else "")
+            + f"; {entry['seconds']:.0f} s with {entry['jobs']} workers; load average"
+            f" {' '.join(f'{x:.2f}' for x in entry['load_average_before'])} before,"
+            f" {' '.join(f'{x:.2f}' for x in entry['load_average_after'])} after."
+        )
+        current = ROOT / module
+        if not current.exists():
+            lines.append("**The module has moved or gone since; run again.**")
+        elif sha256(current) != entry["source_sha256"]:
+            lines.append("**The module has changed since this run; run it again.**")
+        if entry.get("note"):
+            lines.append(f"Note: {entry['note']}.")
+        lines.append("")
+        if s["not_killed"]:
+            lines += ["### Not killed", ""]
+            for name in s["not_killed"]:
+                lines += [
+                    f"#### `{name}` ({entry['statuses'][name]})",
+                    "",
+                    fence(entry["diffs"].get(name, "(no diff recorded)")),
+                    "",
+                ]
+        elif entry["statuses"]:
+            lines += ["Every mutant not judged equivalent was killed.", ""]
+        if s["equivalent"]:
+            lines += ["### Judged equivalent", ""]
+            for name in s["equivalent"]:
+                lines += [
+                    f"#### `{name}` ({entry['statuses'][name]})",
+                    "",
+                    f"Reason: {equivalent[name]}",
+                    "",
+                    fence(entry["diffs"].get(name, "(no diff recorded)")),
+                    "",
+                ]
+    # A judgement whose mutant is now killed, or gone (mutants are numbered within
+    # their function, so editing a function renumbers them), needs looking at again.
+    every = {n: e["statuses"][n] for e in entries for n in e["statuses"]}
+    stale = {n: r for n, r in equivalent.items() if every.get(n) in KILLED or n not in every}
+    stale = {n: r for n, r in stale.items() if any(owns(e["module"], n) for e in entries)}
+    if stale:
+        lines += ["## Equivalence judgements to revisit", ""]
+        for name, reason in stale.items():
+            state = "killed now" if name in every else "no such mutant now"
+            lines.append(f"- `{name}` ({state}): {reason}")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write_report(report: dict) -> None:
+    REPORT_JSON.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    REPORT_MD.write_text(render(report))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="paths from MODULES (default: all)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="mutmut workers")
+    parser.add_argument("--commit", help="mutate this commit's files instead of the working tree's")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report only")
+    args = parser.parse_args()
+
+    report = load_report()
+    if args.report_only:
+        write_report(report)
+        print(f"wrote {REPORT_MD.relative_to(ROOT)}")
+        return 0
+
+    chosen = [m.removeprefix("./") for m in args.modules] or MODULES
+    unknown = [m for m in chosen if m not in MODULES]
+    if unknown:
+        parser.error(f"not in MODULES of bench/mutation.py: {', '.join(unknown)}")
+
+    commit = git("rev-parse", "--verify", (args.commit or "HEAD") + "^{commit}")
+    if not commit:
+        parser.error(f"no such commit: {args.commit}")
+    config = settings()
+    copied = take_snapshot(config, commit if args.commit else None)
+    print(f"snapshot of {', '.join(copied)} in {WORK.relative_to(ROOT)}", flush=True)
+    context = {
+        "commit": commit,
+        "dirty": not args.commit and bool(git("status", "--porcelain", "--", *copied)),
+        "hashes": {m: sha256(WORK / m) for m in chosen if (WORK / m).is_file()},
+        "mutmut": mutmut_version(),
+    }
+    gone = [m for m in chosen if m not in context["hashes"]]
+    if gone:
+        parser.error(f"no such file (moved?): {', '.join(gone)}; update MODULES")
+    started = time.monotonic()
+    failed = []
+    for module in chosen:
+        entry = run_module(module, chosen, args.jobs, context)
+        c = entry["counts"]
+        if entry["mutmut_exit_code"] != 0 and (not entry["statuses"] or c["not_checked"]):
+            # mutmut stopped before judging them (most often: a test fails without any
+            # mutant, or the module has no mutants): keep the last good result.
+            failed.append(module)
+            print(f"--- {module}: mutmut exited with {entry['mutmut_exit_code']}", flush=True)
+            continue
+        report["modules"][module] = entry
+        # Modules that left MODULES (moved, split) drop out of the report.
+        report["modules"] = {m: report["modules"][m] for m in MODULES if m in report["modules"]}
+        write_report(report)
+        print(
+            f"--- {module}: {c['total']} mutants, {c['killed']} killed, {c['survived']} survived,"
+            f" {c['timeout']} timeout, {c['no_tests']} no tests in {entry['seconds']:.0f} s",
+            flush=True,
+        )
+    done = [m for m in chosen if m not in failed]
+    print(f"\nall done in {time.monotonic() - started:.0f} s", flush=True)
+    if done:
+        print(f"wrote {REPORT_MD.relative_to(ROOT)} and {REPORT_JSON.relative_to(ROOT)}")
+    if failed:
+        print(f"mutmut failed on: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""What a checked curriculum file says, and the errors a check finds.
+
+Shared by `parse` (which builds these from YAML) and `load` (which writes them to the
+database).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CurriculumError:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class CurriculumInvalid(Exception):
+    """A curriculum file has errors; `errors` lists every one."""
+
+    def __init__(self, errors: list[CurriculumError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass
+class SkillSpec:
+    key: str
+    title: str
+    i_can: str
+    description: str
+    steps: list[str]
+    recheck_days: int | None
+    line: int
+
+
+@dataclass
+class DomainSpec:
+    key: str
+    title: str
+    summary: str
+    icon: str
+    skills: list[SkillSpec]
+    line: int
+
+
+@dataclass
+class LevelSpec:
+    value: int
+    name: str
+    mentee_text: str
+    line: int
+
+
+@dataclass
+class CurriculumSpec:
+    key: str
+    version: str
+    title: str
+    signed_off_level: int
+    levels: list[LevelSpec]
+    domains: list[DomainSpec]
+    sha256: str
+    filename: str
+    levels_line: int = 1
+
+    @property
+    def skill_count(self) -> int:
+        return sum(len(d.skills) for d in self.domains)

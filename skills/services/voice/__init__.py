@@ -1,0 +1,59 @@
+"""The mentee's voice and peer practice, split by who acts.
+
+- `mentee`: what the mentee does for themself (goals, self-ratings, "I did it",
+  confirming a mentor's sign-off) and the reads of what they said.
+- `staff`: what mentors and admins do (answering "I did it", refreshers and re-checks,
+  group sessions, local resources).
+
+Callers use `from skills.services import voice` and `voice.<name>`; the names below are
+the public API.
+"""
+
+from .common import WORDS_MAX, VoiceError
+from .mentee import (
+    clear_goal,
+    confirm_signoff,
+    confirmations,
+    open_goals,
+    rate_self,
+    report_did_it,
+    self_ratings,
+    set_goal,
+)
+from .staff import (
+    RESOURCE_MAX,
+    Attendee,
+    Due,
+    confirm_did_it,
+    due_checks,
+    mark_refresher,
+    record_group_session,
+    reply_did_it,
+    resources,
+    set_resource,
+    to_confirm,
+)
+
+__all__ = [
+    "RESOURCE_MAX",
+    "WORDS_MAX",
+    "Attendee",
+    "Due",
+    "VoiceError",
+    "clear_goal",
+    "confirm_did_it",
+    "confirm_signoff",
+    "confirmations",
+    "due_checks",
+    "mark_refresher",
+    "open_goals",
+    "rate_self",
+    "record_group_session",
+    "reply_did_it",
+    "report_did_it",
+    "resources",
+    "self_ratings",
+    "set_goal",
+    "set_resource",
+    "to_confirm",
+]

@@ -1,0 +1,144 @@
+"""What the mentee does in their own voice: goals, self-ratings, "I did it" reports and
+confirmations of a mentor's sign-off.
+
+Every rule is checked before anything is written; the caller commits.
+"""
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import (
+    DidItReport,
+    Goal,
+    Mentee,
+    SelfRating,
+    SignoffConfirmation,
+    SignoffEvent,
+    Skill,
+    User,
+)
+from ...models.voice import MAX_GOALS, SELF_RATINGS
+from ...timeutil import utcnow
+from .. import audit
+from .common import VoiceError, clean_words, require_live, require_self
+
+# Goals
+
+
+def open_goals(mentee: Mentee) -> list[Goal]:
+    """The mentee's goals not yet taken off, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Goal)
+            .where(Goal.mentee_id == mentee.id, Goal.cleared_at.is_(None))
+            .order_by(Goal.set_at, Goal.id)
+        )
+    )
+
+
+def set_goal(mentee: Mentee, skill: Skill, user: User) -> Goal:
+    """The mentee picks a skill they most want to learn (up to five at a time)."""
+    require_self(user, mentee)
+    require_live(skill)
+    goals = open_goals(mentee)
+    if any(g.skill_id == skill.id for g in goals):
+        raise VoiceError(f"“{skill.title}” is already one of your goals.")
+    if len(goals) >= MAX_GOALS:
+        raise VoiceError(f"You can have {MAX_GOALS} goals at a time. Take one off first.")
+    goal = Goal(mentee_id=mentee.id, skill_id=skill.id, set_by_id=user.id)
+    db.session.add(goal)
+    db.session.flush()
+    audit.record(
+        "goal.set", user, mentee=mentee, object_type="goal", object_id=goal.id, skill=skill.key
+    )
+    return goal
+
+
+def clear_goal(mentee: Mentee, skill: Skill, user: User) -> None:
+    """The mentee takes a skill off their goals; the goal is kept as cleared."""
+    require_self(user, mentee)
+    goal = next((g for g in open_goals(mentee) if g.skill_id == skill.id), None)
+    if goal is None:
+        raise VoiceError(f"“{skill.title}” is not one of your goals.")
+    goal.cleared_at = utcnow()
+    audit.record("goal.clear", user, mentee=mentee, object_type="goal", object_id=goal.id)
+
+
+# Self-ratings
+
+
+def rate_self(mentee: Mentee, skill: Skill, rating: str, user: User) -> SelfRating:
+    """The mentee says "I can do this" or "I'd like help with this"."""
+    require_self(user, mentee)
+    require_live(skill)
+    if rating not in SELF_RATINGS:
+        raise VoiceError("Choose “I can do this” or “I'd like help with this”.", "rating")
+    row = SelfRating(mentee_id=mentee.id, skill_id=skill.id, rating=rating)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        "self_rating.set",
+        user,
+        mentee=mentee,
+        object_type="skill",
+        object_id=skill.id,
+        rating=rating,
+    )
+    return row
+
+
+def self_ratings(mentee_ids: Sequence[int]) -> dict[tuple[int, int], str]:
+    """The newest self-rating per (mentee, skill), in one query."""
+    if not mentee_ids:
+        return {}
+    rows = db.session.execute(
+        select(SelfRating.mentee_id, SelfRating.skill_id, SelfRating.rating)
+        .where(SelfRating.mentee_id.in_(mentee_ids))
+        .order_by(SelfRating.id)
+    )
+    return {(m, s): r for m, s, r in rows}
+
+
+# "I did it" and confirmations
+
+
+def report_did_it(mentee: Mentee, skill: Skill, note: str, user: User) -> DidItReport:
+    """The mentee tells their mentor they did a skill; it waits on the mentor's list."""
+    require_self(user, mentee)
+    require_live(skill)
+    report = DidItReport(mentee_id=mentee.id, skill_id=skill.id, note=clean_words(note, "note"))
+    db.session.add(report)
+    db.session.flush()
+    audit.record("did_it.report", user, mentee=mentee, object_type="did_it", object_id=report.id)
+    return report
+
+
+def confirm_signoff(event: SignoffEvent, user: User, words: str) -> SignoffConfirmation:
+    """The mentee agrees with a mentor's sign-off and may add their own words."""
+    mentee = db.session.get(Mentee, event.mentee_id)
+    require_self(user, mentee)
+    if db.session.scalar(
+        select(SignoffConfirmation.id).where(SignoffConfirmation.event_id == event.id)
+    ):
+        raise VoiceError("You already confirmed this one.")
+    row = SignoffConfirmation(
+        event_id=event.id, mentee_id=mentee.id, words=clean_words(words, "words")
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        "signoff.confirm", user, mentee=mentee, object_type="signoff_event", object_id=event.id
+    )
+    return row
+
+
+def confirmations(mentee: Mentee) -> dict[int, SignoffConfirmation]:
+    """The mentee's confirmations by event id."""
+    return {
+        c.event_id: c
+        for c in db.session.scalars(
+            select(SignoffConfirmation).where(SignoffConfirmation.mentee_id == mentee.id)
+        )
+    }

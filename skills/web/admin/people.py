@@ -1,0 +1,134 @@
+"""Admin pages for logins: list, add, edit, deactivate, reactivate, reset password."""
+
+from collections.abc import Callable
+
+from flask import redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user
+
+from ... import permissions
+from ...models import User
+from ...services import people, people_queries
+from ..forms import EmptyForm
+from ..security import start_session
+from . import (
+    PER_PAGE,
+    allowed_if,
+    bp,
+    form_version,
+    org_id,
+    page_number,
+    page_of,
+    save,
+    user_or_404,
+)
+from .forms import PasswordResetForm, UserEditForm, UserForm
+
+
+def _keep_own_session(user: User) -> None:
+    # An admin changing their own roles ends their other sessions, not this one. No
+    # password was asked for, so the original sign-in time (absolute timeout) stays.
+    if user.id != current_user.id:
+        return
+    signed_in_at = session.get("signed_in_at")
+    session.clear()
+    login_user(user)
+    start_session()
+    if signed_in_at:
+        session["signed_in_at"] = signed_in_at
+
+
+@bp.route("/people", endpoint="people")
+@allowed_if(permissions.can_manage_people)
+def people_list() -> ResponseReturnValue:
+    """Everyone with a login in the organisation."""
+    page = page_of(people_queries.people_page(org_id(), page_number(), PER_PAGE))
+    return render_template("admin/people.html", page=page)
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@allowed_if(permissions.can_manage_people)
+def person_new() -> ResponseReturnValue:
+    """Add a login."""
+    form = UserForm()
+    if form.validate_on_submit() and save(
+        form,
+        lambda: people.create_user(
+            current_user.organisation,
+            form.username.data,
+            form.display_name.data,
+            form.password.data,
+            form.roles.data,
+            actor=current_user,
+        ),
+        lambda user: f"{user.display_name} can now sign in as “{user.username}”.",
+    ):
+        return redirect(url_for(".people"))
+    return render_template("admin/person_new.html", form=form)
+
+
+@bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+@allowed_if(permissions.can_manage_people)
+def person_edit(user_id: int) -> ResponseReturnValue:
+    """Change a person's name and roles; a role change ends their sessions."""
+    user = user_or_404(user_id)
+    initial = None
+    if request.method == "GET":
+        initial = {
+            "display_name": user.display_name,
+            "roles": sorted(user.role_set),
+            "version_id": user.version_id,
+        }
+    form = UserEditForm(data=initial)
+    if form.validate_on_submit() and save(
+        form,
+        lambda: people.update_user(
+            user, form.display_name.data, form.roles.data, form_version(form), actor=current_user
+        ),
+        lambda _: f"Saved the changes to {user.display_name}.",
+        then=lambda _: _keep_own_session(user),
+    ):
+        return redirect(url_for(".person_edit", user_id=user.id))
+    return render_template("admin/person_edit.html", user=user, form=form)
+
+
+def _set_active(user_id: int, change: Callable[..., None], done: str) -> ResponseReturnValue:
+    """Apply `change` to the person from a one-button form, then back to their page."""
+    user = user_or_404(user_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        save(
+            form,
+            lambda: change(user, actor=current_user),
+            lambda _: done.format(name=user.display_name),
+        )
+    return redirect(url_for(".person_edit", user_id=user.id))
+
+
+@bp.route("/people/<int:user_id>/deactivate", methods=["POST"])
+@allowed_if(permissions.can_manage_people)
+def person_deactivate(user_id: int) -> ResponseReturnValue:
+    """Stop a person signing in; their sessions end at once."""
+    return _set_active(user_id, people.deactivate_user, "{name} can no longer sign in.")
+
+
+@bp.route("/people/<int:user_id>/reactivate", methods=["POST"])
+@allowed_if(permissions.can_manage_people)
+def person_reactivate(user_id: int) -> ResponseReturnValue:
+    """Let a deactivated person sign in again."""
+    return _set_active(user_id, people.reactivate_user, "{name} can sign in again.")
+
+
+@bp.route("/people/<int:user_id>/password", methods=["GET", "POST"])
+@allowed_if(permissions.can_manage_people)
+def person_password(user_id: int) -> ResponseReturnValue:
+    """Set a new password for a person; their sessions end."""
+    user = user_or_404(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit() and save(
+        form,
+        lambda: people.reset_password(user, form.password.data, actor=current_user),
+        lambda _: f"New password set for {user.display_name}. Tell them in person.",
+    ):
+        return redirect(url_for(".person_edit", user_id=user.id))
+    return render_template("admin/person_password.html", user=user, form=form)

@@ -1,0 +1,133 @@
+"""What a progress report says, checked on its data rather than on PDF text.
+
+These are the rules a case manager relies on: which skills count as "signed off in
+this period", which notes are printed and for whom, and that a batch says the same
+as single reports.
+"""
+
+from datetime import date, timedelta
+
+import pytest
+
+from skills.extensions import db
+from skills.permissions import MENTEE_COPY, Viewer
+from skills.reports.content import RECENT_NOTES, mentee_report_data, resolve_period
+from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
+
+STAFF = Viewer(sees_staff_notes=True)
+TODAY = date.today()
+PERIOD_FROM = TODAY - timedelta(days=10)
+
+
+@pytest.fixture
+def mentor_and_mentee(make_user, make_mentee, assign):
+    mentor = make_user("mentor", name="Pat Mentor")
+    mentee = make_mentee(name="Robin Learner", start_date=TODAY - timedelta(days=60))
+    assign(mentor, mentee)
+    return mentor, mentee
+
+
+def sign(mentee, skill, mentor, level, shown_on, **details):
+    event = record_signoff(
+        mentee, skill, mentor, SignoffDetails(level=level, shown_on=shown_on, **details)
+    )
+    db.session.commit()
+    return event
+
+
+def test_signed_off_in_period_lists_only_skills_whose_latest_level_there_counts(
+    mentor_and_mentee, skill
+):
+    mentor, mentee = mentor_and_mentee
+    inside = TODAY - timedelta(days=2)
+    sign(mentee, skill("get-transit-card"), mentor, 3, inside)  # listed
+    sign(mentee, skill("read-timetable"), mentor, 2, inside)  # one below: not listed
+    sign(mentee, skill("ride-and-pay"), mentor, 3, PERIOD_FROM - timedelta(days=1))  # before
+    wrong = sign(mentee, skill("open-bank-account"), mentor, 3, inside)
+    correct_signoff(wrong, mentor, SignoffDetails(level=2, shown_on=inside), "Not yet")
+    sign(mentee, skill("use-atm"), mentor, 3, inside - timedelta(days=1))
+    sign(mentee, skill("use-atm"), mentor, 1, inside)  # later lower level: not listed
+    db.session.commit()
+    data = mentee_report_data(mentee, STAFF, period_from=PERIOD_FROM, period_to=TODAY)
+    assert [item.title for item in data.signed_off_in_period] == [skill("get-transit-card").title]
+    item = data.signed_off_in_period[0]
+    assert item.shown_on == inside and item.mentor == "Pat Mentor"
+    assert item.level_name == "Can do it on my own"
+    # Before the period started, the skill signed off then is listed in a period that holds it.
+    wider = mentee_report_data(mentee, STAFF, period_from=TODAY - timedelta(days=30))
+    assert {i.title for i in wider.signed_off_in_period} == {
+        skill("get-transit-card").title,
+        skill("ride-and-pay").title,
+    }
+
+
+def test_signed_off_in_period_is_in_date_order(mentor_and_mentee, skill):
+    mentor, mentee = mentor_and_mentee
+    sign(mentee, skill("use-atm"), mentor, 3, TODAY - timedelta(days=1))
+    sign(mentee, skill("get-transit-card"), mentor, 3, TODAY - timedelta(days=5))
+    data = mentee_report_data(mentee, STAFF, period_from=PERIOD_FROM)
+    assert [i.shown_on for i in data.signed_off_in_period] == [
+        TODAY - timedelta(days=5),
+        TODAY - timedelta(days=1),
+    ]
+
+
+def test_notes_in_period_newest_first_and_staff_notes_only_in_the_staff_copy(
+    mentor_and_mentee, skill
+):
+    mentor, mentee = mentor_and_mentee
+    sign(mentee, skill("get-transit-card"), mentor, 1, TODAY - timedelta(days=20), note="old")
+    sign(mentee, skill("get-transit-card"), mentor, 2, TODAY - timedelta(days=3), note="shared")
+    sign(
+        mentee,
+        skill("use-atm"),
+        mentor,
+        1,
+        TODAY - timedelta(days=2),
+        note="private",
+        note_visibility="staff",
+    )
+    sign(mentee, skill("read-timetable"), mentor, 1, TODAY - timedelta(days=1))  # no note
+    staff = mentee_report_data(mentee, STAFF, period_from=PERIOD_FROM)
+    assert [(n.note, n.staff_only) for n in staff.notes] == [
+        ("private", True),
+        ("shared", False),
+    ]
+    assert staff.staff_view
+    own = mentee_report_data(mentee, MENTEE_COPY, period_from=PERIOD_FROM)
+    assert [n.note for n in own.notes] == ["shared"]
+    assert not own.staff_view
+
+
+def test_notes_stop_at_the_most_recent_ten(mentor_and_mentee, skill):
+    mentor, mentee = mentor_and_mentee
+    for n in range(RECENT_NOTES + 2):
+        sign(mentee, skill("get-transit-card"), mentor, 1, PERIOD_FROM, note=f"note {n}")
+    data = mentee_report_data(mentee, STAFF, period_from=PERIOD_FROM)
+    assert len(data.notes) == RECENT_NOTES
+    assert data.notes[0].note == f"note {RECENT_NOTES + 1}"
+
+
+def test_counts_and_percent_follow_the_signed_off_rule(mentor_and_mentee, skill):
+    mentor, mentee = mentor_and_mentee
+    sign(mentee, skill("get-transit-card"), mentor, 3, TODAY)
+    sign(mentee, skill("use-atm"), mentor, 2, TODAY)
+    data = mentee_report_data(mentee, STAFF)
+    assert (data.signed_off, data.total) == (1, 5)
+    assert data.percent == 20
+    assert data.last_signoff_on == TODAY
+    by_title = {s.title: s for d in data.domains for s in d.skills}
+    assert by_title[skill("get-transit-card").title].signed_off
+    assert not by_title[skill("use-atm").title].signed_off
+    assert by_title[skill("use-atm").title].level == 2
+    assert by_title[skill("use-atm").title].mentor == "Pat Mentor"
+    assert [(d.signed_off, d.started, d.total) for d in data.domains] == [(1, 0, 3), (0, 1, 2)]
+
+
+def test_period_defaults_to_the_mentees_start_and_today(mentor_and_mentee):
+    _, mentee = mentor_and_mentee
+    assert resolve_period(mentee, None, None, TODAY) == (mentee.start_date, TODAY)
+    start = TODAY - timedelta(days=5)
+    assert resolve_period(mentee, start, None, TODAY) == (start, TODAY)
+    with pytest.raises(ValueError):
+        resolve_period(mentee, TODAY, TODAY - timedelta(days=1), TODAY)

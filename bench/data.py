@@ -116,7 +116,7 @@ def add_bench_staff() -> dict:
     from skills.demo import DEMO_ORGANISATION
     from skills.extensions import db
     from skills.models import Assignment, Mentee, Organisation, SkillStatus, User
-    from skills.services import people
+    from skills.services import assignments, people
 
     app = create_app()
     with app.app_context():
@@ -136,7 +136,7 @@ def add_bench_staff() -> dict:
                 org, username, f"Bench Caseload {size}", PASSWORD, ["case_manager"]
             )
             for mentee in mentees[:size]:
-                people.assign(user, mentee, "case_manager", mentee.start_date)
+                assignments.assign(user, mentee, "case_manager", mentee.start_date)
             logins[f"case_manager_{size}"] = username
         # The mentor with the most current mentees, and the mentee with the most progress.
         mentor_id, count = db.session.execute(

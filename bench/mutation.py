@@ -254,6 +254,7 @@ def run_module(module: str, all_modules: list[str], jobs: int, context: dict) ->
     """Run mutmut on one module's mutants; return its entry for docs/mutation.json."""
     print(f"\n=== {module}", flush=True)
     load_before = os.getloadavg()
+    date = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.monotonic()
     # Naming the mutants makes mutmut run them all again, whatever it had cached.
     exit_code, output = mutmut_run(all_modules, "--max-children", str(jobs), f"{dotted(module)}.x*")
@@ -262,9 +263,10 @@ def run_module(module: str, all_modules: list[str], jobs: int, context: dict) ->
     entry = {
         "module": module,
         "source_sha256": context["hashes"][module],
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "date": date,
         "commit": context["commit"],
         "uncommitted_changes": context["dirty"],
+        "files": context["files"],
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "seconds": round(seconds, 1),
@@ -380,7 +382,8 @@ def render(report: dict) -> str:
             "",
             f"- Date: {latest['date']}",
             f"- Commit: {latest['commit']}"
-            + (" (with uncommitted changes)" if latest["uncommitted_changes"] else ""),
+            + (" plus uncommitted changes" if latest["uncommitted_changes"] else ""),
+            f"- Files: {latest.get('files', 'working tree')}",
             f"- mutmut {latest['mutmut']}, {latest['jobs']} workers",
             "- Each module below says when it was run, if that differs.",
             "",
@@ -418,9 +421,15 @@ def render(report: dict) -> str:
     for entry in entries:
         module, s = entry["module"], scored[entry["module"]]
         lines += [f"## `{module}`", ""]
+        files = entry.get("files", "working tree")
+        if files == "working tree":
+            where = f"the working tree at {entry['commit'][:12]}"
+            if entry["uncommitted_changes"]:
+                where += " with uncommitted changes"
+        else:
+            where = f"the files of {files}"
         lines.append(
-            f"Run {entry['date']} at {entry['commit'][:12]}"
-            + (" with uncommitted changes" if entry["uncommitted_changes"] else "")
+            f"Run {entry['date']} on {where}"
             + f"; {entry['seconds']:.0f} s with {entry['jobs']} workers; load average"
             f" {' '.join(f'{x:.2f}' for x in entry['load_average_before'])} before,"
             f" {' '.join(f'{x:.2f}' for x in entry['load_average_after'])} after."
@@ -502,6 +511,7 @@ def main() -> int:
     context = {
         "commit": commit,
         "dirty": not args.commit and bool(git("status", "--porcelain", "--", *copied)),
+        "files": f"commit {commit[:12]}" if args.commit else "working tree",
         "hashes": {m: sha256(WORK / m) for m in chosen if (WORK / m).is_file()},
         "mutmut": mutmut_version(),
     }

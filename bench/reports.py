@@ -152,8 +152,8 @@ def build_database(directory: Path) -> dict:
 
     from skills.extensions import db
     from skills.models import SignoffEvent, Skill
-    from skills.services import curriculum, people
-    from skills.services.signoffs import rebuild_statuses
+    from skills.services import assignments, curriculum, people
+    from skills.services.status import rebuild_statuses
 
     curriculum_file = write_curriculum(directory)
     app = make_app(directory)
@@ -171,8 +171,8 @@ def build_database(directory: Path) -> dict:
         for i in range(MENTEES):
             name = f"{FIRST[i % len(FIRST)]} {LAST[(i // len(FIRST)) % len(LAST)]} {i}"
             mentee = people.create_mentee(org, name, today - timedelta(days=300))
-            people.assign(mentor, mentee, "mentor", mentee.start_date)
-            people.assign(manager, mentee, "case_manager", mentee.start_date)
+            assignments.assign(mentor, mentee, "mentor", mentee.start_date)
+            assignments.assign(manager, mentee, "case_manager", mentee.start_date)
             mentees.append(mentee)
         skills = list(db.session.scalars(select(Skill).order_by(Skill.id)))
         assert len(skills) == SKILLS

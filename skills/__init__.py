@@ -1,7 +1,9 @@
 """Life-skills curriculum tracker for peer-mentoring programs."""
 
 from pathlib import Path
+from typing import Literal
 
+from alembic.autogenerate.api import AutogenContext
 from flask import Flask
 
 from . import transactions
@@ -10,7 +12,9 @@ from .extensions import csrf, db, login_manager, migrate
 from .timeutil import UTCDateTime
 
 
-def _render_migration_type(type_: str, obj, autogen_context):
+def _render_migration_type(
+    type_: str, obj: object, autogen_context: AutogenContext
+) -> str | Literal[False]:
     # Migrations name plain SQLAlchemy types, so they never import application code.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"

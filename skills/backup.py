@@ -93,7 +93,7 @@ def row_counts(conn: Connection) -> dict[str, int]:
     """Rows in every application table that exists, in dependency order."""
     present = set(inspect(conn).get_table_names())
     return {
-        table.name: conn.scalar(select(func.count()).select_from(table))
+        table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
         for table in db.metadata.sorted_tables
         if table.name in present
     }
@@ -189,6 +189,8 @@ def _backup_sqlite(conn: Connection, target: Path) -> Summary:
     partial = target.with_name(target.name + ".partial")
     _private_file(partial)
     source = conn.connection.dbapi_connection
+    if not isinstance(source, sqlite3.Connection):
+        raise TypeError("a SQLite backup needs the sqlite3 connection itself")
     # One read transaction for the summary and the copy, so both see the same snapshot.
     source.execute("BEGIN")
     try:
@@ -396,7 +398,7 @@ def restore(source: Path, *, replace: bool = False) -> Summary:
 
 def check() -> Summary:
     """Summarise the app's database and list every integrity problem found."""
-    from .services.signoffs import status_differences
+    from .services.status import status_differences
 
     with db.engine.connect() as conn:
         problems = integrity_problems(conn)

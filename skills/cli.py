@@ -2,6 +2,7 @@
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
@@ -19,7 +20,7 @@ from .services.passwords import PasswordRejected
 DEFAULT_ORGANISATION = "Our peer support program"
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
@@ -52,7 +53,13 @@ def _curriculum_paths() -> list[Path]:
     "--admin-password", default=None, help="Password of the first admin (asked if left out)."
 )
 @click.option("--demo", is_flag=True, help="Also create the demo organisation with sample history.")
-def setup_command(organisation, admin_username, admin_name, admin_password, demo) -> None:
+def setup_command(
+    organisation: str | None,
+    admin_username: str | None,
+    admin_name: str | None,
+    admin_password: str | None,
+    demo: bool,
+) -> None:
     """Create or upgrade the database, load the curriculum, create the first admin."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("Database is up to date.")
@@ -138,7 +145,13 @@ user_group = AppGroup("user", help="Manage logins.")
 )
 @click.option("--organisation", default=None, help="Organisation name (default: the only one).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def user_create(username, display_name, roles, organisation, password) -> None:
+def user_create(
+    username: str,
+    display_name: str,
+    roles: tuple[str, ...],
+    organisation: str | None,
+    password: str,
+) -> None:
     """Create a login."""
     if organisation is None:
         names = list(db.session.scalars(select(Organisation.name)))
@@ -154,7 +167,7 @@ def user_create(username, display_name, roles, organisation, password) -> None:
 @click.option("--case-managers", default=2, show_default=True, type=click.IntRange(0, 10000))
 @click.option("--months", default=6, show_default=True, type=click.IntRange(1, 120))
 @click.option("--seed", default=1, show_default=True, type=int)
-def demo_command(**options) -> None:
+def demo_command(**options: int) -> None:
     """Create a demo organisation with people and months of sign-off history."""
     _create_demo(options)
 
@@ -181,7 +194,7 @@ def _create_demo(options: dict) -> None:
 def check_command() -> None:
     """Recompute current status from the sign-off events, and the domain counters from
     the current status, and report any difference."""
-    from .services.signoffs import status_differences
+    from .services.status import status_differences
 
     problems = status_differences()
     for problem in problems:

@@ -8,14 +8,16 @@ confirms the two agree.
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnDefault, select, text
+from sqlalchemy.sql.schema import DefaultGenerator
 
-from .extensions import db
+from .extensions import Model, db
 from .models import Assignment, Mentee, Organisation, SignoffEvent, SkillStatus, User
 from .services import audit, counters, people
 from .services.passwords import hash_password
-from .services.progress import curriculum_view
+from .services.progress import CurriculumView, curriculum_view
 from .services.signoffs import SignoffDetails, correct_signoff
 from .timeutil import today
 
@@ -206,7 +208,7 @@ def create_demo(
         ).all()
     )
 
-    mentee_rows = []
+    mentee_rows: list[dict[str, Any]] = []
     for i, (username, full_name, start) in enumerate(plans):
         # The last two mentees were discharged recently; their history stays readable.
         discharged = i >= mentees - 2 and (on - start).days > 60
@@ -275,9 +277,8 @@ def create_demo(
     _insert(SignoffEvent, events, EVENT_FIELDS)
     _insert(SkillStatus, _statuses(org, events, view), STATUS_FIELDS)
     counters.rebuild(mentee_ids.values())
-    _a_few_corrections(
-        [db.session.get(Mentee, mentee_ids[r["record_number"]]) for r in mentee_rows[:3]]
-    )
+    firsts = [db.session.get(Mentee, mentee_ids[r["record_number"]]) for r in mentee_rows[:3]]
+    _a_few_corrections([mentee for mentee in firsts if mentee is not None])
     audit.record("demo.create", None, organisation_id=org.id, mentees=mentees, events=len(events))
     db.session.flush()
     if cache_size is not None:
@@ -314,7 +315,7 @@ STATUS_FIELDS = (
 )
 
 
-def _insert(model, rows: list, fields: tuple[str, ...] | None = None) -> None:
+def _insert(model: type[Model], rows: list, fields: tuple[str, ...] | None = None) -> None:
     """Insert many rows (dicts, or tuples in the order of `fields`) in the session's
     transaction: COPY on PostgreSQL, one executemany per batch on SQLite.
 
@@ -332,7 +333,7 @@ def _insert(model, rows: list, fields: tuple[str, ...] | None = None) -> None:
     defaults = [
         (
             column.name,
-            column.default.arg(None) if column.default.is_callable else column.default.arg,
+            _python_default(column.default),
         )
         for column in table.columns
         if column.name not in fields and column.default is not None
@@ -356,7 +357,10 @@ def _insert(model, rows: list, fields: tuple[str, ...] | None = None) -> None:
 
     columns = ", ".join(names)
     if dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()
+        driver_connection = connection.connection.driver_connection
+        if driver_connection is None:
+            raise RuntimeError("the database connection is closed")
+        cursor = driver_connection.cursor()
         # Table and column names come from our own metadata, never from input.
         copy_sql = f"COPY {table.name} ({columns}) FROM STDIN"  # noqa: S608  # nosec B608
         with cursor.copy(copy_sql) as copy:
@@ -371,7 +375,14 @@ def _insert(model, rows: list, fields: tuple[str, ...] | None = None) -> None:
         connection.exec_driver_sql(sql, prepared(rows[begin : begin + BATCH]))
 
 
-def _statuses(org: Organisation, events: list[tuple], view) -> list[tuple]:
+def _python_default(default: DefaultGenerator) -> Any:
+    """The value a column's Python-side default (`default=`) gives a new row."""
+    if not isinstance(default, ColumnDefault):
+        raise TypeError(f"{default!r} is not a Python-side column default")
+    return default.arg(None) if default.is_callable else default.arg
+
+
+def _statuses(org: Organisation, events: list[tuple], view: CurriculumView) -> list[tuple]:
     """Current-status rows for the demo history, as `rebuild_statuses` would derive them.
 
     The generated history holds only plain sign-offs, so the current level of a skill
@@ -430,11 +441,11 @@ def _history(
 ) -> list[tuple[date, int, int]]:
     """Sessions about weekly from the start date; each works on a few skills, one level at
     a time. About 100 events per mentee-year, so 5,000 mentees over 24 months make ~500k."""
-    order = skills[:]
+    placed = skills[:]
     # Mentees start in different places, mostly near the front of each domain.
-    rng.shuffle(order)
-    order.sort(key=lambda s: s[1] + rng.random() * 4)
-    order = [skill_id for skill_id, _ in order]
+    rng.shuffle(placed)
+    placed.sort(key=lambda s: s[1] + rng.random() * 4)
+    order = [skill_id for skill_id, _ in placed]
     levels: dict[int, int] = {}
     # The skills introduced so far that are not yet at the top level, in order.
     open_skills = order[:3]

@@ -7,6 +7,7 @@ assignment, so ending one ends access on the very next request.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeGuard
 
 from flask import abort
 from sqlalchemy import Date, Select, bindparam, or_, select
@@ -20,7 +21,8 @@ from .timeutil import today
 _KINDS = select(Assignment.kind).where(
     Assignment.staff_id == bindparam("staff"),
     Assignment.mentee_id == bindparam("mentee"),
-    Assignment.is_current(bindparam("on", type_=Date)),
+    # The hybrid's SQL form takes a bound parameter too; its typing allows only a date.
+    Assignment.is_current(bindparam("on", type_=Date)),  # type: ignore[arg-type]
 )
 
 
@@ -30,7 +32,8 @@ def assignment_kinds(user: User, mentee: Mentee, on: date | None = None) -> set[
     return set(db.session.scalars(_KINDS, params))
 
 
-def _usable(user: User | None) -> bool:
+# TypeGuard: where this is true, mypy knows `user` is a User, not None.
+def _usable(user: User | None) -> TypeGuard[User]:
     return user is not None and getattr(user, "is_authenticated", False) and user.active
 
 
@@ -133,6 +136,11 @@ def can_manage_curriculum(user: User | None) -> bool:
 
 def can_read_audit(user: User | None) -> bool:
     return _usable(user) and user.has_role("admin")
+
+
+def can_use_admin_pages(user: User | None) -> bool:
+    """Any of the admin areas: people, curriculum or the audit log."""
+    return can_manage_people(user) or can_manage_curriculum(user) or can_read_audit(user)
 
 
 def has_caseload(user: User | None) -> bool:

@@ -36,7 +36,9 @@ from typing import TypeVar
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from . import writer_lock
 from .config import ConfigError
@@ -50,7 +52,9 @@ T = TypeVar("T")
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+def _sqlite_pragmas(
+    dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+) -> None:
     # WAL lets readers and one writer work at once; the busy timeout waits out a
     # writer instead of failing (set first: switching to WAL needs the lock once);
     # SQLite leaves foreign keys off unless asked.
@@ -92,7 +96,14 @@ def engine_options(database_uri: str) -> dict:
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _sqlite_begin_before_write(conn, cursor, statement, parameters, context, executemany):
+def _sqlite_begin_before_write(
+    conn: Connection,
+    cursor: DBAPICursor,
+    statement: str,
+    parameters: object,
+    context: ExecutionContext | None,
+    executemany: bool,
+) -> None:
     if _READ.match(statement):
         return
     dbapi_connection = _manages_sqlite_transactions(conn)
@@ -100,7 +111,9 @@ def _sqlite_begin_before_write(conn, cursor, statement, parameters, context, exe
         _begin_immediate(dbapi_connection)
 
 
-def _set_synchronous(level: str, dbapi_connection, connection_record) -> None:
+def _set_synchronous(
+    level: str, dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.execute(f"PRAGMA synchronous={level}")
 

@@ -26,7 +26,7 @@ class Upsert:
         keys: Sequence[str],
         columns: Sequence[str],
         select: Select | None = None,
-    ):
+    ) -> None:
         self.table, self.keys, self.columns, self.select = (
             table,
             tuple(keys),

@@ -20,7 +20,8 @@ import threading
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not on the Linux machines we run on
-    fcntl = None
+    # mypy types the name as the module; None marks that this platform has none.
+    fcntl = None  # type: ignore[assignment]
 
 SUFFIX = ".writer-lock"
 
@@ -28,7 +29,7 @@ SUFFIX = ".writer-lock"
 class WriterLock:
     """One connection's handle on the writers' lock file."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         self.path = path
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self.held = False

@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, event, select, text
 from skills import create_app
 from skills.extensions import db
 from skills.models import Organisation
+from skills.services import assignments, people
 from skills.services import curriculum as curriculum_service
-from skills.services import people
 
 DATA = Path(__file__).parent / "data"
 MINI_CURRICULUM = DATA / "mini.yaml"
@@ -159,7 +159,9 @@ def make_mentee(app, org, make_user):
 def assign(app):
     def make(staff, mentee, kind=None, starts_on=None, ends_on=None):
         kind = kind or ("mentor" if staff.has_role("mentor") else "case_manager")
-        assignment = people.assign(staff, mentee, kind, starts_on or mentee.start_date, ends_on)
+        assignment = assignments.assign(
+            staff, mentee, kind, starts_on or mentee.start_date, ends_on
+        )
         db.session.commit()
         return assignment
 

@@ -19,7 +19,7 @@ from skills.models import (
     Skill,
     User,
 )
-from skills.services import people
+from skills.services import assignments, people
 from skills.services.signoffs import SignoffDetails, record_signoff
 
 from .conftest import MINI_CURRICULUM, PASSWORD
@@ -561,9 +561,9 @@ def test_after_an_assignment_ends_the_same_pair_can_be_assigned_again(
     mentor = make_user("mentor")
     mentee = make_mentee()
     first = assign(mentor, mentee, starts_on=TODAY - timedelta(days=10))
-    people.end_assignment(first, TODAY - timedelta(days=5))
+    assignments.end_assignment(first, TODAY - timedelta(days=5))
     db.session.commit()
-    people.add_assignment(mentor, mentee, "mentor", TODAY)
+    assignments.add_assignment(mentor, mentee, "mentor", TODAY)
     db.session.commit()
     assert count(Assignment) == 2
 
@@ -877,7 +877,7 @@ def test_assignment_list_pages_keep_their_filters_even_after_a_refused_end(
     start = TODAY - timedelta(days=5)
     for n in range(51):
         mentee = people.create_mentee(org, f"Paged Mentee {n:02d}", start)
-        people.assign(mentor, mentee, "mentor", start)
+        assignments.assign(mentor, mentee, "mentor", start)
     db.session.commit()
     first = html(as_admin.get("/admin/assignments?show=current"))
     assert 'href="/admin/assignments?show=current&amp;page=2"' in first

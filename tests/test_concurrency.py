@@ -22,9 +22,10 @@ from skills import create_app
 from skills.config import ConfigError
 from skills.extensions import db
 from skills.models import Mentee, SignoffEvent, Skill, User
+from skills.services import assignments, people
 from skills.services import curriculum as curriculum_service
-from skills.services import people
-from skills.services.signoffs import SignoffDetails, record_signoff, status_differences
+from skills.services.signoffs import SignoffDetails, record_signoff
+from skills.services.status import status_differences
 from skills.timeutil import today
 
 from .conftest import DATA, MINI_CURRICULUM, PASSWORD
@@ -67,7 +68,7 @@ def _mentors_with_mentees(org, mentors: int, mentees_each: int) -> dict[int, lis
         for m in range(mentees_each):
             mentee = people.create_mentee(org, f"Mentee {n}-{m}", today().replace(day=1))
             db.session.flush()
-            people.assign(mentor, mentee, "mentor", mentee.start_date, None)
+            assignments.assign(mentor, mentee, "mentor", mentee.start_date, None)
             mentees.append(mentee)
         db.session.flush()
         plan[mentor.id] = [mentee.id for mentee in mentees]

@@ -215,7 +215,8 @@ SEEDED = (
 
 def test_every_revision_keeps_the_data_it_does_not_drop(empty_database):
     from skills.models import Mentee, Skill, User
-    from skills.services.signoffs import SignoffDetails, record_signoff, status_differences
+    from skills.services.signoffs import SignoffDetails, record_signoff
+    from skills.services.status import status_differences
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True})
     first, *later = _revisions()

@@ -179,7 +179,7 @@ def _prepare(url: str) -> dict:
     from skills import create_app
     from skills.extensions import db
     from skills.models import Organisation, Skill
-    from skills.services import people
+    from skills.services import assignments, people
 
     app = create_app(
         {
@@ -194,7 +194,7 @@ def _prepare(url: str) -> dict:
         mentor = people.create_user(org, "mentor", "Dana Reyes", PASSWORD, ["mentor"])
         people.create_user(org, "throttled", "Sam Okafor", PASSWORD, ["mentor"])
         mentee = people.create_mentee(org, "José García", date(2026, 1, 5))
-        people.assign(mentor, mentee, "mentor", mentee.start_date)
+        assignments.assign(mentor, mentee, "mentor", mentee.start_date)
         skill = db.session.scalar(select(Skill).where(Skill.key == "get-transit-card"))
         db.session.commit()
         ids = {"mentee": mentee.id, "skill": skill.id, "skill_title": skill.title}

@@ -126,6 +126,7 @@ def test_areas_by_role(actors):
     assert who(actors, permissions.can_manage_people) == ADMINS
     assert who(actors, permissions.can_manage_curriculum) == ADMINS
     assert who(actors, permissions.can_read_audit) == ADMINS
+    assert who(actors, permissions.can_use_admin_pages) == ADMINS
     assert who(actors, permissions.has_caseload) == MENTORS | CASE_MANAGERS | ADMINS
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from skills.extensions import db
 from skills.models import Mentee, User
-from skills.services import people, voice
+from skills.services import assignments, people, voice
 from skills.services.signoffs import SignoffDetails, record_signoff
 
 from .conftest import PASSWORD
@@ -68,8 +68,8 @@ def teams(org, make_user, skill) -> dict[int, Team]:
             )
             user = people.create_user(org, f"m{size}x{i}", mentee.full_name, PASSWORD, "mentee")
             mentee.user_id = user.id
-            people.assign(team.mentor, mentee, "mentor", mentee.start_date)
-            people.assign(team.case_manager, mentee, "case_manager", mentee.start_date)
+            assignments.assign(team.mentor, mentee, "mentor", mentee.start_date)
+            assignments.assign(team.case_manager, mentee, "case_manager", mentee.start_date)
             team.mentees.append(mentee)
         for mentee in team.mentees:
             extra = size if mentee is team.focus else 0

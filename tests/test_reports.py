@@ -28,7 +28,8 @@ from skills.reports import (
 from skills.reports.content import batch_report_data
 from skills.reports.csv_export import safe_cell
 from skills.services import voice
-from skills.services.signoffs import SignoffDetails, correct_signoff, history, record_signoff
+from skills.services.history import history
+from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 
 STAFF = Viewer(sees_staff_notes=True)
 

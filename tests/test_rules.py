@@ -16,7 +16,8 @@ from skills import permissions
 from skills.extensions import db
 from skills.models import Assignment, Curriculum, Level, SignoffEvent
 from skills.models.curriculum import counts_as_signed_off
-from skills.services.signoffs import SignoffDetails, history, record_signoff
+from skills.services.history import history
+from skills.services.signoffs import SignoffDetails, record_signoff
 
 TODAY = date.today()
 DAYS = [TODAY + timedelta(days=n) for n in (-2, -1, 0, 1, 2)]

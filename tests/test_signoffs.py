@@ -4,18 +4,12 @@ import pytest
 from sqlalchemy import func, select
 
 from skills.extensions import db
-from skills.models import AuditEvent, SignoffEvent, SkillStatus
+from skills.models import Assignment, AuditEvent, SignoffEvent, SkillStatus
 from skills.permissions import MENTEE_COPY, Viewer
-from skills.services import people
-from skills.services.signoffs import (
-    SignoffDetails,
-    SignoffError,
-    correct_signoff,
-    history,
-    rebuild_statuses,
-    record_signoff,
-    status_differences,
-)
+from skills.services import assignments
+from skills.services.history import history
+from skills.services.signoffs import SignoffDetails, SignoffError, correct_signoff, record_signoff
+from skills.services.status import rebuild_statuses, status_differences
 
 STAFF = Viewer(sees_staff_notes=True)
 
@@ -86,9 +80,9 @@ def test_mentor_cannot_sign_off_unassigned_mentee(make_user, make_mentee, skill)
 def test_ended_assignment_ends_sign_off(pair, skill):
     mentor, mentee = pair
     assignment = db.session.scalar(
-        select(people.Assignment).where(people.Assignment.staff_id == mentor.id)
+        select(Assignment).where(Assignment.staff_id == mentor.id)
     )
-    people.end_assignment(assignment, TODAY)
+    assignments.end_assignment(assignment, TODAY)
     db.session.commit()
     with pytest.raises(SignoffError):
         record_signoff(mentee, skill(), mentor, SignoffDetails(level=1, shown_on=TODAY))

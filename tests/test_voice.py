@@ -9,7 +9,8 @@ from skills.extensions import db
 from skills.models import AuditEvent, SignoffEvent, SkillStatus, User
 from skills.services import voice
 from skills.services.progress import mentee_progress
-from skills.services.signoffs import SignoffDetails, record_signoff, status_differences
+from skills.services.signoffs import SignoffDetails, record_signoff
+from skills.services.status import status_differences
 
 TODAY = date.today()
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from skills.extensions import db
-from skills.models import AuditEvent, SignoffEvent, SkillStatus
-from skills.services import people
+from skills.models import Assignment, AuditEvent, SignoffEvent, SkillStatus
+from skills.services import assignments
 from skills.services.signoffs import SignoffDetails, record_signoff
 
 TODAY = date.today()
@@ -138,9 +138,9 @@ def test_ended_assignment_ends_access_on_next_request(client, login, team):
     login(team["mentor"])
     assert client.get(f"/mentees/{team['a'].id}").status_code == 200
     assignment = db.session.scalar(
-        select(people.Assignment).where(people.Assignment.staff_id == team["mentor"].id)
+        select(Assignment).where(Assignment.staff_id == team["mentor"].id)
     )
-    people.end_assignment(assignment, TODAY)
+    assignments.end_assignment(assignment, TODAY)
     db.session.commit()
     assert client.get(f"/mentees/{team['a'].id}").status_code == 403
     assert "José" not in client.get("/mentor/").get_data(as_text=True)

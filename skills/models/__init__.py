@@ -1,6 +1,6 @@
 """All models, importable from one place; append-only rules live here too."""
 
-from sqlalchemy import DDL, event
+from sqlalchemy import DDL, Table, event
 
 from .audit import AuditEvent
 from .curriculum import Curriculum, CurriculumLoad, Domain, Level, Skill
@@ -30,7 +30,7 @@ def append_only_ddl(table: str, dialect: str) -> list[str]:
     ]
 
 
-def _attach_append_only(table) -> None:
+def _attach_append_only(table: Table) -> None:
     for dialect in ("sqlite", "postgresql"):
         for statement in append_only_ddl(table.name, dialect):
             event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))

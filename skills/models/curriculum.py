@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import UTCDateTime, utcnow
 
 
@@ -20,7 +20,7 @@ def counts_as_signed_off(level: Any, signed_off_level: Any) -> Any:
     return level >= signed_off_level
 
 
-class Curriculum(db.Model):
+class Curriculum(Model):
     __tablename__ = "curricula"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,7 +44,7 @@ class Curriculum(db.Model):
         return counts_as_signed_off(level, self.signed_off_level)
 
 
-class CurriculumLoad(db.Model):
+class CurriculumLoad(Model):
     """One load of a curriculum file: kept so the curriculum's own history is visible."""
 
     __tablename__ = "curriculum_loads"
@@ -58,7 +58,7 @@ class CurriculumLoad(db.Model):
     summary: Mapped[str] = mapped_column(Text, default="")
 
 
-class Level(db.Model):
+class Level(Model):
     __tablename__ = "levels"
     __table_args__ = (UniqueConstraint("curriculum_id", "value"),)
 
@@ -71,7 +71,7 @@ class Level(db.Model):
     curriculum: Mapped[Curriculum] = relationship(back_populates="levels")
 
 
-class Domain(db.Model):
+class Domain(Model):
     __tablename__ = "domains"
     __table_args__ = (UniqueConstraint("curriculum_id", "key"),)
 
@@ -88,7 +88,7 @@ class Domain(db.Model):
     skills: Mapped[list["Skill"]] = relationship(order_by="Skill.position", back_populates="domain")
 
 
-class Skill(db.Model):
+class Skill(Model):
     __tablename__ = "skills"
     __table_args__ = (UniqueConstraint("curriculum_id", "key"),)
 

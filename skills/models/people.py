@@ -8,7 +8,7 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import UTCDateTime, utcnow
 
 ROLES = ("admin", "case_manager", "mentor", "mentee")
@@ -19,10 +19,9 @@ ROLE_LABELS = {
     "mentee": "Mentee",
 }
 ASSIGNMENT_KINDS = ("mentor", "case_manager")
-MENTEE_STATUSES = ("active", "discharged")
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,7 +30,7 @@ class Organisation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,7 +72,7 @@ class User(UserMixin, db.Model):
         return ", ".join(ROLE_LABELS[r] for r in ROLES if r in self.role_set)
 
 
-class Mentee(db.Model):
+class Mentee(Model):
     __tablename__ = "mentees"
     __table_args__ = (
         UniqueConstraint("organisation_id", "record_number"),
@@ -104,7 +103,7 @@ class Mentee(db.Model):
         return self.preferred_name or self.full_name
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """A mentor or case manager working with a mentee from one date to another."""
 
     __tablename__ = "assignments"
@@ -135,7 +134,8 @@ class Assignment(db.Model):
     def is_current(self, on: date) -> bool:
         return self.starts_on <= on and (self.ends_on is None or on < self.ends_on)
 
-    @is_current.inplace.expression
+    # mypy applies hybrid_method.__get__ to the Self that `.inplace` returns.
+    @is_current.inplace.expression  # type: ignore[attr-defined]
     @classmethod
     def _is_current_sql(cls, on: date) -> ColumnElement[bool]:
         return (cls.starts_on <= on) & (cls.ends_on.is_(None) | (cls.ends_on > on))
@@ -145,7 +145,8 @@ class Assignment(db.Model):
         """Access stopped on or before `on`."""
         return self.ends_on is not None and self.ends_on <= on
 
-    @has_ended.inplace.expression
+    # mypy applies hybrid_method.__get__ to the Self that `.inplace` returns.
+    @has_ended.inplace.expression  # type: ignore[attr-defined]
     @classmethod
     def _has_ended_sql(cls, on: date) -> ColumnElement[bool]:
         return cls.ends_on.is_not(None) & (cls.ends_on <= on)

@@ -19,12 +19,11 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import UTCDateTime, utcnow
 from .curriculum import Skill
 from .people import Mentee, User
 
-EVENT_KINDS = ("signoff", "correction", "refresher")
 NOTE_VISIBILITY = ("mentee", "staff")
 # How much help the mentee needed; the order runs from most independent.
 SUPPORT_LEVELS = {
@@ -36,7 +35,7 @@ SUPPORT_LEVELS = {
 PRACTISED_WITH = {"alone": "Alone", "mentor": "With mentor", "group": "In a group"}
 
 
-class GroupSession(db.Model):
+class GroupSession(Model):
     """A mentor's session with several mentees at once; its sign-offs point here."""
 
     __tablename__ = "group_sessions"
@@ -50,7 +49,7 @@ class GroupSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SignoffEvent(db.Model):
+class SignoffEvent(Model):
     """One thing a mentor recorded. Never updated or deleted: the database refuses it."""
 
     __tablename__ = "signoff_events"
@@ -93,13 +92,14 @@ class SignoffEvent(db.Model):
     def note_visible(self, sees_staff_notes: bool) -> bool:
         return sees_staff_notes or self.note_visibility == "mentee"
 
-    @note_visible.inplace.expression
+    # mypy applies hybrid_method.__get__ to the Self that `.inplace` returns.
+    @note_visible.inplace.expression  # type: ignore[attr-defined]
     @classmethod
     def _note_visible_sql(cls, sees_staff_notes: bool) -> ColumnElement[bool]:
         return or_(true() if sees_staff_notes else false(), cls.note_visibility == "mentee")
 
 
-class SkillStatus(db.Model):
+class SkillStatus(Model):
     """Current level per mentee and skill, written in the same transaction as its event.
 
     An optimisation, never a second truth: `recompute_status` rebuilds it from events.
@@ -131,7 +131,7 @@ class SkillStatus(db.Model):
     recorded_by: Mapped[User] = relationship()
 
 
-class DomainCounter(db.Model):
+class DomainCounter(Model):
     """Per mentee and domain: live skills signed off and started, and the latest date
     shown, counted from the current-status rows in the same transaction as they change.
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import UTCDateTime, utcnow
 from .curriculum import Skill
 
@@ -14,7 +14,7 @@ SELF_RATINGS = {"can": "I can do this", "help": "I'd like help with this"}
 MAX_GOALS = 5
 
 
-class Goal(db.Model):
+class Goal(Model):
     """A skill the mentee most wants to learn. Clearing keeps the row (history)."""
 
     __tablename__ = "goals"
@@ -30,7 +30,7 @@ class Goal(db.Model):
     skill: Mapped[Skill] = relationship()
 
 
-class SelfRating(db.Model):
+class SelfRating(Model):
     """The mentee's own view of a skill; the newest one counts. Never averaged with levels."""
 
     __tablename__ = "self_ratings"
@@ -46,7 +46,7 @@ class SelfRating(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DidItReport(db.Model):
+class DidItReport(Model):
     """A mentee tells their mentor "I did it"; the mentor confirms with a level or replies."""
 
     __tablename__ = "did_it_reports"
@@ -69,7 +69,7 @@ class DidItReport(db.Model):
     skill: Mapped[Skill] = relationship()
 
 
-class SignoffConfirmation(db.Model):
+class SignoffConfirmation(Model):
     """The mentee agrees with a mentor's sign-off, in their own words (printed in reports)."""
 
     __tablename__ = "signoff_confirmations"
@@ -82,7 +82,7 @@ class SignoffConfirmation(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SkillResource(db.Model):
+class SkillResource(Model):
     """Local details for a skill in one organisation: an office's address, a food bank."""
 
     __tablename__ = "skill_resources"

@@ -1,7 +1,8 @@
 """Printable reports and exports: content gathered from services, builders that
 return bytes (PDF, CSV). The web and the CLI only wrap them."""
 
-from .content import caseload_data, mentee_report_data
+from .caseload import caseload_data
+from .content import mentee_report_data
 from .csv_export import caseload_csv, mentee_history_csv
 from .pdf import caseload_batch_pdf, caseload_summary_pdf, mentee_report_pdf
 

@@ -16,12 +16,12 @@ from ..models.curriculum import counts_as_signed_off
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from ..models.voice import SELF_RATINGS
 from ..permissions import Viewer
-from ..services import signoffs, voice
+from ..services import history as histories
+from ..services import voice
 from ..services.progress import (
     CurriculumView,
     MenteeProgress,
     SkillProgress,
-    caseload_progress,
     curriculum_view,
     mentee_progress,
 )
@@ -131,31 +131,6 @@ class MenteeReportData:
         return self.full_name
 
 
-@dataclass(slots=True)
-class CaseloadEntry:
-    mentee_id: int
-    full_name: str
-    record_number: str
-    status: str
-    percents: list[int]  # in the order of CaseloadData.domains
-    signed_off: int
-    total: int
-    percent: int
-    last_signoff_on: date | None
-    stalled: bool
-
-
-@dataclass
-class CaseloadData:
-    organisation: str
-    owner: str
-    domains: list[str]
-    rows: list[CaseloadEntry]
-    include_discharged: bool
-    on: date
-    generated_at: datetime
-
-
 def check_period(start: date, end: date) -> None:
     """ValueError, with a message for people, if a period ends before it starts."""
     if start > end:
@@ -227,7 +202,7 @@ def mentee_report_data(
     start, end = resolve_period(mentee, period_from, period_to, on)
     view = view or curriculum_view()
     progress = mentee_progress(mentee, view)
-    entries = signoffs.history(mentee, viewer)
+    entries = histories.history(mentee, viewer)
     return _report(mentee, progress, entries, view, start, end, viewer)
 
 
@@ -265,7 +240,7 @@ def _batch(
     for first in range(0, len(mentees), chunk):
         part = mentees[first : first + chunk]
         viewers = {m.id: viewer_of(m) for m in part}
-        entries = signoffs.histories(viewers)
+        entries = histories.histories(viewers)
         for mentee in part:
             start = period_from or min(mentee.start_date, end)
             progress = mentee_progress(mentee, view)
@@ -277,7 +252,7 @@ def _batch(
 def _report(
     mentee: Mentee,
     progress: MenteeProgress,
-    entries: Sequence[signoffs.HistoryEntry],
+    entries: Sequence[histories.HistoryEntry],
     view: CurriculumView,
     start: date,
     end: date,
@@ -323,7 +298,7 @@ def _report(
     # Entries of the period that still count (a correction replaces what it corrects). A
     # skill was signed off in the period if its latest level there is the top level.
     in_period = [e for e in entries if start <= e.shown_on <= end and not e.corrected]
-    latest: dict[int, signoffs.HistoryEntry] = {}
+    latest: dict[int, histories.HistoryEntry] = {}
     for entry in in_period:  # newest first; a refresher reminder is not a level
         if entry.kind != "refresher":
             latest.setdefault(entry.skill_id, entry)
@@ -395,7 +370,9 @@ def _report(
     )
 
 
-def _own_words(mentee: Mentee, entries) -> list[tuple[date, str, str]]:
+def _own_words(
+    mentee: Mentee, entries: Sequence[histories.HistoryEntry]
+) -> list[tuple[date, str, str]]:
     confirmed = voice.confirmations(mentee)
     return [
         (e.shown_on, e.skill_title, confirmed[e.id].words or "That's right.")
@@ -409,41 +386,3 @@ def _local_help(mentee: Mentee, progress: MenteeProgress) -> list[tuple[str, str
     wanted = {s.skill.id: s.skill.title for s in [*progress.goals, *progress.next_skills]}
     found = voice.resources(mentee.organisation_id, list(wanted))
     return [(wanted[skill_id], details) for skill_id, details in found.items()]
-
-
-def caseload_data(
-    mentees: Sequence[Mentee],
-    *,
-    organisation: str = "",
-    owner: str = "",
-    include_discharged: bool = False,
-    view: CurriculumView | None = None,
-    on: date | None = None,
-) -> CaseloadData:
-    """One row per mentee with percent per domain, in a constant number of queries."""
-    view = view or curriculum_view()
-    on = on or today()
-    rows = caseload_progress(mentees, view, on)
-    return CaseloadData(
-        organisation=organisation or (mentees[0].organisation.name if mentees else ""),
-        owner=owner,
-        domains=[d.title for d in view.domains],
-        rows=[
-            CaseloadEntry(
-                mentee_id=row.mentee.id,
-                full_name=row.mentee.full_name,
-                record_number=row.mentee.record_number,
-                status=row.mentee.status,
-                percents=[row.domains[d.id].percent for d in view.domains],
-                signed_off=row.signed_off,
-                total=row.total,
-                percent=row.percent,
-                last_signoff_on=row.last_signoff_on,
-                stalled=row.stalled,
-            )
-            for row in rows
-        ],
-        include_discharged=include_discharged,
-        on=on,
-        generated_at=utcnow(),
-    )

@@ -8,8 +8,8 @@ from io import StringIO
 
 from ..models import Mentee
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
-from ..services.signoffs import HistoryEntry
-from .content import CaseloadData
+from ..services.history import HistoryEntry
+from .caseload import CaseloadData
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice or
 # Google Sheets (the OWASP "CSV injection" list); a leading apostrophe makes it text.

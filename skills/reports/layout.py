@@ -29,6 +29,8 @@ BOLD = "DejaVuSans-Bold"
 
 CONFIDENTIAL = "Confidential: contains health information. Do not share without consent."
 
+Color = tuple[float, float, float]  # RGB, each 0 to 1
+
 BLACK = (0.0, 0.0, 0.0)
 GREY = (0.33, 0.33, 0.33)
 RULE = (0.75, 0.75, 0.75)
@@ -61,7 +63,7 @@ def register_fonts() -> None:
 
 # Control characters would print as boxes or break lines: tabs become spaces, line
 # breaks are kept (and split into lines later), every other one is dropped.
-_CONTROL = {c: None for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+_CONTROL: dict[int, str | None] = {c: None for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
 _CONTROL.update({0x09: " ", 0x0A: "\n", 0x0D: "\n", 0x2028: "\n", 0x2029: "\n"})
 
 
@@ -145,7 +147,7 @@ def one_line(text: str, font: str, size: float, width: float) -> str:
 class Layout:
     """Flows text, tables and shapes down pages, recording them for drawing later."""
 
-    def __init__(self, pagesize: tuple[float, float], running_header: str = ""):
+    def __init__(self, pagesize: tuple[float, float], running_header: str = "") -> None:
         self.page_width, self.page_height = pagesize
         self.left = MARGIN
         self.right = self.page_width - MARGIN
@@ -174,15 +176,23 @@ class Layout:
     def gap(self, height: float) -> None:
         self.y = max(self.y - height, self.bottom)
 
-    def text(self, x: float, y: float, s: str, font=FONT, size=9.0, color=BLACK) -> None:
+    def text(
+        self,
+        x: float,
+        y: float,
+        s: str,
+        font: str = FONT,
+        size: float = 9.0,
+        color: Color = BLACK,
+    ) -> None:
         self.texts.append((font, size, color, x, y, s))
 
     def paragraph(
         self,
         s: str,
-        font=FONT,
-        size=9.0,
-        color=BLACK,
+        font: str = FONT,
+        size: float = 9.0,
+        color: Color = BLACK,
         indent: float = 0,
         keep_with_next: float = 0,
     ) -> None:
@@ -197,7 +207,7 @@ class Layout:
                 self.text(x, self.y - size, line, font, size, color)
             self.y -= leading
 
-    def heading(self, s: str, size=13.0, keep_with_next: float = 40) -> None:
+    def heading(self, s: str, size: float = 13.0, keep_with_next: float = 40) -> None:
         self.gap(size * 0.8)
         self.need(size * 1.4 + keep_with_next)
         self.text(self.left, self.y - size, one_line(s, BOLD, size, self.width), BOLD, size)
@@ -214,14 +224,14 @@ class Layout:
         self,
         columns: list[tuple[str, float]],
         rows: Iterable[list[str]],
-        size=8.5,
+        size: float = 8.5,
         caption: str = "",
     ) -> None:
         """A table with a header row, repeated (with the caption) on each new page."""
         leading = size * 1.25
         pad = 2.5
         widths = [w for _, w in columns]
-        xs = [self.left]
+        xs: list[float] = [self.left]
         for w in widths[:-1]:
             xs.append(xs[-1] + w)
 
@@ -280,6 +290,14 @@ def _rgb(color: tuple[float, float, float], op: str) -> str:
     return f"{color[0]:.3f} {color[1]:.3f} {color[2]:.3f} {op}"
 
 
+def _true_type(name: str) -> TTFont:
+    """A registered TrueType font (types-reportlab says `getFont` returns a plain Font)."""
+    font = pdfmetrics.getFont(name)
+    if not isinstance(font, TTFont):
+        raise TypeError(f"{name} is not a TrueType font")
+    return font
+
+
 class Writer:
     """Draws laid-out pages onto one canvas as raw PDF operators.
 
@@ -291,10 +309,12 @@ class Writer:
     titles, levels and names repeat on every page and every report of a batch.
     """
 
-    def __init__(self, canvas: Canvas):
+    def __init__(self, canvas: Canvas) -> None:
         self.canvas = canvas
-        self.doc = canvas._doc
-        self.fonts = {name: pdfmetrics.getFont(name) for name in (FONT, BOLD)}
+        # The canvas's document, which the font subset API takes; types-reportlab leaves
+        # this private attribute out.
+        self.doc = canvas._doc  # type: ignore[attr-defined]
+        self.fonts = {name: _true_type(name) for name in (FONT, BOLD)}
         self.runs: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
     def _runs(self, font: str, text: str) -> list[tuple[str, str]]:
@@ -369,7 +389,8 @@ def new_canvas(
         buffer,
         pagesize=pagesize,
         pageCompression=1,
-        initialFontName=FONT,
+        # types-reportlab types this as a number; reportlab takes the font's name.
+        initialFontName=FONT,  # type: ignore[arg-type]
         initialFontSize=9,
     )
     canvas.setTitle(title)

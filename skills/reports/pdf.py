@@ -11,7 +11,8 @@ from io import BytesIO
 from reportlab.lib.pagesizes import landscape, letter
 
 from ..timeutil import utcnow
-from .content import CaseloadData, MenteeReportData
+from .caseload import CaseloadData
+from .content import MenteeReportData
 from .layout import BLACK, BOLD, FONT, GREY, Layout, Writer, clean, new_canvas, one_line, wrap
 
 
@@ -95,8 +96,8 @@ def _layout_mentee(data: MenteeReportData) -> Layout:
 
     lay.heading("Next, I'm learning")
     if data.learning:
-        for item in data.learning:
-            lay.paragraph(f"•  {item.title}: {item.mentee_text}", indent=4)
+        for learning_item in data.learning:
+            lay.paragraph(f"•  {learning_item.title}: {learning_item.mentee_text}", indent=4)
     else:
         lay.paragraph("Nothing yet: all skills are signed off.")
 
@@ -125,15 +126,15 @@ def _layout_mentee(data: MenteeReportData) -> Layout:
     lay.heading("Recent notes")
     if data.notes:
         for note in data.notes:
-            extras = [x for x in (note.support, note.practised_with) if x]
+            note_extras = [x for x in (note.support, note.practised_with) if x]
             if note.place:
-                extras.append(f"at {note.place}")
+                note_extras.append(f"at {note.place}")
             label = f"{_d(note.shown_on)} · {note.skill} · {note.level_name} · {note.mentor}"
             if note.staff_only:
                 label += " · STAFF ONLY"
             lay.paragraph(label, BOLD, 8.5, keep_with_next=22)
-            if extras:
-                lay.paragraph(" · ".join(extras), size=8, color=GREY)
+            if note_extras:
+                lay.paragraph(" · ".join(note_extras), size=8, color=GREY)
             lay.paragraph(note.note, indent=10)
             lay.gap(5)
     else:

@@ -30,17 +30,18 @@ def record(
 ) -> None:
     """Write one audit event in the session's transaction. `detail` must never hold note
     text or secrets."""
-    actor_ok = actor is not None and getattr(actor, "is_authenticated", False)
+    # An anonymous visitor (Flask-Login's stand-in, no row) records as no actor.
+    signed_in = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     db.session.execute(
         _INSERT,
         {
             "at": utcnow(),
             "action": action,
-            "actor_id": actor.id if actor_ok else None,
-            "actor_role": actor.roles if actor_ok else None,
+            "actor_id": signed_in.id if signed_in is not None else None,
+            "actor_role": signed_in.roles if signed_in is not None else None,
             "organisation_id": organisation_id
             or (mentee.organisation_id if mentee else None)
-            or (actor.organisation_id if actor_ok else None),
+            or (signed_in.organisation_id if signed_in is not None else None),
             "mentee_id": mentee.id if mentee else None,
             "object_type": object_type,
             "object_id": None if object_id is None else str(object_id),

@@ -1,7 +1,7 @@
 """Per-mentee, per-domain counters: live skills signed off and started, latest date shown.
 
 They are counted from the current-status rows, in the same transaction as those rows
-change (`signoffs._write_status`), so caseload and organisation pages read one row per
+change (`status.write_status`), so caseload and organisation pages read one row per
 mentee and domain instead of one per skill. Never a second truth: `differences`
 recounts them from the status rows, and `rebuild` replaces them.
 """
@@ -9,7 +9,7 @@ recounts them from the status rows, and `rebuild` replaces them.
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import Select, bindparam, case, delete, func, insert, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, delete, func, insert, select
 
 from ..extensions import db
 from ..models import DomainCounter, Skill, SkillStatus
@@ -18,7 +18,7 @@ from ..upsert import Upsert
 COLUMNS = ("mentee_id", "domain_id", "signed_off", "started", "last_shown_on")
 
 
-def _counted(*where) -> Select:
+def _counted(*where: ColumnElement[bool]) -> Select:
     """The counters as the status rows of live skills give them, for the rows `where` picks."""
     return (
         select(

@@ -15,9 +15,6 @@ from ..models import Assignment, Mentee, User
 from ..timeutil import today
 from .paging import Slice, fetch_page
 
-# What the assignments list can show; "current" keeps upcoming ones too (not yet ended).
-ASSIGNMENT_SHOWS = ("current", "ended", "all")
-
 StaffNames = dict[int, dict[str, list[str]]]
 
 

@@ -15,11 +15,11 @@ WINDOW = timedelta(minutes=1)
 def is_throttled(username: str) -> bool:
     """More than the allowed failures for this account within the last minute."""
     since = utcnow() - WINDOW
-    failures = db.session.scalar(
+    failures = db.session.execute(
         select(func.count())
         .select_from(LoginFailure)
         .where(LoginFailure.username == username, LoginFailure.at >= since)
-    )
+    ).scalar_one()
     return failures >= MAX_FAILURES
 
 

@@ -1,6 +1,7 @@
 """The browser-facing part: blueprints, sign-in hooks and error pages."""
 
 from flask import Flask, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .. import permissions
@@ -27,13 +28,13 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
-def _require_login():
+def _require_login() -> ResponseReturnValue | None:
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def _require_two_step_setup():
+def _require_two_step_setup() -> ResponseReturnValue | None:
     if (
         current_user.is_authenticated
         and not current_user.totp_secret

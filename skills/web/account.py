@@ -1,20 +1,21 @@
 """A person's own account: change password, turn on two-step sign-in."""
 
 from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 
 from .. import permissions
 from ..extensions import db
 from ..services import audit, two_step
 from ..services.passwords import PasswordRejected, hash_password, verify
-from .forms import CodeForm, PasswordChangeForm
+from .forms import CodeForm, PasswordChangeForm, submitted
 from .security import start_session
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 @bp.route("/")
-def index():
+def index() -> ResponseReturnValue:
     """Account settings."""
     return render_template(
         "account/index.html", required=permissions.two_step_required(current_user)
@@ -22,18 +23,18 @@ def index():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-def password():
+def password() -> ResponseReturnValue:
     """Change my password; my other sessions end, this one continues."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        ok, _ = verify(current_user.password_hash, form.current.data)
+        ok, _ = verify(current_user.password_hash, submitted(form.current.data))
         if not ok:
-            form.current.errors.append("That is not your current password.")
+            form.current.errors = [*form.current.errors, "That is not your current password."]
         else:
             try:
-                current_user.password_hash = hash_password(form.new.data)
+                current_user.password_hash = hash_password(submitted(form.new.data))
             except PasswordRejected as exc:
-                form.new.errors.append(str(exc))
+                form.new.errors = [*form.new.errors, str(exc)]
             else:
                 current_user.session_version += 1
                 audit.record(
@@ -57,7 +58,7 @@ def _keep_this_session() -> None:
 
 
 @bp.route("/two-step", methods=["GET", "POST"])
-def two_step_setup():
+def two_step_setup() -> ResponseReturnValue:
     """Turn on two-step sign-in: scan the code, then type what the app shows."""
     if current_user.totp_secret:
         return render_template("account/two_step_on.html")
@@ -66,9 +67,9 @@ def two_step_setup():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            two_step.enable(current_user, secret, form.code.data)
+            two_step.enable(current_user, secret, submitted(form.code.data))
         except two_step.CodeRejected as exc:
-            form.code.errors.append(str(exc))
+            form.code.errors = [*form.code.errors, str(exc)]
         else:
             db.session.commit()
             _keep_this_session()

@@ -2,7 +2,8 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -12,7 +13,7 @@ from ..services import audit, signin, two_step
 from ..services.passwords import verify
 from ..timeutil import utcnow
 from . import load_user
-from .forms import CodeForm, EmptyForm, LoginForm
+from .forms import CodeForm, EmptyForm, LoginForm, submitted
 from .security import start_session
 
 bp = Blueprint("auth", __name__)
@@ -33,13 +34,13 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     """Sign in with username and password."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        username = form.username.data.strip().lower()
+        username = submitted(form.username.data).strip().lower()
         if signin.is_throttled(username):
             audit.record(
                 "auth.login",
@@ -49,13 +50,15 @@ def login():
                 object_id=username[:64],
             )
             db.session.commit()
-            form.password.errors.append(
-                "Too many tries for this account. Wait one minute, then try again."
-            )
+            form.password.errors = [
+                *form.password.errors,
+                "Too many tries for this account. Wait one minute, then try again.",
+            ]
             return render_template("auth/login.html", form=form), 429
         user = db.session.scalar(select(User).where(User.username == username))
-        ok, new_hash = verify(user.password_hash, form.password.data) if user else (False, None)
-        if not ok or not user.active:
+        password = submitted(form.password.data)
+        ok, new_hash = verify(user.password_hash, password) if user else (False, None)
+        if user is None or not ok or not user.active:
             signin.record_failure(username)
             audit.record(
                 "auth.login",
@@ -66,9 +69,10 @@ def login():
                 organisation_id=user.organisation_id if user else None,
             )
             db.session.commit()
-            form.password.errors.append(
-                "That username and password do not match an active account."
-            )
+            form.password.errors = [
+                *form.password.errors,
+                "That username and password do not match an active account.",
+            ]
             return render_template("auth/login.html", form=form), 200
         if new_hash:
             user.password_hash = new_hash
@@ -84,7 +88,7 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
-def _finish_sign_in(user: User, target: str | None):
+def _finish_sign_in(user: User, target: str | None) -> ResponseReturnValue:
     session.clear()  # nothing from before sign-in carries over
     login_user(user)
     start_session()
@@ -102,7 +106,7 @@ def _pending_user() -> User | None:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-def login_code():
+def login_code() -> ResponseReturnValue:
     """Second step of sign-in: the code from the person's authenticator app."""
     user = _pending_user()
     if user is None:
@@ -112,10 +116,13 @@ def login_code():
     form = CodeForm()
     if form.validate_on_submit():
         if signin.is_throttled(user.username):
-            form.code.errors.append("Too many tries. Wait one minute, then try again.")
+            form.code.errors = [
+                *form.code.errors,
+                "Too many tries. Wait one minute, then try again.",
+            ]
             return render_template("auth/code.html", form=form), 429
         try:
-            two_step.verify_code(user, form.code.data)
+            two_step.verify_code(user, submitted(form.code.data))
         except two_step.CodeRejected as exc:
             signin.record_failure(user.username)
             audit.record(
@@ -127,18 +134,18 @@ def login_code():
                 step="code",
             )
             db.session.commit()
-            form.code.errors.append(str(exc))
+            form.code.errors = [*form.code.errors, str(exc)]
             return render_template("auth/code.html", form=form), 200
         return _finish_sign_in(user, session.get("pending_next"))
     return render_template("auth/code.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():
+def logout() -> ResponseReturnValue:
     """Sign out: the session cookie stops working everywhere."""
     form = EmptyForm()
     if form.validate_on_submit():
-        user = db.session.get(User, current_user.id)
+        user = db.session.get(User, current_user.id) or abort(404)
         user.session_version += 1
         audit.record("auth.logout", user, object_type="user", object_id=user.id)
         db.session.commit()

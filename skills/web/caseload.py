@@ -1,6 +1,7 @@
 """The case manager's caseload: progress of every mentee, filters and sorting."""
 
 from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .. import permissions
@@ -22,7 +23,7 @@ SORT_KEYS = {
 
 
 @bp.route("/")
-def index():
+def index() -> ResponseReturnValue:
     """Every mentee on my caseload with percent per domain and a flag for stalled progress."""
     permissions.require(permissions.can_use_caseload(current_user))
     form = CaseloadFilterForm(request.args)

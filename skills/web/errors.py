@@ -15,7 +15,7 @@ MESSAGES = {
 }
 
 
-def _render(code: int):
+def _render(code: int) -> tuple[str, int]:
     title, text = MESSAGES.get(code, MESSAGES[500])
     return render_template("errors/error.html", code=code, title=title, text=text), code
 
@@ -25,10 +25,10 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(code, lambda exc, code=code: _render(code))
 
     @app.errorhandler(CSRFError)
-    def csrf_error(exc):
+    def csrf_error(exc: CSRFError) -> tuple[str, int]:
         return _render(400)
 
     @app.errorhandler(500)
-    def server_error(exc):
+    def server_error(exc: Exception) -> tuple[str, int]:
         db.session.rollback()  # a half-done unit of work must not leak into the next request
         return _render(500)

@@ -1,5 +1,8 @@
 """WTForms classes for every form; Flask-WTF adds the CSRF token to each."""
 
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -11,17 +14,30 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+
+# types-WTForms 3.2 predates SelectChoice (new in WTForms 3.3); `unused-ignore` keeps a
+# newer stub package that has it from failing the check.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined,unused-ignore]
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from ..services.passwords import MAX_LENGTH as PASSWORD_MAX
 from ..services.signoffs import DEFAULT_NOTE_MAX, REASON_MAX
 
+T = TypeVar("T")
 
-def choices(pairs) -> list[SelectChoice]:
+
+def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     """WTForms 3.3 wants SelectChoice objects rather than (value, label) tuples."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def submitted(data: T | None) -> T:
+    """The data of a required field once its form has validated: `DataRequired` refused
+    an empty one, though WTForms types `data` as optional until then."""
+    if data is None:
+        raise RuntimeError("a required field has no data after validation")
+    return data
 
 
 class EmptyForm(FlaskForm):

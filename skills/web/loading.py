@@ -1,6 +1,7 @@
 """Load, check, audit: the first steps of every view that shows a mentee."""
 
 from collections.abc import Callable
+from typing import Any, NoReturn
 
 from flask import abort
 from flask_login import current_user
@@ -10,7 +11,8 @@ from ..models import Mentee, User
 from ..services import audit
 
 
-def deny(mentee: Mentee | None = None, **detail: object):
+# Any: `detail` is passed on as keywords, which mypy would check against each named one.
+def deny(mentee: Mentee | None = None, **detail: Any) -> NoReturn:
     """Record the refusal, then answer 403."""
     audit.record(
         "access.denied",

@@ -1,6 +1,7 @@
 """Home (sends each person to their own start page) and the health check."""
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -11,7 +12,7 @@ bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-def index():
+def index() -> ResponseReturnValue:
     """Send each person to the start page of their first role."""
     endpoint = permissions.home_endpoint(current_user)
     if endpoint is not None:
@@ -22,7 +23,7 @@ def index():
 
 
 @bp.route("/health")
-def health():
+def health() -> Response:
     """For load balancers: the app runs and the database answers."""
     db.session.execute(text("SELECT 1"))
     return jsonify(status="ok")

@@ -1,6 +1,9 @@
 """The mentee's own pages, in plain language: progress, goals, "I did it"."""
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -8,7 +11,8 @@ from .. import permissions
 from ..extensions import db
 from ..models import Mentee, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
-from ..services import signoffs, voice
+from ..services import history as histories
+from ..services import voice
 from ..services.progress import mentee_progress, signoffs_by_month
 from .forms import ConfirmForm, DidItForm, EmptyForm, SelfRatingForm
 
@@ -24,7 +28,7 @@ def own_record() -> Mentee | None:
 
 
 @bp.route("/")
-def progress():
+def progress() -> ResponseReturnValue:
     """My progress: what I can do now, what I'm learning, what could come next."""
     mentee = own_record()
     if mentee is None:
@@ -39,11 +43,11 @@ def progress():
 
 
 @bp.route("/history")
-def history():
+def history() -> ResponseReturnValue:
     """My sign-offs, newest first, a page at a time (light on a phone's data)."""
     mentee = own_record() or abort(404)
     page = request.args.get("page", 1, type=int) or 1
-    entries = signoffs.history(mentee, permissions.viewer_for(current_user, mentee))
+    entries = histories.history(mentee, permissions.viewer_for(current_user, mentee))
     shown = [e for e in entries if not e.corrected]
     pages = max(1, -(-len(shown) // HISTORY_PAGE))
     page = min(max(page, 1), pages)
@@ -58,7 +62,7 @@ def history():
 
 
 @bp.route("/skills/<int:skill_id>")
-def skill(skill_id: int):
+def skill(skill_id: int) -> ResponseReturnValue:
     """One skill: what I will be able to do, the steps, where I am, and what I can say."""
     mentee = own_record() or abort(404)
     skill = db.session.get(Skill, skill_id) or abort(404)
@@ -68,7 +72,9 @@ def skill(skill_id: int):
         mentee=mentee,
         skill=skill,
         current=progress.skill(skill.id),
-        entries=signoffs.history(mentee, permissions.viewer_for(current_user, mentee), skill=skill),
+        entries=histories.history(
+            mentee, permissions.viewer_for(current_user, mentee), skill=skill
+        ),
         is_goal=any(g.skill.id == skill.id for g in progress.goals),
         my_rating=voice.self_ratings([mentee.id]).get((mentee.id, skill.id)),
         rating_labels=SELF_RATINGS,
@@ -79,7 +85,7 @@ def skill(skill_id: int):
     )
 
 
-def _act(action, success: str, skill: Skill):
+def _act(action: Callable[[], object], success: str, skill: Skill) -> ResponseReturnValue:
     """Run a voice action for my own record, then go back to the skill page."""
     try:
         action()
@@ -98,7 +104,7 @@ def _own_skill(skill_id: int) -> tuple[Mentee, Skill]:
 
 
 @bp.route("/skills/<int:skill_id>/rating", methods=["POST"])
-def rate(skill_id: int):
+def rate(skill_id: int) -> ResponseReturnValue:
     """I say "I can do this" or "I'd like help with this"."""
     mentee, skill = _own_skill(skill_id)
     form = SelfRatingForm()
@@ -113,7 +119,7 @@ def rate(skill_id: int):
 
 
 @bp.route("/skills/<int:skill_id>/goal", methods=["POST"])
-def goal(skill_id: int):
+def goal(skill_id: int) -> ResponseReturnValue:
     """Make this skill one of my goals."""
     mentee, skill = _own_skill(skill_id)
     EmptyForm().validate_on_submit() or abort(400)
@@ -121,7 +127,7 @@ def goal(skill_id: int):
 
 
 @bp.route("/skills/<int:skill_id>/goal/clear", methods=["POST"])
-def goal_clear(skill_id: int):
+def goal_clear(skill_id: int) -> ResponseReturnValue:
     """Take this skill off my goals."""
     mentee, skill = _own_skill(skill_id)
     EmptyForm().validate_on_submit() or abort(400)
@@ -129,7 +135,7 @@ def goal_clear(skill_id: int):
 
 
 @bp.route("/skills/<int:skill_id>/did-it", methods=["POST"])
-def did_it(skill_id: int):
+def did_it(skill_id: int) -> ResponseReturnValue:
     """Tell my mentor I did it."""
     mentee, skill = _own_skill(skill_id)
     form = DidItForm()
@@ -144,7 +150,7 @@ def did_it(skill_id: int):
 
 
 @bp.route("/signoffs/<int:event_id>/confirm", methods=["POST"])
-def confirm(event_id: int):
+def confirm(event_id: int) -> ResponseReturnValue:
     """Say a sign-off is right, in my own words."""
     mentee = own_record() or abort(404)
     event = db.session.get(SignoffEvent, event_id)

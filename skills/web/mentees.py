@@ -3,13 +3,16 @@
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from .. import permissions
 from ..extensions import db
-from ..models import DidItReport, SignoffEvent, Skill
+from ..models import DidItReport, Mentee, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
 from ..services import audit, signoffs, voice
+from ..services import history as histories
 from ..services.people_queries import staff_names
 from ..services.progress import (
     caseload_progress,
@@ -18,14 +21,23 @@ from ..services.progress import (
     signoffs_by_month,
 )
 from ..timeutil import today
-from .forms import CorrectionForm, EmptyForm, GroupSessionForm, ReplyForm, SignoffForm, choices
+from .forms import (
+    CorrectionForm,
+    EmptyForm,
+    GroupSessionForm,
+    ReplyForm,
+    SelectChoice,
+    SignoffForm,
+    choices,
+    submitted,
+)
 from .loading import deny, load_mentee
 
 bp = Blueprint("mentees", __name__)
 
 
 @bp.route("/mentor/")
-def mine():
+def mine() -> ResponseReturnValue:
     """A mentor's current mentees with progress per domain."""
     permissions.require(permissions.can_use_mentor_pages(current_user))
     mentees = list(db.session.scalars(permissions.mentees_assigned(current_user, "mentor")))
@@ -43,7 +55,7 @@ def mine():
 
 
 @bp.route("/mentees/<int:mentee_id>")
-def detail(mentee_id: int):
+def detail(mentee_id: int) -> ResponseReturnValue:
     """A mentee's checklist by domain; mentors sign off from here."""
     mentee = load_mentee(mentee_id, permissions.can_view_mentee)
     if permissions.is_self(current_user, mentee):
@@ -54,7 +66,7 @@ def detail(mentee_id: int):
         mentee=mentee,
         progress=progress,
         staff=staff_names([mentee.id]).get(mentee.id, {}),
-        recent=signoffs.history(mentee, permissions.viewer_for(current_user, mentee), limit=5),
+        recent=histories.history(mentee, permissions.viewer_for(current_user, mentee), limit=5),
         can_sign_off=permissions.can_sign_off(current_user, mentee),
         ratings=voice.self_ratings([mentee.id]),
         rating_labels=SELF_RATINGS,
@@ -64,10 +76,10 @@ def detail(mentee_id: int):
 
 
 @bp.route("/mentees/<int:mentee_id>/history")
-def history(mentee_id: int):
+def history(mentee_id: int) -> ResponseReturnValue:
     """Every sign-off and correction for a mentee, newest first."""
     mentee = load_mentee(mentee_id, permissions.can_view_staff_notes)
-    entries = signoffs.history(mentee, permissions.viewer_for(current_user, mentee))
+    entries = histories.history(mentee, permissions.viewer_for(current_user, mentee))
     return render_template(
         "mentees/history.html",
         mentee=mentee,
@@ -76,7 +88,7 @@ def history(mentee_id: int):
     )
 
 
-def _level_choices(skill: Skill) -> list:
+def _level_choices(skill: Skill) -> list[SelectChoice]:
     return choices((lv.value, f"{lv.value} · {lv.name}") for lv in signoffs.level_scale(skill))
 
 
@@ -88,15 +100,16 @@ def compose_note(form: SignoffForm) -> str:
         ("How it went", form.how_it_went),
         ("Next step", form.next_step),
     ):
-        if (field.data or "").strip():
-            parts.append(f"{label}: {field.data.strip()}")
+        text = (field.data or "").strip()
+        if text:
+            parts.append(f"{label}: {text}")
     return "\n".join(p for p in parts if p)
 
 
 def _details(form: SignoffForm) -> signoffs.SignoffDetails:
     return signoffs.SignoffDetails(
         level=form.level.data,
-        shown_on=form.shown_on.data,
+        shown_on=submitted(form.shown_on.data),
         note=compose_note(form),
         note_visibility=form.note_visibility.data or "mentee",
         support=form.support.data or None,
@@ -105,7 +118,7 @@ def _details(form: SignoffForm) -> signoffs.SignoffDetails:
     )
 
 
-def _show_error(form, exc: signoffs.SignoffError) -> None:
+def _show_error(form: FlaskForm, exc: signoffs.SignoffError | voice.VoiceError) -> None:
     target = getattr(form, exc.field, None) if exc.field else None
     if target is not None:
         target.errors = [*target.errors, str(exc)]
@@ -114,7 +127,7 @@ def _show_error(form, exc: signoffs.SignoffError) -> None:
 
 
 @bp.route("/mentees/<int:mentee_id>/skills/<int:skill_id>", methods=["GET", "POST"])
-def skill(mentee_id: int, skill_id: int):
+def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
     """One skill for one mentee: its level, history, and the sign-off form."""
     mentee = load_mentee(mentee_id, permissions.can_view_staff_notes, action=None)
     skill = db.session.get(Skill, skill_id) or abort(404)
@@ -156,7 +169,9 @@ def skill(mentee_id: int, skill_id: int):
         current=progress.skill(skill.id),
         form=form,
         can_sign_off=can_sign_off,
-        entries=signoffs.history(mentee, permissions.viewer_for(current_user, mentee), skill=skill),
+        entries=histories.history(
+            mentee, permissions.viewer_for(current_user, mentee), skill=skill
+        ),
         self_rating=voice.self_ratings([mentee.id]).get((mentee.id, skill.id)),
         rating_labels=SELF_RATINGS,
         is_goal=any(g.skill.id == skill.id for g in progress.goals),
@@ -167,7 +182,7 @@ def skill(mentee_id: int, skill_id: int):
 
 
 @bp.route("/signoffs/<int:event_id>/correct", methods=["GET", "POST"])
-def correct(event_id: int):
+def correct(event_id: int) -> ResponseReturnValue:
     """A mentor corrects their own entry by adding a correction with a reason."""
     event = db.session.get(SignoffEvent, event_id) or abort(404)
     mentee = load_mentee(event.mentee_id, permissions.can_view_staff_notes, action=None)
@@ -186,7 +201,9 @@ def correct(event_id: int):
         form.practised_with.data = event.practised_with or ""
     elif form.validate_on_submit():
         try:
-            signoffs.correct_signoff(event, current_user, _details(form), form.reason.data)
+            signoffs.correct_signoff(
+                event, current_user, _details(form), submitted(form.reason.data)
+            )
         except signoffs.SignoffError as exc:
             db.session.rollback()
             _show_error(form, exc)
@@ -201,7 +218,7 @@ def correct(event_id: int):
 
 
 @bp.route("/mentees/<int:mentee_id>/skills/<int:skill_id>/refresher", methods=["POST"])
-def refresher(mentee_id: int, skill_id: int):
+def refresher(mentee_id: int, skill_id: int) -> ResponseReturnValue:
     """Mark a signed-off skill for a refresher; the achievement stays."""
     mentee = load_mentee(mentee_id, permissions.can_sign_off, action=None)
     skill = db.session.get(Skill, skill_id) or abort(404)
@@ -218,7 +235,7 @@ def refresher(mentee_id: int, skill_id: int):
 
 
 @bp.route("/mentor/did-it/<int:report_id>", methods=["GET", "POST"])
-def did_it(report_id: int):
+def did_it(report_id: int) -> ResponseReturnValue:
     """Answer a mentee's "I did it": confirm with a level, or reply."""
     report = db.session.get(DidItReport, report_id) or abort(404)
     mentee = load_mentee(report.mentee_id, permissions.can_sign_off, action=None)
@@ -255,10 +272,11 @@ def did_it(report_id: int):
     ), code
 
 
-def _attendees(mentees, skill) -> tuple[list, dict]:
+def _attendees(mentees: list[Mentee], skill: Skill) -> tuple[list[voice.Attendee], dict[int, str]]:
     """Read each mentee's row of the group form: came or not, level, note."""
     values = {lv.value for lv in signoffs.level_scale(skill)}
-    chosen, errors = [], {}
+    chosen: list[voice.Attendee] = []
+    errors: dict[int, str] = {}
     for mentee in mentees:
         if not request.form.get(f"attend-{mentee.id}"):
             continue
@@ -276,7 +294,7 @@ def _attendees(mentees, skill) -> tuple[list, dict]:
 
 
 @bp.route("/mentor/group", methods=["GET", "POST"])
-def group():
+def group() -> ResponseReturnValue:
     """Record a group session and sign off each mentee who came, in one form."""
     permissions.require(permissions.can_use_mentor_pages(current_user))
     mentees = [
@@ -305,7 +323,7 @@ def group():
                     voice.record_group_session(
                         current_user,
                         skill,
-                        form.held_on.data,
+                        submitted(form.held_on.data),
                         attendees,
                         place=form.place.data or "",
                         topic=form.topic.data or "",
@@ -321,7 +339,7 @@ def group():
         form.held_on.data = today()
     if not levels and form.skill_id.choices:
         first = db.session.get(Skill, form.skill_id.choices[0].value)
-        levels = signoffs.level_scale(first)
+        levels = signoffs.level_scale(first) if first else []
     return render_template(
         "mentees/group.html", form=form, mentees=mentees, levels=levels, errors=errors
     ), code

@@ -8,6 +8,7 @@ person's name.
 import re
 from datetime import date
 from io import BytesIO
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -19,6 +20,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -36,7 +38,8 @@ from ..reports import (
     mentee_report_pdf,
 )
 from ..reports.content import MenteeReportData, batch_report_data, check_period
-from ..services import audit, signoffs
+from ..services import audit
+from ..services import history as histories
 from ..services.progress import curriculum_view
 from ..timeutil import today
 from .loading import deny, load_mentee
@@ -93,7 +96,7 @@ def _file_name(*parts: str, ext: str) -> str:
     return "-".join(UNSAFE_IN_FILE_NAME.sub("_", part) for part in parts) + "." + ext
 
 
-def _send(data: bytes, mimetype: str, name: str):
+def _send(data: bytes, mimetype: str, name: str) -> Response:
     response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
     # Health information: keep it out of shared and browser caches.
     response.headers["Cache-Control"] = "no-store"
@@ -107,7 +110,7 @@ def _period_detail(period_from: date | None, period_to: date | None) -> dict:
 
 
 @bp.errorhandler(ReportParamError)
-def bad_request(exc: ReportParamError):
+def bad_request(exc: ReportParamError) -> ResponseReturnValue:
     """400 with the reason, on the usual error page."""
     page = render_template(
         "errors/error.html", code=400, title="That report cannot be made", text=str(exc)
@@ -116,16 +119,19 @@ def bad_request(exc: ReportParamError):
 
 
 @bp.get("/mentees/<int:mentee_id>/report.pdf")
-def mentee_pdf(mentee_id: int):
+def mentee_pdf(mentee_id: int) -> ResponseReturnValue:
     """A mentee's progress report for staff who may see the mentee."""
     mentee = load_mentee(mentee_id, permissions.can_print, action=None)
     if permissions.is_self(current_user, mentee):
-        return redirect(url_for(".my_report", **request.args))
+        # Any: the query string's values go in as keywords, which mypy checks against
+        # url_for's own (`_external` and the like).
+        args: dict[str, Any] = request.args.to_dict()
+        return redirect(url_for(".my_report", **args))
     return _print_report(mentee, permissions.viewer_for(current_user, mentee), "progress")
 
 
 @bp.get("/me/report.pdf")
-def my_report():
+def my_report() -> ResponseReturnValue:
     """My own progress report: only the notes meant for me."""
     mentee = db.session.scalar(select(Mentee).where(Mentee.user_id == current_user.id))
     if mentee is None:
@@ -156,10 +162,10 @@ def _print_report(mentee: Mentee, viewer: Viewer, file_prefix: str) -> Response:
 
 
 @bp.get("/mentees/<int:mentee_id>/history.csv")
-def mentee_csv(mentee_id: int):
+def mentee_csv(mentee_id: int) -> ResponseReturnValue:
     """Every sign-off of a mentee as a spreadsheet, staff-only notes included: staff only."""
     mentee = load_mentee(mentee_id, permissions.can_view_staff_notes, action=None)
-    entries = signoffs.history(mentee, permissions.viewer_for(current_user, mentee))
+    entries = histories.history(mentee, permissions.viewer_for(current_user, mentee))
     data = mentee_history_csv(mentee, entries)
     audit.record(
         "report.export",
@@ -189,7 +195,7 @@ def _caseload() -> tuple[list[Mentee], bool]:
     return list(db.session.scalars(query)), status == "all"
 
 
-def _audit_caseload(action: str, mentees: list[Mentee], fmt: str, kind: str, **detail) -> None:
+def _audit_caseload(action: str, mentees: list[Mentee], fmt: str, kind: str, **detail: Any) -> None:
     audit.record(
         action,
         current_user,
@@ -206,7 +212,7 @@ def _audit_caseload(action: str, mentees: list[Mentee], fmt: str, kind: str, **d
 
 
 @bp.get("/caseload/report.pdf")
-def caseload_pdf():
+def caseload_pdf() -> ResponseReturnValue:
     """A one-table summary of the caseload."""
     mentees, include_discharged = _caseload()
     data = caseload_data(
@@ -221,7 +227,7 @@ def caseload_pdf():
 
 
 @bp.get("/caseload/batch.pdf")
-def caseload_batch():
+def caseload_batch() -> ResponseReturnValue:
     """Every progress report of the caseload in one PDF, a bookmark per mentee."""
     mentees, _ = _caseload()
     period_from, period_to = _period_args()
@@ -241,7 +247,7 @@ def caseload_batch():
 
 
 @bp.get("/caseload/summary.csv", endpoint="caseload_csv")
-def caseload_csv_view():
+def caseload_csv_view() -> ResponseReturnValue:
     """The caseload summary as a spreadsheet."""
     mentees, include_discharged = _caseload()
     data = caseload_data(

@@ -1,6 +1,7 @@
 """Local details an admin attaches to a skill for their organisation."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
@@ -23,7 +24,7 @@ class ResourceForm(FlaskForm):
 
 
 @bp.route("/")
-def index():
+def index() -> ResponseReturnValue:
     """Every skill with the local details this organisation has added."""
     permissions.require(permissions.can_manage_curriculum(current_user))
     view = curriculum_view()
@@ -33,7 +34,7 @@ def index():
 
 
 @bp.route("/<int:skill_id>", methods=["GET", "POST"])
-def edit(skill_id: int):
+def edit(skill_id: int) -> ResponseReturnValue:
     """Add or change the local details for one skill."""
     permissions.require(permissions.can_manage_curriculum(current_user))
     skill = db.session.get(Skill, skill_id) or abort(404)
@@ -45,7 +46,7 @@ def edit(skill_id: int):
             )
         except voice.VoiceError as exc:
             db.session.rollback()
-            form.details.errors.append(str(exc))
+            form.details.errors = [*form.details.errors, str(exc)]
         else:
             db.session.commit()
             flash(f"Saved local details for {skill.title}.", "success")

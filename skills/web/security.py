@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -26,7 +27,7 @@ def start_session() -> None:
     session.permanent = True
 
 
-def _check_session_age():
+def _check_session_age() -> ResponseReturnValue | None:
     if not current_user.is_authenticated:
         return None
     now = _now()

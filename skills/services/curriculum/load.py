@@ -176,6 +176,7 @@ def apply_curriculum(spec: CurriculumSpec, loaded_by_id: int | None = None) -> L
 
 def _audit_load(spec: CurriculumSpec, summary: LoadSummary, loaded_by_id: int | None) -> None:
     # Every load is audited, even one that changed nothing: someone chose to load it.
+    via: dict[str, Any]  # Any: passed on as keywords, which mypy checks against each one
     if loaded_by_id is None:
         # No user: the command line (the platform operator). Say so in the event, since
         # an empty actor alone also means an anonymous web request.
@@ -204,13 +205,13 @@ def _sync_levels(curriculum: Curriculum, spec: CurriculumSpec) -> None:
         if level.value not in wanted:
             curriculum.levels.remove(level)
     for lspec in spec.levels:
-        level = existing.get(lspec.value)
-        if level is None:
+        found = existing.get(lspec.value)
+        if found is None:
             curriculum.levels.append(
                 Level(value=lspec.value, name=lspec.name, mentee_text=lspec.mentee_text)
             )
         else:
-            _assign(level, {"name": lspec.name, "mentee_text": lspec.mentee_text})
+            _assign(found, {"name": lspec.name, "mentee_text": lspec.mentee_text})
 
 
 def _refuse_removing_used_levels(curriculum: Curriculum, spec: CurriculumSpec) -> None:

@@ -59,7 +59,7 @@ _TYPE_NAMES = {
 class _Reader:
     """Walks the YAML node tree, converting values and collecting errors with lines."""
 
-    def __init__(self, filename: str):
+    def __init__(self, filename: str) -> None:
         self.filename = filename
         self.errors: list[CurriculumError] = []
         self._constructor = yaml.SafeLoader("")

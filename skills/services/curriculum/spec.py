@@ -20,7 +20,7 @@ class CurriculumError:
 class CurriculumInvalid(Exception):
     """A curriculum file has errors; `errors` lists every one."""
 
-    def __init__(self, errors: list[CurriculumError]):
+    def __init__(self, errors: list[CurriculumError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
 

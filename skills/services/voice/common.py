@@ -9,7 +9,7 @@ WORDS_MAX = 500
 class VoiceError(ValueError):
     """A rule was broken; `field` names the form field it concerns, if any."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
 

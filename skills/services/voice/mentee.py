@@ -117,7 +117,7 @@ def report_did_it(mentee: Mentee, skill: Skill, note: str, user: User) -> DidItR
 
 def confirm_signoff(event: SignoffEvent, user: User, words: str) -> SignoffConfirmation:
     """The mentee agrees with a mentor's sign-off and may add their own words."""
-    mentee = db.session.get(Mentee, event.mentee_id)
+    mentee = event.mentee
     require_self(user, mentee)
     if db.session.scalar(
         select(SignoffConfirmation.id).where(SignoffConfirmation.event_id == event.id)

@@ -48,7 +48,7 @@ def to_confirm(mentor: User) -> list[DidItReport]:
 
 def _open_report_for(report: DidItReport, mentor: User) -> Mentee:
     mentee = db.session.get(Mentee, report.mentee_id)
-    if not permissions.can_sign_off(mentor, mentee):
+    if mentee is None or not permissions.can_sign_off(mentor, mentee):
         raise VoiceError("Only a mentor assigned now can answer this.")
     if report.status != "open":
         raise VoiceError("This was already answered.")

@@ -36,18 +36,10 @@ View = Callable[..., ResponseReturnValue]
 # --- Who may come in ------------------------------------------------------------------
 
 
-def _may_use_admin(user: User) -> bool:
-    return (
-        permissions.can_manage_people(user)
-        or permissions.can_manage_curriculum(user)
-        or permissions.can_read_audit(user)
-    )
-
-
 @bp.before_request
 def _admins_only() -> None:
     # Fails safe: a view that forgets `allowed_if` is still closed to everyone but admins.
-    permissions.require(_may_use_admin(current_user))
+    permissions.require(permissions.can_use_admin_pages(current_user))
 
 
 def allowed_if(predicate: Callable[[User], bool]) -> Callable[[View], View]:
@@ -178,7 +170,10 @@ def page_of(
     """`rows` as a Page linking to `endpoint` with `args` (default: this page's own)."""
     if args is None:
         args = {k: v for k, v in request.args.items() if k != "page"}
-    return Page(rows.items, rows.number, rows.has_next, endpoint or request.endpoint, args)
+    endpoint = endpoint or request.endpoint
+    if endpoint is None:
+        raise RuntimeError("page_of needs an endpoint outside a routed request")
+    return Page(rows.items, rows.number, rows.has_next, endpoint, args)
 
 
 # The views register themselves on `bp`, so they are imported once it exists.

@@ -5,11 +5,12 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from ... import permissions
-from ...services import people, people_queries
+from ...services import assignments as assignment_service
+from ...services import people_queries
 from ...timeutil import today
+from ..forms import SelectChoice, submitted
 from . import (
     PER_PAGE,
     allowed_if,
@@ -86,7 +87,7 @@ def assignment_new() -> ResponseReturnValue:
         mentee = mentee_or_404(form.mentee_id.data)
         if save(
             form,
-            lambda: people.add_assignment(
+            lambda: assignment_service.add_assignment(
                 staff_member, mentee, form.kind.data, form.starts_on.data, actor=current_user
             ),
             lambda _: f"{staff_member.display_name} is assigned to {mentee.name}.",
@@ -103,10 +104,12 @@ def assignment_end(assignment_id: int) -> ResponseReturnValue:
     form = EndAssignmentForm()
     if form.validate_on_submit() and save(
         form,
-        lambda: people.stop_assignment(assignment, form.ends_on.data, actor=current_user),
+        lambda: assignment_service.stop_assignment(
+            assignment, submitted(form.ends_on.data), actor=current_user
+        ),
         lambda _: (
             f"{assignment.staff.display_name}'s access to {assignment.mentee.name} "
-            f"stops on {assignment.ends_on.isoformat()}."
+            f"stops on {submitted(form.ends_on.data).isoformat()}."
         ),
     ):
         return redirect(url_for(".assignments", **_assignment_filters()[1]))

@@ -41,6 +41,13 @@ def _loaded_message(summary: curriculum_service.LoadSummary) -> str:
     return message
 
 
+def _error_lines(exc: Exception) -> list[str]:
+    """One line per error in a refused file (`save` passes on only CurriculumInvalid)."""
+    if isinstance(exc, curriculum_service.CurriculumInvalid):
+        return [str(error) for error in exc.errors]
+    return [str(exc)]
+
+
 @bp.route("/curriculum/upload", methods=["GET", "POST"])
 @allowed_if(permissions.can_manage_curriculum)
 def curriculum_upload() -> ResponseReturnValue:
@@ -61,7 +68,7 @@ def curriculum_upload() -> ResponseReturnValue:
                 lambda: _load(text, filename),
                 _loaded_message,
                 refusals=(curriculum_service.CurriculumInvalid,),
-                show=lambda exc: errors.extend(str(error) for error in exc.errors),
+                show=lambda exc: errors.extend(_error_lines(exc)),
             ):
                 return redirect(url_for(".curriculum"))
     return render_template("admin/curriculum_upload.html", form=form, errors=errors)

@@ -10,12 +10,12 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...models.people import ROLE_LABELS
 from ...services.passwords import MAX_LENGTH as PASSWORD_MAX
+from ..forms import SelectChoice
 
 DATE_MESSAGE = "Enter the date, like 2026-05-31."
 

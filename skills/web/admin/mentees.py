@@ -3,13 +3,12 @@
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from ... import permissions
 from ...models import Mentee
 from ...services import people, people_queries
 from ...timeutil import today
-from ..forms import EmptyForm
+from ..forms import EmptyForm, SelectChoice, submitted
 from . import (
     PER_PAGE,
     allowed_if,
@@ -44,8 +43,8 @@ def mentee_new() -> ResponseReturnValue:
             form,
             lambda: people.create_mentee(
                 current_user.organisation,
-                form.full_name.data,
-                form.start_date.data,
+                submitted(form.full_name.data),
+                submitted(form.start_date.data),
                 record_number=form.record_number.data,
                 preferred_name=form.preferred_name.data,
                 actor=current_user,
@@ -110,10 +109,10 @@ def mentee_edit(mentee_id: int) -> ResponseReturnValue:
         form,
         lambda: people.update_mentee(
             mentee,
-            form.full_name.data,
+            submitted(form.full_name.data),
             form.preferred_name.data,
             form.record_number.data,
-            form.start_date.data,
+            submitted(form.start_date.data),
             form_version(form),
             actor=current_user,
         ),
@@ -131,7 +130,9 @@ def mentee_discharge(mentee_id: int) -> ResponseReturnValue:
     form = DischargeForm()
     if form.validate_on_submit() and save(
         form,
-        lambda: people.discharge_mentee(mentee, form.discharged_on.data, actor=current_user),
+        lambda: people.discharge_mentee(
+            mentee, submitted(form.discharged_on.data), actor=current_user
+        ),
         lambda _: f"{mentee.name} is discharged.",
     ):
         return redirect(url_for(".mentee_edit", mentee_id=mentee.id))

@@ -9,7 +9,7 @@ from flask_login import current_user, login_user
 from ... import permissions
 from ...models import User
 from ...services import people, people_queries
-from ..forms import EmptyForm
+from ..forms import EmptyForm, submitted
 from ..security import start_session
 from . import (
     PER_PAGE,
@@ -55,10 +55,10 @@ def person_new() -> ResponseReturnValue:
         form,
         lambda: people.create_user(
             current_user.organisation,
-            form.username.data,
-            form.display_name.data,
-            form.password.data,
-            form.roles.data,
+            submitted(form.username.data),
+            submitted(form.display_name.data),
+            submitted(form.password.data),
+            submitted(form.roles.data),
             actor=current_user,
         ),
         lambda user: f"{user.display_name} can now sign in as “{user.username}”.",
@@ -83,7 +83,11 @@ def person_edit(user_id: int) -> ResponseReturnValue:
     if form.validate_on_submit() and save(
         form,
         lambda: people.update_user(
-            user, form.display_name.data, form.roles.data, form_version(form), actor=current_user
+            user,
+            submitted(form.display_name.data),
+            submitted(form.roles.data),
+            form_version(form),
+            actor=current_user,
         ),
         lambda _: f"Saved the changes to {user.display_name}.",
         then=lambda _: _keep_own_session(user),
@@ -127,7 +131,7 @@ def person_password(user_id: int) -> ResponseReturnValue:
     form = PasswordResetForm()
     if form.validate_on_submit() and save(
         form,
-        lambda: people.reset_password(user, form.password.data, actor=current_user),
+        lambda: people.reset_password(user, submitted(form.password.data), actor=current_user),
         lambda _: f"New password set for {user.display_name}. Tell them in person.",
     ):
         return redirect(url_for(".person_edit", user_id=user.id))

@@ -1,0 +1,164 @@
+"""Reading sign-off history: what a reader may see of a mentee's events.
+
+Which notes a reader sees is `SignoffEvent.note_visible`, applied in SQL, for a
+`permissions.Viewer` every caller must give.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import case, literal, select
+
+from ..extensions import db
+from ..models import Level, Mentee, SignoffEvent, Skill, User
+from ..permissions import Viewer
+
+
+@dataclass(slots=True)
+class HistoryEntry:
+    """One event as a reader may see it: notes the reader may not see are already blank."""
+
+    id: int
+    mentee_id: int
+    kind: str
+    skill_id: int
+    skill_title: str
+    level: int
+    level_name: str
+    level_text: str  # the mentee-facing wording of the level
+    shown_on: date
+    recorded_at: datetime
+    recorded_by_id: int
+    recorded_by_name: str
+    note: str
+    note_visibility: str
+    support: str | None
+    place: str | None
+    practised_with: str | None
+    corrects_id: int | None
+    correction_reason: str | None
+    corrected: bool
+    # A lower level than this skill had before: shown as "needs practice", never failure.
+    lower_than_before: bool = False
+
+
+def history(
+    mentee: Mentee, viewer: Viewer, *, skill: Skill | None = None, limit: int | None = None
+) -> list[HistoryEntry]:
+    """Events for a mentee (optionally one skill, or the newest `limit`), newest first.
+
+    `viewer` is required: which notes a reader sees is decided by `permissions`, never
+    by a default here.
+    """
+    return _histories({mentee.id: viewer}, skill, limit).get(mentee.id, [])
+
+
+def histories(viewers: Mapping[int, Viewer]) -> dict[int, list[HistoryEntry]]:
+    """`history` of each mentee id in `viewers`, read as its viewer, in a constant number
+    of queries (the batch report)."""
+    return _histories(viewers, None, None)
+
+
+def _histories(
+    viewers: Mapping[int, Viewer], skill: Skill | None, limit: int | None
+) -> dict[int, list[HistoryEntry]]:
+    result: dict[int, list[HistoryEntry]] = {mentee_id: [] for mentee_id in viewers}
+    if not viewers:
+        return result
+    levels = {(lv.curriculum_id, lv.value): lv for lv in db.session.scalars(select(Level))}
+    # One query per kind of reader (at most two): the note is blanked in SQL by the rule.
+    by_viewer: dict[Viewer, list[int]] = {}
+    for mentee_id, viewer in viewers.items():
+        by_viewer.setdefault(viewer, []).append(mentee_id)
+    rows: list[Any] = []  # result rows of the query below
+    for viewer, mentee_ids in by_viewer.items():
+        query = (
+            select(
+                *_HISTORY_COLUMNS,
+                case(
+                    (SignoffEvent.note_visible(viewer.sees_staff_notes), SignoffEvent.note),
+                    else_=literal(""),
+                ).label("note"),
+                Skill.title.label("skill_title"),
+                Skill.curriculum_id,
+                User.display_name.label("recorded_by_name"),
+            )
+            .join(Skill, Skill.id == SignoffEvent.skill_id)
+            .join(User, User.id == SignoffEvent.recorded_by_id)
+            .where(SignoffEvent.mentee_id.in_(mentee_ids))
+            .order_by(SignoffEvent.mentee_id, SignoffEvent.id.desc())
+        )
+        if skill is not None:
+            query = query.where(SignoffEvent.skill_id == skill.id)
+        if limit:
+            query = query.limit(limit)
+        rows.extend(db.session.execute(query).all())
+    corrected = {row.corrects_id for row in rows if row.corrects_id}
+    if limit or skill is not None:  # what corrects an event may lie outside the rows read
+        corrected |= set(
+            db.session.scalars(
+                select(SignoffEvent.corrects_id).where(
+                    SignoffEvent.mentee_id.in_(viewers), SignoffEvent.corrects_id.is_not(None)
+                )
+            )
+        )
+    for row in rows:
+        level = levels.get((row.curriculum_id, row.level))
+        result[row.mentee_id].append(
+            HistoryEntry(
+                id=row.id,
+                mentee_id=row.mentee_id,
+                kind=row.kind,
+                skill_id=row.skill_id,
+                skill_title=row.skill_title,
+                level=row.level,
+                level_name=level.name if level else str(row.level),
+                level_text=level.mentee_text if level else str(row.level),
+                shown_on=row.shown_on,
+                recorded_at=row.recorded_at,
+                recorded_by_id=row.recorded_by_id,
+                recorded_by_name=row.recorded_by_name,
+                note=row.note,
+                note_visibility=row.note_visibility,
+                support=row.support,
+                place=row.place,
+                practised_with=row.practised_with,
+                corrects_id=row.corrects_id,
+                correction_reason=row.correction_reason,
+                corrected=row.id in corrected,
+            )
+        )
+    for entries in result.values():
+        _mark_lower_levels(entries)
+    return result
+
+
+_HISTORY_COLUMNS = (
+    SignoffEvent.id,
+    SignoffEvent.mentee_id,
+    SignoffEvent.kind,
+    SignoffEvent.skill_id,
+    SignoffEvent.level,
+    SignoffEvent.shown_on,
+    SignoffEvent.recorded_at,
+    SignoffEvent.recorded_by_id,
+    SignoffEvent.note_visibility,
+    SignoffEvent.support,
+    SignoffEvent.place,
+    SignoffEvent.practised_with,
+    SignoffEvent.corrects_id,
+    SignoffEvent.correction_reason,
+)
+
+
+def _mark_lower_levels(entries: list[HistoryEntry]) -> None:
+    """Flag each entry (newest first) that records a lower level than the skill had."""
+    last_level: dict[int, int] = {}
+    for entry in reversed(entries):
+        if entry.corrected or entry.kind == "refresher":
+            continue
+        previous = last_level.get(entry.skill_id)
+        entry.lower_than_before = previous is not None and entry.level < previous
+        last_level[entry.skill_id] = entry.level

@@ -15,6 +15,7 @@ from sqlalchemy.sql.schema import DefaultGenerator
 
 from .extensions import Model, db
 from .models import Assignment, Mentee, Organisation, SignoffEvent, SkillStatus, User
+from .models.curriculum import counts_as_signed_off
 from .services import audit, counters, people
 from .services.passwords import hash_password
 from .services.progress import CurriculumView, curriculum_view
@@ -407,7 +408,16 @@ def _statuses(org: Organisation, events: list[tuple], view: CurriculumView) -> l
     for event_id, event in zip(ids, events, strict=True):
         latest[(event[1], event[2])] = (event_id, event)
     return [
-        (mentee_id, skill_id, e[3], e[3] >= top[skill_id], event_id, e[5], e[4], False)
+        (
+            mentee_id,
+            skill_id,
+            e[3],
+            counts_as_signed_off(e[3], top[skill_id]),
+            event_id,
+            e[5],
+            e[4],
+            False,
+        )
         for (mentee_id, skill_id), (event_id, e) in latest.items()
     ]
 

@@ -370,7 +370,7 @@ def signoffs_by_month(mentee: Mentee, months: int = 6, on: date | None = None) -
         .where(
             SignoffEvent.mentee_id == mentee.id,
             SignoffEvent.kind != "refresher",
-            SignoffEvent.level >= Curriculum.signed_off_level,
+            Curriculum.signs_off(SignoffEvent.level),
             SignoffEvent.id.not_in(corrected),
             Skill.retired.is_(False),
         )

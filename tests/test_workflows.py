@@ -71,6 +71,29 @@ def test_double_submit_with_same_key_records_one_event(client, login, team, skil
     assert db.session.scalar(select(func.count()).select_from(SignoffEvent)) == 1
 
 
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+def test_every_level_of_the_scale_can_be_recorded_from_the_form(client, login, team, skill, level):
+    """Level 0 ("Not started") included: it is falsy, and once was refused as missing."""
+    login(team["mentor"])
+    url = f"/mentees/{team['a'].id}/skills/{skill().id}"
+    response = client.post(url, data=signoff_form(level=level))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    event = db.session.scalar(select(SignoffEvent))
+    assert event.level == level
+    status = db.session.get(SkillStatus, (team["a"].id, skill().id))
+    assert (status.level, status.signed_off) == (level, level == 3)
+
+
+def test_a_sign_off_without_a_level_is_refused(client, login, team, skill):
+    login(team["mentor"])
+    data = signoff_form()
+    del data["level"]
+    response = client.post(f"/mentees/{team['a'].id}/skills/{skill().id}", data=data)
+    assert response.status_code == 422
+    assert "Choose a level." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(SignoffEvent)) == 0
+
+
 @pytest.mark.parametrize(
     "data, message",
     [

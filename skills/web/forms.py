@@ -18,7 +18,7 @@ from wtforms import (
 # types-WTForms 3.2 predates SelectChoice (new in WTForms 3.3); `unused-ignore` keeps a
 # newer stub package that has it from failing the check.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined,unused-ignore]
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from ..services.passwords import MAX_LENGTH as PASSWORD_MAX
@@ -84,7 +84,8 @@ class ConfirmForm(FlaskForm):
 
 
 class SignoffForm(FlaskForm):
-    level = RadioField("Level", coerce=int, validators=[DataRequired(message="Choose a level.")])
+    # InputRequired, not DataRequired: level 0 ("Not started") is falsy but a real choice.
+    level = RadioField("Level", coerce=int, validators=[InputRequired(message="Choose a level.")])
     shown_on = DateField(
         "Date shown", validators=[DataRequired(message="Enter the date, like 2026-05-31.")]
     )

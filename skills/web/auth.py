@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import User
@@ -75,7 +75,7 @@ def login() -> ResponseReturnValue:
             ]
             return render_template("auth/login.html", form=form), 200
         if new_hash:
-            user.password_hash = new_hash
+            _store_rehash(user, new_hash)
         target = _safe_next(request.args.get("next"))
         if user.totp_secret:
             db.session.commit()
@@ -86,6 +86,19 @@ def login() -> ResponseReturnValue:
             return redirect(url_for("auth.login_code"))
         return _finish_sign_in(user, target)
     return render_template("auth/login.html", form=form)
+
+
+def _store_rehash(user: User, new_hash: str) -> None:
+    """Keep a hash made with today's settings. Several sign-ins of one account can race
+    here, so this is a conditional UPDATE outside the row's version check: the first
+    wins, the others change nothing, and none fails with a stale-row error."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.password_hash == user.password_hash)
+        .values(password_hash=new_hash)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["password_hash"])
 
 
 def _finish_sign_in(user: User, target: str | None) -> ResponseReturnValue:

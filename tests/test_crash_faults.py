@@ -11,6 +11,7 @@ Runs on SQLite (a file) and, when TEST_DATABASE_URL is set, on PostgreSQL (a dat
 of its own, dropped afterwards).
 """
 
+import contextlib
 import http.client
 import os
 import signal
@@ -94,10 +95,8 @@ class Gunicorn:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
         for pid in workers:  # orphaned workers would keep the port
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

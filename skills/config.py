@@ -1,5 +1,6 @@
 """Configuration read from the environment, with safe development defaults."""
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -29,6 +30,31 @@ def _development_secret_key(instance_path: Path) -> str:
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+# Seconds unless named otherwise; 0 turns a limit off. Workers must give up on the
+# database well before gunicorn's 30 s worker timeout kills them (docs/deployment.md).
+DATABASE_LIMITS = {
+    "DATABASE_CONNECT_TIMEOUT": 5.0,
+    "DATABASE_STATEMENT_TIMEOUT": 10.0,
+    "DATABASE_LOCK_TIMEOUT": 5.0,
+    "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT": 60.0,
+    # Readiness (/health/ready) fails when the SQLite database's disk has less free space.
+    "SQLITE_MIN_FREE_MB": 10.0,
+}
+
+
+def _limit(env: os._Environ | dict, name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or str(raw).strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (math.isfinite(value) and value >= 0):
+        raise ConfigError(f"{name} is {raw!r}; use a number of zero or more (0 turns it off).")
+    return value
 
 
 def load_config(instance_path: Path, env: os._Environ | dict | None = None) -> dict:
@@ -62,4 +88,5 @@ def load_config(instance_path: Path, env: os._Environ | dict | None = None) -> d
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
         "NOTE_MAX_LENGTH": 2000,
+        **{name: _limit(env, name, default) for name, default in DATABASE_LIMITS.items()},
     }

@@ -89,7 +89,7 @@ def search(
         )
     if wanted.since:
         query = query.where(AuditEvent.at >= datetime.combine(wanted.since, time.min, UTC))
-    if wanted.until:
+    if wanted.until and wanted.until < date.max:  # the last day has no day after it
         end = datetime.combine(wanted.until + timedelta(days=1), time.min, UTC)
         query = query.where(AuditEvent.at < end)
     return fetch_page(query, number, per_page)

@@ -1,6 +1,6 @@
 """The browser-facing part: blueprints, sign-in hooks and error pages."""
 
-from flask import Flask, flash, redirect, request, url_for
+from flask import Flask, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -26,6 +26,14 @@ def load_user(user_id: str) -> User | None:
     if user is None or not user.active or user.session_version != version:
         return None
     return user
+
+
+def _refuse_nul_bytes() -> None:
+    """A NUL character is never real input, and PostgreSQL refuses to store one: answer
+    400 before any view reads it, rather than a 500 from the database."""
+    for values in (request.args, request.form):
+        if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+            abort(400)
 
 
 def _require_login() -> ResponseReturnValue | None:
@@ -62,6 +70,7 @@ def init_app(app: Flask) -> None:
     )
 
     security.init_app(app)  # first: an expired session is ended before the login check
+    app.before_request(_refuse_nul_bytes)
     app.before_request(_require_login)
     app.before_request(_require_two_step_setup)
     for module in (auth, account, main, mentees, me, caseload, admin, resources, reports):

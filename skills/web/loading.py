@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 
 from ..extensions import db
@@ -40,3 +40,10 @@ def load_mentee(
         audit.record(action, current_user, mentee=mentee, object_type="mentee", object_id=mentee.id)
         db.session.commit()
     return mentee
+
+
+def query_args(*drop: str) -> dict[str, Any]:
+    """This request's query string for building a link to another page, less `drop` and
+    any key `url_for` would take as its own option (`_method`, `_external`, ...). Any:
+    the values go to `url_for` as keywords, which mypy checks against its own."""
+    return {k: v for k, v in request.args.items() if k not in drop and not k.startswith("_")}

@@ -42,7 +42,7 @@ from ..services import audit
 from ..services import history as histories
 from ..services.progress import curriculum_view
 from ..timeutil import today
-from .loading import deny, load_mentee
+from .loading import deny, load_mentee, query_args
 
 bp = Blueprint("reports", __name__)
 
@@ -123,10 +123,7 @@ def mentee_pdf(mentee_id: int) -> ResponseReturnValue:
     """A mentee's progress report for staff who may see the mentee."""
     mentee = load_mentee(mentee_id, permissions.can_print, action=None)
     if permissions.is_self(current_user, mentee):
-        # Any: the query string's values go in as keywords, which mypy checks against
-        # url_for's own (`_external` and the like).
-        args: dict[str, Any] = request.args.to_dict()
-        return redirect(url_for(".my_report", **args))
+        return redirect(url_for(".my_report", **query_args()))
     return _print_report(mentee, permissions.viewer_for(current_user, mentee), "progress")
 
 

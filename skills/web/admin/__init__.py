@@ -23,6 +23,7 @@ from ...services import people_queries
 from ...services.paging import Slice
 from ...services.passwords import PasswordRejected
 from ...services.people import PeopleError
+from ..loading import query_args
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -169,7 +170,7 @@ def page_of(
 ) -> Page:
     """`rows` as a Page linking to `endpoint` with `args` (default: this page's own)."""
     if args is None:
-        args = {k: v for k, v in request.args.items() if k != "page"}
+        args = query_args("page")
     endpoint = endpoint or request.endpoint
     if endpoint is None:
         raise RuntimeError("page_of needs an endpoint outside a routed request")

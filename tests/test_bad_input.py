@@ -1,0 +1,80 @@
+"""Input an attacker (or a broken client) sends: a clear 4xx or a normal page, never a 500.
+
+Each case here once gave a 500: a NUL byte (PostgreSQL refuses to store one), the last
+representable date as a filter's end, and query keys that `url_for` takes as its own
+options.
+"""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from skills.extensions import db
+from skills.models import SignoffEvent
+
+from .conftest import PASSWORD
+
+
+def signed_in(app, user):
+    client = app.test_client()
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_a_nul_byte_in_sign_in_is_a_400(client, world, field):
+    data = {"username": world.users["mentor_a"].username, "password": PASSWORD}
+    data[field] = data[field][:3] + "\x00" + data[field][3:]
+    response = client.post("/login", data=data)
+    assert response.status_code == 400
+    assert "Something was wrong with that request" in response.get_data(as_text=True)
+
+
+def test_a_nul_byte_in_a_sign_off_note_saves_nothing(app, world):
+    mentor = signed_in(app, world.users["mentor_a"])
+    url = f"/mentees/{world.mentee_a.id}/skills/{world.params['skill_id']}"
+    before = db.session.scalar(select(func.count()).select_from(SignoffEvent))
+    response = mentor.post(
+        url,
+        data={
+            "level": "2",
+            "shown_on": date.today().isoformat(),
+            "note": "Paid\x00 the fare",
+            "note_visibility": "mentee",
+        },
+    )
+    assert response.status_code == 400
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(SignoffEvent)) == before
+
+
+@pytest.mark.parametrize("query", ["actor=ad\x00min", "action=\x00", "mentee\x00=1"])
+def test_a_nul_byte_in_a_query_string_is_a_400(app, world, query):
+    admin = signed_in(app, world.users["admin"])
+    assert admin.get(f"/admin/audit?{query}").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query", ["until=9999-12-31", "since=0001-01-01", "since=0001-01-01&until=9999-12-31"]
+)
+def test_audit_filters_take_the_extreme_dates(app, world, query):
+    admin = signed_in(app, world.users["admin"])
+    response = admin.get(f"/admin/audit?{query}")
+    assert response.status_code == 200
+    assert "test.seed" in response.get_data(as_text=True)
+
+
+def test_url_for_options_in_the_query_string_are_ignored(app, world):
+    mentee = signed_in(app, world.users["mentee_a"])
+    response = mentee.get(
+        f"/mentees/{world.mentee_a.id}/report.pdf?_method=POST&_external=1&from=2026-01-01"
+    )
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith("/me/report.pdf") and "_method" not in location
+    assert "from=2026-01-01" in location
+    admin = signed_in(app, world.users["admin"])
+    assert admin.get("/admin/audit?_method=POST&_anchor=x").status_code == 200
+    assert admin.get("/admin/people?_method=POST").status_code == 200

@@ -6,7 +6,7 @@ from typing import Literal
 from alembic.autogenerate.api import AutogenContext
 from flask import Flask
 
-from . import transactions
+from . import outages, transactions
 from .config import PROJECT_ROOT, load_config
 from .extensions import csrf, db, login_manager, migrate
 from .timeutil import UTCDateTime
@@ -33,12 +33,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
+    database_uri = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS",
-        transactions.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+        transactions.engine_options(database_uri)
+        | outages.engine_options(database_uri, app.config),
     )
     db.init_app(app)
     transactions.init_app(app)  # SQLite: BEGIN IMMEDIATE, synchronous level
+    outages.init_app(app)  # PostgreSQL: a deadline on every exchange with the server
     migrate.init_app(
         app,
         db,

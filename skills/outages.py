@@ -31,7 +31,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -40,7 +40,6 @@ from typing import Any, Literal, Self
 
 import psycopg
 from flask import Flask
-from psycopg.abc import Params, Query
 from sqlalchemy import event, text
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError
@@ -183,22 +182,14 @@ _watchdog = _Watchdog()
 
 
 class _Cursor(psycopg.Cursor[Any]):
-    def execute(
-        self,
-        query: Query,
-        params: Params | None = None,
-        *,
-        prepare: bool | None = None,
-        binary: bool | None = None,
-    ) -> Self:
+    # Arguments pass through unchanged: these only add the deadline.
+    def execute(self, *args: Any, **kwargs: Any) -> Self:
         with _watchdog.deadline(self.connection, _deadline_of(self.connection)):
-            return super().execute(query, params, prepare=prepare, binary=binary)
+            return super().execute(*args, **kwargs)
 
-    def executemany(
-        self, query: Query, params_seq: Iterable[Params], *, returning: bool = False
-    ) -> None:
+    def executemany(self, *args: Any, **kwargs: Any) -> None:
         with _watchdog.deadline(self.connection, _deadline_of(self.connection)):
-            super().executemany(query, params_seq, returning=returning)
+            super().executemany(*args, **kwargs)
 
 
 class _Connection(psycopg.Connection[Any]):
@@ -233,7 +224,7 @@ def classify(exc: BaseException) -> Outage | None:
     """What a database error means for the person waiting, or None if it is a bug."""
     if isinstance(exc, PoolTimeout):
         return Outage("unavailable", _one_line(exc))
-    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     reason = _one_line(cause)
     if isinstance(cause, sqlite3.Error):
         code = (getattr(cause, "sqlite_errorcode", None) or 0) & 0xFF  # primary code
@@ -267,12 +258,13 @@ def sqlite_path(engine: Engine) -> Path | None:
 
 def describe(outage: Outage, engine: Engine) -> str:
     """One log line: what failed, where, and the driver's reason."""
-    path = sqlite_path(engine)
-    where = str(path) if path else engine.url.render_as_string(hide_password=True)
+    path, url = sqlite_path(engine), engine.url
+    server = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+    where = f"SQLite at {path}" if path else f"PostgreSQL at {server}"
     if outage.kind == "disk_full":
         if path:
             return f"SQLite database disk is full at {path}: {outage.reason}"
-        return f"PostgreSQL server's disk is full ({where}): {outage.reason}"
+        return f"Database disk is full ({where}): {outage.reason}"
     return f"Database unavailable ({where}): {outage.reason}"
 
 

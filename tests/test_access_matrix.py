@@ -65,6 +65,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # Signing out always ends on the sign-in page.
     ("auth.logout", "POST"): {a: "login" for a in ACTORS},
     ("main.health", "GET"): {a: "ok" for a in ACTORS},
+    ("main.health_live", "GET"): {a: "ok" for a in ACTORS},
+    ("main.health_ready", "GET"): {a: "ok" for a in ACTORS},
     ("main.index", "GET"): allow(*SIGNED_IN, own_mentee="self"),
     # Mentor pages
     ("mentees.mine", "GET"): allow(*MENTORS),

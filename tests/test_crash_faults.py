@@ -11,7 +11,6 @@ Runs on SQLite (a file) and, when TEST_DATABASE_URL is set, on PostgreSQL (a dat
 of its own, dropped afterwards).
 """
 
-import contextlib
 import http.client
 import os
 import signal
@@ -19,122 +18,15 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 from datetime import date
-from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
 
-from .conftest import POSTGRES_URL
-from .test_multiserver import (
-    CSRF,
-    HOST,
-    IDEMPOTENCY,
-    PASSWORD,
-    SECRET_KEY,
-    _free_port,
-    _maintenance,
-    _prepare,
-    new_cookie,
-)
+from .live_server import ROOT, Gunicorn, live_server, request  # noqa: F401 - live_server is a fixture
+from .test_multiserver import CSRF, IDEMPOTENCY, PASSWORD, SECRET_KEY, new_cookie
 
-ROOT = Path(__file__).resolve().parent.parent
-DATABASE = f"skills_crash_{os.getpid()}"
 WRITERS = 4
 WORKER_KILLS = 6
-TIMEOUT = 10
-
-
-class Gunicorn:
-    """A gunicorn master with two workers on a fixed port, restartable after a kill."""
-
-    def __init__(self, env: dict, log: Path):
-        self.env, self.log, self.port = env, log, _free_port()
-        self.log_file = log.open("a")
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                "2",
-                "--bind",
-                f"{HOST}:{self.port}",
-                "--timeout",
-                "30",
-                "skills.wsgi:app",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()[-2000:]
-            try:
-                if request(self.port, "GET", "/health")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer within 30 s")
-
-    def workers(self) -> list[int]:
-        found = subprocess.run(
-            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
-        )
-        return [int(pid) for pid in found.stdout.split()]
-
-    def kill_master(self) -> None:
-        workers = self.workers()
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-        for pid in workers:  # orphaned workers would keep the port
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def close(self) -> None:
-        self.stop()
-        self.log_file.close()
-
-
-def request(port: int, method: str, path: str, form: dict | None = None, cookie: str = ""):
-    conn = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
-    headers = {"Cookie": f"session={cookie}"} if cookie else {}
-    body = None
-    if form is not None:
-        body = urllib.parse.urlencode(form)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read().decode()
-    finally:
-        conn.close()
-
-
-def _url(tmp_path: Path) -> str:
-    if not POSTGRES_URL:
-        return f"sqlite:///{tmp_path / 'crash.sqlite'}"
-    url = make_url(POSTGRES_URL).set(database=DATABASE).render_as_string(hide_password=False)
-    with _maintenance(url) as maintenance:
-        maintenance.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        maintenance.execute(f'CREATE DATABASE "{DATABASE}"')
-    return url
 
 
 class Writer(threading.Thread):
@@ -193,32 +85,8 @@ class Writer(threading.Thread):
             self.errors.append(repr(exc))
 
 
-@pytest.fixture
-def crash_server(tmp_path):
-    if POSTGRES_URL:
-        try:
-            _maintenance(POSTGRES_URL).close()
-        except Exception as exc:  # noqa: BLE001 - any failure to connect means "unreachable"
-            if os.environ.get("CI"):
-                pytest.fail(f"PostgreSQL is unreachable and CI must run this test: {exc}")
-            pytest.skip(f"PostgreSQL is unreachable: {exc}")
-    url = _url(tmp_path)
-    ids = _prepare(url)
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY}
-    env["SKILLS_ENV"] = "production"
-    server = Gunicorn(env, tmp_path / "gunicorn.log")
-    server.start()
-    try:
-        yield server, url, ids
-    finally:
-        server.close()
-        if POSTGRES_URL:
-            with _maintenance(url) as maintenance:
-                maintenance.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
-
-def test_kill_9_loses_no_acknowledged_sign_off_and_duplicates_none(crash_server):
-    server, url, ids = crash_server
+def test_kill_9_loses_no_acknowledged_sign_off_and_duplicates_none(live_server):
+    server, url, ids = live_server
     path = f"/mentees/{ids['mentee']}/skills/{ids['skill']}"
     stop = threading.Event()
     writers = [Writer(server, path, stop) for _ in range(WRITERS)]

@@ -79,9 +79,7 @@ def test_mentor_cannot_sign_off_unassigned_mentee(make_user, make_mentee, skill)
 
 def test_ended_assignment_ends_sign_off(pair, skill):
     mentor, mentee = pair
-    assignment = db.session.scalar(
-        select(Assignment).where(Assignment.staff_id == mentor.id)
-    )
+    assignment = db.session.scalar(select(Assignment).where(Assignment.staff_id == mentor.id))
     assignments.end_assignment(assignment, TODAY)
     db.session.commit()
     with pytest.raises(SignoffError):

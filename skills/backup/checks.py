@@ -19,9 +19,15 @@ from sqlalchemy.engine import URL, Connection
 from ..extensions import db
 from ..models import APPEND_ONLY_TABLES, SignoffEvent
 
+UNTOUCHED = "The current database was left untouched."
+
 
 class BackupError(RuntimeError):
     """A backup or restore cannot go ahead; the message says why and what to do."""
+
+
+class AlreadyReplaced(BackupError):
+    """Something failed after the checked copy had replaced the live database."""
 
 
 @dataclass

@@ -168,7 +168,9 @@ class Manifest:
             document = json.loads(text)
             return cls._from_document(document, where)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ManifestError(f"its manifest {where} is damaged or not a manifest ({exc})") from exc
+            raise ManifestError(
+                f"its manifest {where} is damaged or not a manifest ({exc})"
+            ) from exc
 
     @classmethod
     def _from_document(cls, document: dict[str, Any], where: Path) -> "Manifest":

@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL, Connection
 
 from ..timeutil import utcnow
 from ..writer_lock import fcntl
-from .checks import BackupError
+from .checks import AlreadyReplaced, BackupError
 from .manifest import file_digest, private_file, sync
 
 MAGIC = b"SQLite format 3\x00"
@@ -22,7 +22,6 @@ HEADER_BYTES = 100
 # SQLite's "deadman switch" byte in the -shm file: every connection to a database in
 # WAL mode holds a shared lock on it for as long as it is open (os_unix.c, UNIX_SHM_DMS).
 _SHM_DMS_BYTE = 128
-UNTOUCHED = "The current database was left untouched."
 
 
 def sqlite_path(url: URL) -> Path:
@@ -138,7 +137,7 @@ def _same_owner(staged: Path, target: Path) -> None:
     except PermissionError as exc:
         raise BackupError(
             f"{target} belongs to user {owner.st_uid}; the restored copy cannot be given "
-            f"to that user ({exc.strerror}). Run restore as that user. {UNTOUCHED}"
+            f"to that user ({exc.strerror}). Run restore as that user."
         ) from exc
 
 
@@ -168,7 +167,7 @@ def swap_in(staged: Path, target: Path, *, keep_previous: bool) -> Path | None:
     if open_elsewhere(target):
         raise BackupError(
             f"{target} is open in another process: stop the app (every server process and "
-            f"worker), then run restore again. {UNTOUCHED}"
+            f"worker), then run restore again."
         )
     wal, shm = (target.with_name(target.name + end) for end in ("-wal", "-shm"))
     if wal.exists() and wal.stat().st_size:
@@ -176,7 +175,7 @@ def swap_in(staged: Path, target: Path, *, keep_previous: bool) -> Path | None:
         # process we cannot see still writes to it.
         raise BackupError(
             f"{wal} still holds changes not yet in the database: stop the app, run "
-            f"`flask --app skills check` once (it folds them in), then restore again. {UNTOUCHED}"
+            "`flask --app skills check` once (it folds them in), then restore again."
         )
     previous = None
     if target.exists():
@@ -188,5 +187,13 @@ def swap_in(staged: Path, target: Path, *, keep_previous: bool) -> Path | None:
     wal.unlink(missing_ok=True)
     shm.unlink(missing_ok=True)
     os.replace(staged, target)
-    sync(target)
+    try:
+        if previous is not None:
+            previous.chmod(0o600)  # health information: owner only, like every copy
+        sync(target)
+    except OSError as exc:
+        raise AlreadyReplaced(
+            f"The checked copy is in place at {target}, but flushing it to disk failed "
+            f"({exc.strerror}): check the disk, then run `flask --app skills check`."
+        ) from exc
     return previous

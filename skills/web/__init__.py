@@ -8,11 +8,12 @@ from .. import permissions
 from ..extensions import db, login_manager
 from ..models import User
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
+from .main import HEALTH_ENDPOINTS
 
 # Everything else requires a signed-in user: a view that forgets a decorator fails safe.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "static", "main.health"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "static"}) | HEALTH_ENDPOINTS
 # Reachable while a required two-step setup is still missing.
-SETUP_ENDPOINTS = frozenset({"account.two_step_setup", "auth.logout", "static", "main.health"})
+SETUP_ENDPOINTS = frozenset({"account.two_step_setup", "auth.logout", "static"}) | HEALTH_ENDPOINTS
 
 
 @login_manager.user_loader
@@ -44,9 +45,9 @@ def _require_login() -> ResponseReturnValue | None:
 
 def _require_two_step_setup() -> ResponseReturnValue | None:
     if (
-        current_user.is_authenticated
+        request.endpoint not in SETUP_ENDPOINTS  # first: health checks load no user
+        and current_user.is_authenticated
         and not current_user.totp_secret
-        and request.endpoint not in SETUP_ENDPOINTS
         and permissions.two_step_required(current_user)
     ):
         flash("Your program asks you to turn on two-step sign-in first.", "info")

@@ -103,10 +103,12 @@ def _store_rehash(user: User, new_hash: str) -> None:
 
 def _finish_sign_in(user: User, target: str | None) -> ResponseReturnValue:
     session.clear()  # nothing from before sign-in carries over
-    login_user(user)
-    start_session()
+    # The audit row is saved first: if the database cannot take it (unavailable, disk
+    # full), the error page says nothing was saved, and the person is not signed in.
     audit.record("auth.login", user, object_type="user", object_id=user.id)
     db.session.commit()
+    login_user(user)
+    start_session()
     return redirect(target or url_for("main.index"))
 
 

@@ -1,8 +1,17 @@
-"""Friendly error pages that reveal nothing about the data."""
+"""Friendly error pages that reveal nothing about the data.
 
-from flask import Flask, render_template
+Pages for failures on our side (500, and 503 when the database is unavailable or its
+disk is full) are rendered without the database: no signed-in user, no navigation,
+because the failure may be the database itself.
+"""
+
+from contextlib import suppress
+
+from flask import Flask, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 
+from .. import outages
 from ..extensions import db
 
 MESSAGES = {
@@ -13,6 +22,17 @@ MESSAGES = {
     413: ("That file is too large", "Files can be up to 2 MB."),
     500: ("Something went wrong on our side", "Nothing you entered was saved. Please try again."),
 }
+OUTAGE_MESSAGES = {
+    "unavailable": (
+        "The database is not answering",
+        "We can't reach the database right now. Nothing was saved. Please try again in a minute.",
+    ),
+    "disk_full": (
+        "The server's disk is full",
+        "The server's disk is full, so nothing was saved. Please tell your admin.",
+    ),
+}
+RETRY_AFTER_SECONDS = 60
 
 
 def _render(code: int) -> tuple[str, int]:
@@ -20,9 +40,41 @@ def _render(code: int) -> tuple[str, int]:
     return render_template("errors/error.html", code=code, title=title, text=text), code
 
 
+def _render_without_database(code: int, title: str, text: str) -> str:
+    # render_template would run Flask-Login's context processor, which loads the
+    # signed-in user from the database; the template shows no user.
+    template = current_app.jinja_env.get_template("errors/server.html")
+    return template.render(code=code, title=title, text=text)
+
+
+def _rollback() -> None:
+    # A half-done unit of work must not leak into the next request. If the database is
+    # gone the rollback can fail too; the request's teardown then discards the session.
+    with suppress(*outages.DATABASE_ERRORS):
+        db.session.rollback()
+
+
+def database_error(exc: Exception) -> ResponseReturnValue:
+    """503 with a page that says what happened when the database is unavailable or its
+    disk is full; any other database error is a bug, left to the 500 handler."""
+    outage = outages.classify(exc)
+    if outage is None:
+        raise exc
+    _rollback()
+    # One line per failed request, without a traceback: the cause is outside the code.
+    current_app.logger.error(
+        "%s (%s %s)", outages.describe(outage, db.engine), request.method, request.path
+    )
+    title, text = OUTAGE_MESSAGES[outage.kind]
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if outage.kind == "unavailable" else {}
+    return _render_without_database(503, title, text), 503, headers
+
+
 def init_app(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, lambda exc, code=code: _render(code))
+    for error in outages.DATABASE_ERRORS:
+        app.register_error_handler(error, database_error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
@@ -30,5 +82,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(exc: Exception) -> tuple[str, int]:
-        db.session.rollback()  # a half-done unit of work must not leak into the next request
-        return _render(500)
+        _rollback()
+        title, text = MESSAGES[500]
+        return _render_without_database(500, title, text), 500

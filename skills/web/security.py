@@ -6,6 +6,8 @@ from flask import Flask, Response, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
+from .main import HEALTH_ENDPOINTS
+
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 
@@ -28,7 +30,8 @@ def start_session() -> None:
 
 
 def _check_session_age() -> ResponseReturnValue | None:
-    if not current_user.is_authenticated:
+    # Health checks answer without loading the user (a database query).
+    if request.endpoint in HEALTH_ENDPOINTS or not current_user.is_authenticated:
         return None
     now = _now()
     started = session.get("signed_in_at", 0)

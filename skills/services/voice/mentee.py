@@ -21,6 +21,7 @@ from ...models import (
 )
 from ...models.voice import MAX_GOALS, SELF_RATINGS
 from ...timeutil import utcnow
+from ...transactions import lock_for_write
 from .. import audit
 from .common import VoiceError, clean_words, require_live, require_self
 
@@ -42,6 +43,9 @@ def set_goal(mentee: Mentee, skill: Skill, user: User) -> Goal:
     """The mentee picks a skill they most want to learn (up to five at a time)."""
     require_self(user, mentee)
     require_live(skill)
+    # Goal changes of one mentee queue here, so concurrent additions cannot pass the
+    # limit together.
+    lock_for_write(Mentee, mentee.id)
     goals = open_goals(mentee)
     if any(g.skill_id == skill.id for g in goals):
         raise VoiceError(f"“{skill.title}” is already one of your goals.")

@@ -47,7 +47,10 @@ def to_confirm(mentor: User) -> list[DidItReport]:
 
 
 def _open_report_for(report: DidItReport, mentor: User) -> Mentee:
-    mentee = db.session.get(Mentee, report.mentee_id)
+    # Answers to one report queue here and then read it as committed, so of several
+    # concurrent answers (a double tap, two tabs) one wins and the rest are refused.
+    mentee = lock_for_write(Mentee, report.mentee_id)
+    db.session.refresh(report)
     if mentee is None or not permissions.can_sign_off(mentor, mentee):
         raise VoiceError("Only a mentor assigned now can answer this.")
     if report.status != "open":

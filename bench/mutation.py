@@ -479,6 +479,21 @@ def render(report: dict) -> str:
 
 
 def write_report(report: dict) -> None:
+    # The scores as the report shows them, so a reader of the JSON needs no arithmetic.
+    equivalent = read_equivalent()
+    report["summary"] = {}
+    for module, entry in report["modules"].items():
+        s = score(entry, equivalent)
+        report["summary"][module] = {
+            "mutants": entry["counts"]["total"],
+            "killed": s["killed"],
+            "not_killed": s["not_killed"],
+            "equivalent": {name: equivalent[name] for name in s["equivalent"]},
+            "score_percent": s["score"],
+            "target": s["target"],
+            "target_met": s["target_met"],
+            "seconds": entry["seconds"],
+        }
     REPORT_JSON.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     REPORT_MD.write_text(render(report))
 

@@ -29,7 +29,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._open: list[socket.socket] = []
         self._listener = socket.create_server((HOST, 0))
-        self.port = self._listener.getsockname()[1]
+        self.host, self.port = HOST, self._listener.getsockname()[1]
         self._closed = False
         threading.Thread(target=self._accept, daemon=True, name="proxy-accept").start()
 

@@ -95,8 +95,11 @@ def scratch_database(database_url: str, tmp_path) -> Iterator[str]:
 
 
 def _summary(app):
-    with app.app_context(), db.engine.connect() as conn:
-        return backup.summarise(conn)
+    with app.app_context():
+        with db.engine.connect() as conn:
+            summary = backup.summarise(conn)
+        db.engine.dispose()  # a pooled connection would keep the database in use
+    return summary
 
 
 def fresh_app(url: str):
@@ -107,6 +110,8 @@ def fresh_app(url: str):
             "SQLALCHEMY_DATABASE_URI": url,
             "CURRICULUM_DIR": DATA,
             "SQLITE_SYNCHRONOUS": "OFF",
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 64,
         }
     )
 
@@ -130,8 +135,11 @@ def _assert_same(original, restored, output: str) -> None:
 
 
 def _digests(app):
-    with app.app_context(), db.engine.connect() as conn:
-        return manifest_module.digest_tables(conn)
+    with app.app_context():
+        with db.engine.connect() as conn:
+            digests = manifest_module.digest_tables(conn)
+        db.engine.dispose()
+    return digests
 
 
 def _manifest(file: Path) -> dict:
@@ -298,7 +306,8 @@ def test_restore_waits_for_the_app_to_stop(app, history, runner, tmp_path, datab
             )
             assert holder.stdout.readline() == "open\n"
         else:
-            holder = _server(make_url(url).set(database=make_url(url).database))
+            direct = make_url(url).set(drivername="postgresql")
+            holder = psycopg.connect(direct.render_as_string(hide_password=False))
             holder.execute("SELECT 1")
         try:
             _, result = restore_into(url, file, "--yes")
@@ -320,7 +329,7 @@ def test_restore_carries_over_what_the_database_is(app, history, runner, tmp_pat
         if url.startswith("postgresql"):
             with _server(make_url(url)) as conn:
                 conn.execute(f"ALTER DATABASE \"{name}\" SET work_mem = '7MB'")
-                conn.execute(f"ALTER DATABASE \"{name}\" SET search_path = \"$user\", public")
+                conn.execute(f'ALTER DATABASE "{name}" SET search_path = "$user", public')
                 conn.execute(f'REVOKE TEMPORARY ON DATABASE "{name}" FROM PUBLIC')
                 conn.execute(f"COMMENT ON DATABASE \"{name}\" IS 'Riverside'")
         else:
@@ -334,7 +343,7 @@ def test_restore_carries_over_what_the_database_is(app, history, runner, tmp_pat
                     "(SELECT setconfig FROM pg_db_role_setting WHERE setdatabase = d.oid) "
                     "FROM pg_database d WHERE datname = %s",
                     (name,),
-                ).one()
+                ).fetchone()
             acl, comment, settings = facts
             assert not any(item.startswith("=") and "T" in item.split("/")[0] for item in acl)
             assert comment == "Riverside"

@@ -171,6 +171,7 @@ def test_note_scaffold_and_needs_practice_wording(app, world, skill):
             "what_we_did": "Bought a card",
             "how_it_went": "Nervous",
             "next_step": "Top it up",
+            "confirm_lower": "y",  # a lower level is recorded only once confirmed
         },
     )
     event = db.session.scalar(select(SignoffEvent).order_by(SignoffEvent.id.desc()))

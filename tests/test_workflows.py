@@ -238,6 +238,7 @@ def test_mentee_history_comes_a_page_at_a_time(client, login, team, skill):
             SignoffDetails(
                 level=1 + i % 3, shown_on=TODAY - timedelta(days=22 - i), note=f"entry-{i}-x"
             ),
+            allow_lower=True,
         )
     db.session.commit()
     login(db.session.get(type(team["mentor"]), team["a"].user_id))

@@ -115,27 +115,33 @@ def integrity_problems(conn: Connection) -> list[str]:
             f"foreign key broken: {row[0]} row {row[1]} points at a missing {row[2]} row"
             for row in conn.exec_driver_sql("PRAGMA foreign_key_check")
         ]
+        # Each table needs both of its triggers (UPDATE and DELETE), each still refusing.
         triggers = {
-            row[0]
+            (row[0], row[1])
             for row in conn.exec_driver_sql(
-                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'"
+                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' "
+                "AND sql LIKE '%RAISE(ABORT%'"
             )
         }
+        wanted = {(t, f"{t}_no_{op}") for t in APPEND_ONLY_TABLES for op in ("update", "delete")}
     else:
-        triggers = set(
-            conn.scalars(
+        # A disabled trigger (ALTER TABLE … DISABLE TRIGGER) protects nothing.
+        triggers = {
+            (row[0], row[1])
+            for row in conn.execute(
                 text(
-                    "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                    "WHERE NOT t.tgisinternal AND c.relname = ANY(:tables) "
-                    "AND pg_table_is_visible(c.oid)"
+                    "SELECT c.relname, t.tgname FROM pg_trigger t "
+                    "JOIN pg_class c ON c.oid = t.tgrelid "
+                    "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' "
+                    "AND c.relname = ANY(:tables) AND pg_table_is_visible(c.oid)"
                 ),
                 {"tables": list(APPEND_ONLY_TABLES)},
             )
-        )
+        }
+        wanted = {(t, f"{t}_append_only") for t in APPEND_ONLY_TABLES}
     problems += [
-        f"{table} has lost the trigger that keeps it append-only"
-        for table in APPEND_ONLY_TABLES
-        if table not in triggers
+        f"{table} has lost the trigger that keeps it append-only ({name})"
+        for table, name in sorted(wanted - triggers)
     ]
     return problems
 

@@ -11,7 +11,8 @@ database as it was and says why in one line.
 
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,8 @@ class Outcome:
     manifest: Manifest | None = None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    loaded_at: URL | None = None  # the scratch database a PostgreSQL backup was loaded into
+    differs: bool = False  # the file or its rows differ from the manifest
 
 
 def app_url() -> URL:
@@ -168,17 +171,19 @@ def _loaded_problems(url: URL, manifest: Manifest | None, outcome: Outcome) -> N
     try:
         with scratch_app(url):
             with db.engine.connect() as conn:
-                problems = integrity_problems(conn)
-                if any(p.startswith("integrity_check") for p in problems):
-                    outcome.problems += problems  # the rest would only read damaged pages
+                integrity = integrity_problems(conn)
+                if any(p.startswith("integrity_check") for p in integrity):
+                    outcome.problems += integrity  # the rest would only read damaged pages
                     return
                 if manifest is not None:
-                    problems = content_problems(conn, manifest) + problems
+                    differences = content_problems(conn, manifest)
+                    outcome.differs = bool(differences)
+                    outcome.problems += differences
+                outcome.problems += integrity
+                if outcome.problems:
+                    return  # status against events means little once rows differ
                 outcome.summary = summarise_database(conn)
-            # Status against events means little once the rows differ from the manifest.
-            if not problems:
-                problems = status_differences()
-            outcome.problems += problems
+            outcome.problems += status_differences()
     except Exception as exc:  # noqa: BLE001 - any failure to read the copy is a finding
         outcome.problems.append(_cannot_read(exc))
 
@@ -189,6 +194,7 @@ def _examine_sqlite(source: Path, staged: Path, manifest: Manifest | None) -> Ou
     size, sha256 = sqlite.stage_copy(source, staged)
     if manifest is not None:
         outcome.problems += file_problems(manifest, size, sha256)
+        outcome.differs = bool(outcome.problems)
         if size != manifest.file_bytes:
             return outcome  # a cut or padded file: reading it would only add noise
     header = sqlite.header_problems(staged, size)
@@ -198,27 +204,37 @@ def _examine_sqlite(source: Path, staged: Path, manifest: Manifest | None) -> Ou
     return outcome
 
 
+@contextmanager
 def _examine_postgresql(
-    source: Path, scratch: URL, like: postgres.Database, manifest: Manifest | None
-) -> Outcome:
-    """Load the archive into the scratch database and check it there."""
+    source: Path, url: URL, like: postgres.Database, manifest: Manifest | None, purpose: str
+) -> Iterator[Outcome]:
+    """Check the archive against its manifest, load it into a scratch database and check
+    it there; yields the outcome while the scratch database (`outcome.loaded_at`) exists.
+
+    A file that differs from its manifest is not loaded: a pg_dump archive is compressed,
+    so a damaged one says nothing useful about which rows changed.
+    """
     outcome = Outcome(manifest=manifest)
     size, sha256 = file_digest(source)
     if manifest is not None:
         outcome.problems += file_problems(manifest, size, sha256)
-    loading = postgres.load(scratch, source, like)
-    if file_digest(source) != (size, sha256):
-        loading.append("the file changed while it was being read (is it still being copied?)")
-    outcome.problems += loading
-    if not loading:
-        _loaded_problems(scratch, manifest, outcome)
-    return outcome
+        outcome.differs = bool(outcome.problems)
+    if outcome.problems:
+        yield outcome
+        return
+    with postgres.scratch_database(url, like, purpose) as scratch:
+        outcome.loaded_at = scratch
+        loading = postgres.load(scratch, source, like)
+        if file_digest(source) != (size, sha256):
+            loading.append("the file changed while it was being read (is it still being copied?)")
+        outcome.problems += loading
+        if not loading:
+            _loaded_problems(scratch, manifest, outcome)
+        yield outcome
 
 
 def _refused(source: Path, outcome: Outcome, verb: str) -> BackupError:
-    intact = outcome.manifest is not None and not any(
-        p.startswith("the file") for p in outcome.problems
-    )
+    intact = outcome.manifest is not None and not outcome.differs
     lead = "it matches its manifest, but the data in it fails the checks: " if intact else ""
     return BackupError(f"{verb} {source}: {lead}{reasons(outcome.problems)}.")
 
@@ -250,8 +266,8 @@ def verify(source: Path, *, require_manifest: bool = True) -> Outcome:
             db.session.remove()
             with db.engine.connect() as conn:
                 like = postgres.describe_database(conn)
-            with postgres.scratch_database(url, like, "verify") as scratch:
-                outcome = _examine_postgresql(source, scratch, like, manifest)
+            with _examine_postgresql(source, url, like, manifest, "verify") as outcome:
+                pass
         else:
             outcome = _file_only(source, manifest)
         if outcome.problems:
@@ -269,6 +285,7 @@ def _file_only(source: Path, manifest: Manifest | None) -> Outcome:
         raise ManifestError("a PostgreSQL backup can only be checked here against its manifest")
     outcome = Outcome(manifest=manifest)
     outcome.problems += file_problems(manifest, *file_digest(source))
+    outcome.differs = bool(outcome.problems)
     outcome.notes.append(
         "Only the file was checked against its manifest: loading a PostgreSQL backup needs "
         "the app to be set up with a PostgreSQL database."
@@ -355,6 +372,7 @@ def _restore_sqlite(
     if not target.parent.is_dir():
         raise BackupError(f"The folder {target.parent} does not exist.")
     staged = target.with_name(target.name + ".restore-tmp")
+    sqlite.ensure_closed(target)  # early, to save the work; the swap looks again
     try:
         outcome = _examine_sqlite(source, staged, manifest)
         if outcome.problems:
@@ -373,11 +391,12 @@ def _restore_postgresql(
     with db.engine.connect() as conn:
         like = postgres.describe_database(conn)
     db.engine.dispose()
-    with postgres.scratch_database(url, like, "restore") as scratch:
-        outcome = _examine_postgresql(source, scratch, like, manifest)
-        if outcome.problems:
+    if like.sessions:  # early, to save the work; the rename is what really checks
+        raise postgres.in_use(like)
+    with _examine_postgresql(source, url, like, manifest, "restore") as outcome:
+        if outcome.problems or outcome.loaded_at is None:
             raise _refused(source, outcome, "Refused to restore")
-        kept = postgres.swap_in(url, scratch, like, keep_previous=keep_previous)
+        kept = postgres.swap_in(url, outcome.loaded_at, like, keep_previous=keep_previous)
     if kept is not None:
         outcome.notes.append(
             f'The previous database is kept as {kept}; drop it when done (DROP DATABASE "{kept}").'

@@ -114,6 +114,7 @@ class Database:
     name: str
     user: str
     owner: str
+    sessions: int  # other sessions connected to it when it was described
     row: dict[str, Any]  # its pg_database row
     encoding: str
     tablespace: str
@@ -131,7 +132,9 @@ def describe_database(conn: Connection) -> Database:
             "pg_get_userbyid(d.datdba) AS owner, to_jsonb(d) AS row, "
             "pg_encoding_to_char(d.encoding) AS encoding, t.spcname AS tablespace, "
             "shobj_description(d.oid, 'pg_database') AS comment, "
-            "r.rolsuper OR (r.rolcreatedb AND pg_has_role(d.datdba, 'MEMBER')) AS allowed "
+            "r.rolsuper OR (r.rolcreatedb AND pg_has_role(d.datdba, 'MEMBER')) AS allowed, "
+            "(SELECT count(*) FROM pg_stat_activity a WHERE a.datname = d.datname "
+            "AND a.pid <> pg_backend_pid()) AS sessions "
             "FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace "
             "JOIN pg_roles r ON r.rolname = current_user WHERE d.datname = current_database()"
         )
@@ -165,6 +168,7 @@ def describe_database(conn: Connection) -> Database:
         name=facts.name,
         user=facts.user,
         owner=facts.owner,
+        sessions=facts.sessions,
         row=facts.row,
         encoding=facts.encoding,
         tablespace=facts.tablespace,
@@ -287,6 +291,13 @@ def _carry_over(conn: psycopg.Connection[Any], name: str, like: Database) -> Non
                 owner, target, sql.Identifier(setting)
             )
         )
+
+
+def in_use(like: Database) -> BackupError:
+    return BackupError(
+        f"The database {like.name} is in use ({like.sessions} other session(s)): stop the app "
+        "(every server process and worker), then run restore again."
+    )
 
 
 def swap_in(url: URL, scratch: URL, like: Database, *, keep_previous: bool) -> str | None:

@@ -161,14 +161,19 @@ def _keep(target: Path) -> Path:
     return kept
 
 
+def ensure_closed(database: Path) -> None:
+    """Refuse while another process has the database open."""
+    if open_elsewhere(database):
+        raise BackupError(
+            f"{database} is open in another process: stop the app (every server process and "
+            "worker), then run restore again."
+        )
+
+
 def swap_in(staged: Path, target: Path, *, keep_previous: bool) -> Path | None:
     """Put the checked copy `staged` in place of `target`; return where the previous
     database was kept, if it was. Refuses while another process has `target` open."""
-    if open_elsewhere(target):
-        raise BackupError(
-            f"{target} is open in another process: stop the app (every server process and "
-            f"worker), then run restore again."
-        )
+    ensure_closed(target)
     wal, shm = (target.with_name(target.name + end) for end in ("-wal", "-shm"))
     if wal.exists() and wal.stat().st_size:
         # Closing our own connections folded any log into the file; one left means a

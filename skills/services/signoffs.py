@@ -18,9 +18,11 @@ from ..models.signoffs import NOTE_VISIBILITY, PRACTISED_WITH, SUPPORT_LEVELS
 from ..timeutil import today
 from ..transactions import lock_for_write
 from . import audit
-from .status import recompute_status, signed_off_level_of, write_status
+from .status import current_levels, recompute_status, signed_off_level_of, write_status
 
 DEFAULT_NOTE_MAX = 2000
+# The box a mentor ticks to record a level lower than the current one.
+LOWER_CONFIRMATION = "Yes, record the lower level"
 REASON_MAX = 500
 PLACE_MAX = 200
 
@@ -131,12 +133,15 @@ def record_signoff(
     group_session_id: int | None = None,
     on: date | None = None,
     audit_action: bool = True,
+    allow_lower: bool = False,
 ) -> SignoffEvent:
     """Record a sign-off by a mentor currently assigned to the mentee; the caller commits.
 
     With an idempotency key already used for this mentee and skill, the earlier event
-    is returned and nothing new is written. `audit_action=False` leaves the audit event
-    to a caller that records a larger action (a group session) once.
+    is returned and nothing new is written. A level lower than the current one is
+    refused unless `allow_lower` (the mentor confirmed it): nothing lowers a level
+    silently. `audit_action=False` leaves the audit event to a caller that records a
+    larger action (a group session) once.
     """
     on = on or today()
     # The details depend only on the form and the curriculum: check them before queueing.
@@ -158,6 +163,8 @@ def record_signoff(
             f"{recorder.display_name} is not a mentor currently assigned to this mentee, "
             "or the mentee has been discharged."
         )
+    if not allow_lower:
+        _refuse_lowering(mentee, skill, details.level)
     event = SignoffEvent(
         mentee_id=mentee.id,
         skill_id=skill.id,
@@ -182,6 +189,28 @@ def record_signoff(
         level=details.level,
     )
     return event
+
+
+def lowered_levels(mentee_ids: list[int], skill: Skill, levels: dict[int, int]) -> dict[int, int]:
+    """Of the new `levels` by mentee id, those below the mentee's current level for
+    `skill`: {mentee id: current level}."""
+    current = current_levels(mentee_ids, skill.id)
+    return {
+        mentee_id: current[mentee_id]
+        for mentee_id, level in levels.items()
+        if mentee_id in current and level < current[mentee_id]
+    }
+
+
+def _refuse_lowering(mentee: Mentee, skill: Skill, level: int) -> None:
+    lowered = lowered_levels([mentee.id], skill, {mentee.id: level})
+    if lowered:
+        names = {lv.value: lv.name for lv in level_scale(skill)}
+        raise SignoffError(
+            f"This would lower {mentee.name}'s level from “{names[lowered[mentee.id]]}” to "
+            f"“{names[level]}”. If that is right, tick “{LOWER_CONFIRMATION}” and save again.",
+            "confirm_lower",
+        )
 
 
 def _event_values(details: SignoffDetails) -> dict:

@@ -15,6 +15,18 @@ from ..upsert import Upsert
 from . import counters
 
 
+def current_levels(mentee_ids: list[int], skill_id: int) -> dict[int, int]:
+    """The current level of one skill for each of `mentee_ids` that has one."""
+    if not mentee_ids:
+        return {}
+    rows = db.session.execute(
+        select(SkillStatus.mentee_id, SkillStatus.level).where(
+            SkillStatus.mentee_id.in_(mentee_ids), SkillStatus.skill_id == skill_id
+        )
+    )
+    return {mentee_id: level for mentee_id, level in rows}
+
+
 def signed_off_level_of(skill: Skill) -> int:
     """The level at which the skill's curriculum counts a skill as signed off."""
     return db.session.execute(

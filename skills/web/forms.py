@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from ..services.passwords import MAX_LENGTH as PASSWORD_MAX
-from ..services.signoffs import DEFAULT_NOTE_MAX, REASON_MAX
+from ..services.signoffs import DEFAULT_NOTE_MAX, LOWER_CONFIRMATION, REASON_MAX
 
 T = TypeVar("T")
 
@@ -119,6 +119,8 @@ class SignoffForm(FlaskForm):
         default="",
     )
     idempotency_key = HiddenField()
+    # Shown only when a save would lower the mentee's level (services.signoffs).
+    confirm_lower = BooleanField(LOWER_CONFIRMATION)
 
 
 class ReplyForm(FlaskForm):

@@ -20,6 +20,7 @@ from ..services.progress import (
     mentee_progress,
     signoffs_by_month,
 )
+from ..services.status import current_levels
 from ..timeutil import today
 from .forms import (
     CorrectionForm,
@@ -145,6 +146,7 @@ def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
                     current_user,
                     _details(form),
                     idempotency_key=form.idempotency_key.data or None,
+                    allow_lower=bool(form.confirm_lower.data),
                 )
             except signoffs.SignoffError as exc:
                 db.session.rollback()
@@ -250,7 +252,12 @@ def did_it(report_id: int) -> ResponseReturnValue:
             if reply_form.reply.data and reply_form.validate_on_submit():
                 voice.reply_did_it(report, current_user, reply_form.reply.data)
             elif form.validate_on_submit():
-                voice.confirm_did_it(report, current_user, _details(form))
+                voice.confirm_did_it(
+                    report,
+                    current_user,
+                    _details(form),
+                    allow_lower=bool(form.confirm_lower.data),
+                )
             else:
                 raise voice.VoiceError("Choose a level to confirm, or write a reply.")
         except (voice.VoiceError, signoffs.SignoffError) as exc:
@@ -293,9 +300,22 @@ def _attendees(mentees: list[Mentee], skill: Skill) -> tuple[list[voice.Attendee
     return chosen, errors
 
 
+def _group_skill(form: GroupSessionForm, offered: list[int]) -> Skill | None:
+    """The skill the group form shows levels for: the one chosen, else the first."""
+    if not offered:
+        return None
+    chosen = form.skill_id.data if form.skill_id.data in offered else offered[0]
+    form.skill_id.data = chosen
+    return db.session.get(Skill, chosen)
+
+
 @bp.route("/mentor/group", methods=["GET", "POST"])
 def group() -> ResponseReturnValue:
-    """Record a group session and sign off each mentee who came, in one form."""
+    """Record a group session and sign off each mentee who came, in one form.
+
+    Each mentee's level starts at their current level for the skill; the "Show current
+    levels" button (a GET, so it works without JavaScript) reloads them for another skill.
+    """
     permissions.require(permissions.can_use_mentor_pages(current_user))
     mentees = [
         m
@@ -303,16 +323,14 @@ def group() -> ResponseReturnValue:
         if m.status == "active"
     ]
     view = curriculum_view()
-    form = GroupSessionForm()
-    form.skill_id.choices = choices(
+    form = GroupSessionForm() if request.method == "POST" else GroupSessionForm(request.args)
+    offered = [
         (s.id, f"{d.title}: {s.title}") for d in view.domains for s in view.skills.get(d.id, [])
-    )
+    ]
+    form.skill_id.choices = choices(offered)
     errors: dict[int, str] = {}
-    levels = []
     code = 200
-    if form.skill_id.data:
-        skill = db.session.get(Skill, form.skill_id.data)
-        levels = signoffs.level_scale(skill) if skill else []
+    confirm_lower = False
     if request.method == "POST":
         code = 422
         if form.validate_on_submit():
@@ -320,26 +338,41 @@ def group() -> ResponseReturnValue:
             attendees, errors = _attendees(mentees, skill)
             if not errors:
                 try:
-                    voice.record_group_session(
+                    session = voice.record_group_session(
                         current_user,
                         skill,
                         submitted(form.held_on.data),
                         attendees,
                         place=form.place.data or "",
                         topic=form.topic.data or "",
+                        idempotency_key=form.idempotency_key.data or None,
+                        allow_lower=bool(request.form.get("confirm_lower")),
                     )
                 except voice.VoiceError as exc:
                     db.session.rollback()
                     form.form_errors.append(str(exc))
+                    confirm_lower = exc.field == "confirm_lower"
                 else:
                     db.session.commit()
-                    flash(f"Group session saved: {len(attendees)} sign-offs.", "success")
+                    saved = len(attendees)
+                    flash(
+                        f"Group session saved: {saved} sign-off{'' if saved == 1 else 's'}"
+                        f" ({session.held_on.isoformat()}).",
+                        "success",
+                    )
                     return redirect(url_for(".mine"))
     else:
-        form.held_on.data = today()
-    if not levels and form.skill_id.choices:
-        first = db.session.get(Skill, form.skill_id.choices[0].value)
-        levels = signoffs.level_scale(first) if first else []
+        if not form.held_on.data:
+            form.held_on.data = today()
+        form.idempotency_key.data = uuid.uuid4().hex
+    shown = _group_skill(form, [skill_id for skill_id, _ in offered])
     return render_template(
-        "mentees/group.html", form=form, mentees=mentees, levels=levels, errors=errors
+        "mentees/group.html",
+        form=form,
+        mentees=mentees,
+        levels=signoffs.level_scale(shown) if shown else [],
+        current=current_levels([m.id for m in mentees], shown.id) if shown else {},
+        errors=errors,
+        confirm_lower=confirm_lower,
+        lower_confirmation=signoffs.LOWER_CONFIRMATION,
     ), code

@@ -25,7 +25,14 @@ from ...models import (
 from ...timeutil import today, utcnow
 from ...transactions import lock_for_write
 from .. import audit
-from ..signoffs import SignoffDetails, SignoffError, record_signoff
+from ..signoffs import (
+    LOWER_CONFIRMATION,
+    SignoffDetails,
+    SignoffError,
+    level_scale,
+    lowered_levels,
+    record_signoff,
+)
 from .common import VoiceError, clean_words
 
 RESOURCE_MAX = 2000
@@ -58,10 +65,12 @@ def _open_report_for(report: DidItReport, mentor: User) -> Mentee:
     return mentee
 
 
-def confirm_did_it(report: DidItReport, mentor: User, details: SignoffDetails) -> SignoffEvent:
+def confirm_did_it(
+    report: DidItReport, mentor: User, details: SignoffDetails, *, allow_lower: bool = False
+) -> SignoffEvent:
     """The mentor confirms with a level: a sign-off that points back to the report."""
     mentee = _open_report_for(report, mentor)
-    event = record_signoff(mentee, report.skill, mentor, details)
+    event = record_signoff(mentee, report.skill, mentor, details, allow_lower=allow_lower)
     report.status, report.event_id = "confirmed", event.id
     report.resolved_by_id, report.resolved_at = mentor.id, utcnow()
     return event
@@ -186,16 +195,36 @@ def record_group_session(
     attendees: Sequence[Attendee],
     place: str = "",
     topic: str = "",
+    *,
+    idempotency_key: str | None = None,
+    allow_lower: bool = False,
 ) -> GroupSession:
-    """One session, one sign-off per attendee, one audit event for the whole action."""
+    """One session, one sign-off per attendee, one audit event for the whole action.
+
+    Like the single form, a key already used returns the session it saved (a double
+    submit saves once), and a level lower than an attendee's current one is refused
+    unless `allow_lower`: the error names every such attendee at once.
+    """
     if not attendees:
         raise VoiceError("Choose at least one mentee who came.", "attendees")
+    if idempotency_key:
+        # One mentor's group sessions queue here, so a double submit sees the first.
+        lock_for_write(User, mentor.id)
+        earlier = db.session.scalar(
+            select(SignoffEvent.group_session_id).where(
+                SignoffEvent.idempotency_key.startswith(f"{idempotency_key}:", autoescape=True)
+            )
+        )
+        if earlier is not None:
+            return db.session.get_one(GroupSession, earlier)
     outside = [a.mentee.name for a in attendees if not permissions.can_sign_off(mentor, a.mentee)]
     if outside:
         raise VoiceError(
             "Only your current mentees can be in a group session: " + ", ".join(outside),
             "attendees",
         )
+    if not allow_lower:
+        _refuse_lowering(skill, attendees)
     # One order for every writer, so two sessions sharing mentees cannot deadlock.
     attendees = sorted(attendees, key=lambda a: a.mentee.id)
     session = GroupSession(
@@ -222,6 +251,10 @@ def record_group_session(
                 ),
                 group_session_id=session.id,
                 audit_action=False,
+                allow_lower=allow_lower,
+                idempotency_key=f"{idempotency_key}:{attendee.mentee.id}"
+                if idempotency_key
+                else None,
             )
         except SignoffError as exc:
             raise VoiceError(f"{attendee.mentee.name}: {exc}", exc.field) from None
@@ -234,6 +267,24 @@ def record_group_session(
         attendees=len(attendees),
     )
     return session
+
+
+def _refuse_lowering(skill: Skill, attendees: Sequence[Attendee]) -> None:
+    levels = {a.mentee.id: a.level for a in attendees}
+    lowered = lowered_levels(list(levels), skill, levels)
+    if not lowered:
+        return
+    names = {lv.value: lv.name for lv in level_scale(skill)}
+    which = "; ".join(
+        f"{a.mentee.name} (from “{names[lowered[a.mentee.id]]}” to “{names[a.level]}”)"
+        for a in attendees
+        if a.mentee.id in lowered
+    )
+    raise VoiceError(
+        f"This would lower the level of {which}. If that is right, tick "
+        f"“{LOWER_CONFIRMATION}” and save again; otherwise choose their level again.",
+        "confirm_lower",
+    )
 
 
 # Local resources

@@ -10,11 +10,14 @@ from datetime import date
 from typing import TypeGuard
 
 from flask import abort
-from sqlalchemy import Date, Select, bindparam, or_, select
+from sqlalchemy import Date, Select, bindparam, false, or_, select
 
 from .extensions import db
 from .models import Assignment, Mentee, SignoffEvent, User
 from .timeutil import today
+
+# Mentee lists read by name; the id keeps people of the same name in a stable order.
+BY_NAME = (Mentee.full_name, Mentee.id)
 
 # Built once: every staff page and every sign-off asks this. "Current" is the model's
 # one rule (`Assignment.is_current`), here in its SQL form.
@@ -34,7 +37,8 @@ def assignment_kinds(user: User, mentee: Mentee, on: date | None = None) -> set[
 
 # TypeGuard: where this is true, mypy knows `user` is a User, not None.
 def _usable(user: User | None) -> TypeGuard[User]:
-    return user is not None and getattr(user, "is_authenticated", False) and user.active
+    # Flask-Login's anonymous user is not authenticated (and has no `active`).
+    return user is not None and bool(user.is_authenticated) and user.active
 
 
 def is_admin_for(user: User | None, mentee: Mentee) -> bool:
@@ -126,21 +130,15 @@ def can_use_mentee_pages(user: User | None) -> bool:
     return _usable(user) and user.has_role("mentee")
 
 
-def can_manage_people(user: User | None) -> bool:
-    return _usable(user) and user.has_role("admin")
-
-
-def can_manage_curriculum(user: User | None) -> bool:
-    return _usable(user) and user.has_role("admin")
-
-
-def can_read_audit(user: User | None) -> bool:
-    return _usable(user) and user.has_role("admin")
-
-
 def can_use_admin_pages(user: User | None) -> bool:
-    """Any of the admin areas: people, curriculum or the audit log."""
-    return can_manage_people(user) or can_manage_curriculum(user) or can_read_audit(user)
+    """The admin areas (people, curriculum, the audit log): one role opens them all."""
+    return _usable(user) and user.has_role("admin")
+
+
+# Each admin area asks by its own name, so a view says what it needs; today they agree.
+can_manage_people = can_use_admin_pages
+can_manage_curriculum = can_use_admin_pages
+can_read_audit = can_use_admin_pages
 
 
 def has_caseload(user: User | None) -> bool:
@@ -184,16 +182,16 @@ def mentees_assigned(user: User, kind: str, on: date | None = None) -> Select:
         .join(Assignment, Assignment.mentee_id == Mentee.id)
         .where(Assignment.staff_id == user.id, Assignment.kind == kind, Assignment.is_current(on))
         .distinct()
-        .order_by(Mentee.full_name, Mentee.id)
+        .order_by(*BY_NAME)
     )
 
 
 def mentees_visible(user: User, on: date | None = None) -> Select:
     """Every mentee `user` may see: the organisation for admins, else assignments."""
     on = on or today()
-    query = select(Mentee).order_by(Mentee.full_name, Mentee.id)
     if user.has_role("admin"):
-        return query.where(Mentee.organisation_id == user.organisation_id)
+        return _organisation_mentees(user)
+    query = select(Mentee).order_by(*BY_NAME)
     staff_kinds = [k for k in ("mentor", "case_manager") if user.has_role(k)]
     assigned = select(Assignment.mentee_id).where(
         Assignment.staff_id == user.id, Assignment.kind.in_(staff_kinds), Assignment.is_current(on)
@@ -215,5 +213,10 @@ def caseload_for(user: User, on: date | None = None) -> Select:
     if user.has_role("mentor"):
         return mentees_assigned(user, "mentor", on)
     if user.has_role("admin"):
-        return mentees_visible(user, on)
-    return select(Mentee).where(Mentee.id.is_(None))
+        return _organisation_mentees(user)
+    return select(Mentee).where(false())
+
+
+def _organisation_mentees(user: User) -> Select:
+    """An admin's whole organisation, whatever the assignments (and whatever the date)."""
+    return select(Mentee).where(Mentee.organisation_id == user.organisation_id).order_by(*BY_NAME)

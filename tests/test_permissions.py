@@ -203,3 +203,36 @@ def test_viewers_and_require(app):
     assert permissions.require(True) is None
     with pytest.raises(Forbidden):
         permissions.require(False)
+
+
+def test_lists_are_by_name_not_by_when_a_record_was_made(world, actors, make_mentee, assign):
+    """A mentee added later but earlier in the alphabet comes first, for every list."""
+    aaron = make_mentee(name="Aaron Early")
+    assign(actors["mentor_a"], aaron)
+    assign(actors["cm_a"], aaron)
+    a, b = world.mentee_a.id, world.mentee_b.id
+
+    def ids(query):
+        return [m.id for m in db.session.scalars(query)]
+
+    assert ids(permissions.mentees_visible(actors["admin"])) == [aaron.id, a, b]
+    assert ids(permissions.caseload_for(actors["admin"])) == [aaron.id, a, b]
+    assert ids(permissions.mentees_visible(actors["mentor_a"])) == [aaron.id, a]
+    assert ids(permissions.mentees_assigned(actors["mentor_a"], "mentor")) == [aaron.id, a]
+    assert ids(permissions.caseload_for(actors["cm_a"])) == [aaron.id, a]
+
+
+def test_caseloads_on_another_date(world, actors):
+    """The date decides which assignments count; an admin's list does not depend on it."""
+    a, b = world.mentee_a.id, world.mentee_b.id
+    before, after = TODAY - timedelta(2), TODAY + timedelta(1)
+
+    def ids(query):
+        return [m.id for m in db.session.scalars(query)]
+
+    assert ids(permissions.caseload_for(actors["mentor_ended"], before)) == [a]
+    assert ids(permissions.caseload_for(actors["mentor_ended"])) == []
+    assert ids(permissions.caseload_for(actors["mentor_future"], after)) == [a]
+    assert ids(permissions.caseload_for(actors["mentor_today"], TODAY - timedelta(1))) == []
+    assert ids(permissions.caseload_for(actors["cm_a"], TODAY - timedelta(400))) == []
+    assert ids(permissions.caseload_for(actors["admin"], TODAY - timedelta(400))) == [a, b]

@@ -79,6 +79,11 @@ def restore_command(file: Path, yes: bool, no_manifest: bool) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Restored {file} into the {describe(app_url())}.")
+    if outcome.manifest is not None:
+        click.echo(
+            "Checked before it replaced anything: it matches its manifest "
+            f"({manifest_summary(outcome.manifest)})."
+        )
     for note in outcome.notes:
         click.echo(note, err=note.startswith("Warning"))
     summary = outcome.summary

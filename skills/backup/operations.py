@@ -1,19 +1,13 @@
 """Back up, verify and restore: the three operations behind the commands.
 
 A restore never writes to the live database until the backup has passed every check in
-a copy of its own: the file against its manifest (size, SHA-256), the loaded copy against
-the manifest (every table's rows and hash, the schema revision), SQLite's integrity and
-foreign-key checks, the append-only triggers, and `flask check` (current status and
-counters against the events). Only then is the copy swapped in, atomically (see
+a copy of its own (`examine`). Only then is the copy swapped in, atomically (see
 `sqlite.swap_in` and `postgres.swap_in`). Any failure before that leaves the live
 database as it was and says why in one line.
 """
 
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import URL, Connection, make_url
@@ -27,41 +21,32 @@ from .checks import (
     BackupError,
     Summary,
     check,
-    integrity_problems,
     row_counts,
     scratch_app,
 )
 from .checks import summarise as summarise_database
+from .examine import (
+    Outcome,
+    examine_postgresql,
+    examine_sqlite,
+    file_kind,
+    guarded,
+    load_manifest,
+    refused,
+)
 from .manifest import (
     Manifest,
     ManifestError,
     TableDigest,
-    content_problems,
     digest_tables,
     file_digest,
     file_problems,
     first_line,
     manifest_path,
-    read_manifest,
     sync,
     total_rows,
     write_manifest,
 )
-
-PGDUMP_MAGIC = b"PGDMP"
-_SHOWN_PROBLEMS = 3
-
-
-@dataclass
-class Outcome:
-    """What a backup, check or restore found: the summary, and notes for the operator."""
-
-    summary: Summary | None = None
-    manifest: Manifest | None = None
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    loaded_at: URL | None = None  # the scratch database a PostgreSQL backup was loaded into
-    differs: bool = False  # the file or its rows differ from the manifest
 
 
 def app_url() -> URL:
@@ -74,13 +59,6 @@ def describe(url: URL) -> str:
     return f"PostgreSQL database {url.render_as_string(hide_password=True)}"
 
 
-def reasons(problems: list[str]) -> str:
-    """The first few problems, on one line."""
-    shown = "; ".join(" ".join(p.split()) for p in problems[:_SHOWN_PROBLEMS])
-    more = len(problems) - _SHOWN_PROBLEMS
-    return shown + (f" (and {more} more)" if more > 0 else "")
-
-
 # --- backup ---------------------------------------------------------------------------------
 
 
@@ -90,6 +68,10 @@ def _describe_copy(conn: Connection) -> tuple[Summary, dict[str, TableDigest]]:
 
 def backup(target: Path) -> Outcome:
     """Copy the app's database to `target` (a new file) with its manifest beside it."""
+    return guarded(lambda: _backup(target), f"The backup to {target} failed")
+
+
+def _backup(target: Path) -> Outcome:
     sidecar = manifest_path(target)
     for path in (target, sidecar):
         if path.exists():
@@ -135,120 +117,6 @@ def _describe_sqlite_copy(partial: Path) -> tuple[Summary, dict[str, TableDigest
 # --- reading a backup into a scratch copy ---------------------------------------------------
 
 
-def _file_kind(path: Path) -> str:
-    with path.open("rb") as f:
-        head = f.read(len(sqlite.MAGIC))
-    if head.startswith(sqlite.MAGIC):
-        return "sqlite"
-    if head.startswith(PGDUMP_MAGIC):
-        return "postgresql"
-    raise BackupError(f"{path} is neither a SQLite backup nor a pg_dump custom-format file.")
-
-
-def _manifest(source: Path, *, required: bool) -> Manifest | None:
-    manifest = read_manifest(source)
-    if manifest is None and required:
-        raise ManifestError(
-            f"it has no manifest ({manifest_path(source).name} beside it), so it cannot be "
-            "compared with what was backed up. Copy the manifest next to it; for a backup "
-            "made before manifests existed, add --no-manifest (the integrity and status "
-            "checks still run)"
-        )
-    return manifest
-
-
-def _cannot_read(exc: BaseException) -> str:
-    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    if isinstance(exc, BackupError):
-        return str(exc)
-    return f"the database in it cannot be read ({first_line(cause)})"
-
-
-def _loaded_problems(url: URL, manifest: Manifest | None, outcome: Outcome) -> None:
-    """Check the copy loaded at `url` against the manifest and with the app's own checks."""
-    from ..services.status import status_differences
-
-    try:
-        with scratch_app(url):
-            with db.engine.connect() as conn:
-                integrity = integrity_problems(conn)
-                if any(p.startswith("integrity_check") for p in integrity):
-                    outcome.problems += integrity  # the rest would only read damaged pages
-                    return
-                if manifest is not None:
-                    differences = content_problems(conn, manifest)
-                    outcome.differs = bool(differences)
-                    outcome.problems += differences
-                outcome.problems += integrity
-                if outcome.problems:
-                    return  # status against events means little once rows differ
-                outcome.summary = summarise_database(conn)
-            outcome.problems += status_differences()
-    except Exception as exc:  # noqa: BLE001 - any failure to read the copy is a finding
-        outcome.problems.append(_cannot_read(exc))
-
-
-def _examine_sqlite(source: Path, staged: Path, manifest: Manifest | None) -> Outcome:
-    """Copy the backup to `staged` (hashing it as it is copied) and check the copy."""
-    outcome = Outcome(manifest=manifest)
-    size, sha256 = sqlite.stage_copy(source, staged)
-    if manifest is not None:
-        outcome.problems += file_problems(manifest, size, sha256)
-        outcome.differs = bool(outcome.problems)
-        if size != manifest.file_bytes:
-            return outcome  # a cut or padded file: reading it would only add noise
-    header = sqlite.header_problems(staged, size)
-    outcome.problems += header
-    if not header:
-        _loaded_problems(sqlite.sqlite_url(staged.resolve()), manifest, outcome)
-    return outcome
-
-
-@contextmanager
-def _examine_postgresql(
-    source: Path, url: URL, like: postgres.Database, manifest: Manifest | None, purpose: str
-) -> Iterator[Outcome]:
-    """Check the archive against its manifest, load it into a scratch database and check
-    it there; yields the outcome while the scratch database (`outcome.loaded_at`) exists.
-
-    A file that differs from its manifest is not loaded: a pg_dump archive is compressed,
-    so a damaged one says nothing useful about which rows changed.
-    """
-    outcome = Outcome(manifest=manifest)
-    size, sha256 = file_digest(source)
-    if manifest is not None:
-        outcome.problems += file_problems(manifest, size, sha256)
-        outcome.differs = bool(outcome.problems)
-    if outcome.problems:
-        yield outcome
-        return
-    with postgres.scratch_database(url, like, purpose) as scratch:
-        outcome.loaded_at = scratch
-        loading = postgres.load(scratch, source, like)
-        if file_digest(source) != (size, sha256):
-            loading.append("the file changed while it was being read (is it still being copied?)")
-        outcome.problems += loading
-        if not loading:
-            _loaded_problems(scratch, manifest, outcome)
-        yield outcome
-
-
-def _refused(source: Path, outcome: Outcome, verb: str) -> BackupError:
-    intact = outcome.manifest is not None and not outcome.differs
-    lead = "it matches its manifest, but the data in it fails the checks: " if intact else ""
-    return BackupError(f"{verb} {source}: {lead}{reasons(outcome.problems)}.")
-
-
-def _guarded(action: Callable[[], Outcome], failure: str) -> Outcome:
-    """Run `action`; turn any unexpected error into a one-line BackupError."""
-    try:
-        return action()
-    except BackupError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - never a traceback: say what stopped us
-        raise BackupError(f"{failure} ({type(exc).__name__}: {first_line(exc)}).") from exc
-
-
 # --- verify ---------------------------------------------------------------------------------
 
 
@@ -256,26 +124,26 @@ def verify(source: Path, *, require_manifest: bool = True) -> Outcome:
     """Check a backup file as a restore would, without touching the app's database."""
 
     def run() -> Outcome:
-        manifest = _manifest(source, required=require_manifest)
-        kind = manifest.backend if manifest is not None else _file_kind(source)
+        manifest = load_manifest(source, required=require_manifest)
+        kind = manifest.backend if manifest is not None else file_kind(source)
         if kind == "sqlite":
             with tempfile.TemporaryDirectory(prefix="skills-verify-") as folder:
-                outcome = _examine_sqlite(source, Path(folder) / "check.sqlite", manifest)
+                outcome = examine_sqlite(source, Path(folder) / "check.sqlite", manifest)
         elif app_url().get_backend_name() == "postgresql":
             url = app_url()
             db.session.remove()
             with db.engine.connect() as conn:
                 like = postgres.describe_database(conn)
-            with _examine_postgresql(source, url, like, manifest, "verify") as outcome:
+            with examine_postgresql(source, url, like, manifest, "verify") as outcome:
                 pass
         else:
             outcome = _file_only(source, manifest)
         if outcome.problems:
-            raise _refused(source, outcome, "Verification failed for")
+            raise refused(source, outcome, "Verification failed for")
         return outcome
 
     try:
-        return _guarded(run, f"Verification of {source} stopped by an unexpected error")
+        return guarded(run, f"Verification of {source} stopped by an unexpected error")
     except ManifestError as exc:
         raise BackupError(f"Verification failed for {source}: {exc}.") from exc
 
@@ -318,8 +186,8 @@ def restore(source: Path, *, replace: bool = False, require_manifest: bool = Tru
     def prepare() -> Outcome:
         if not source.is_file():
             raise BackupError(f"There is no backup file at {source}.")
-        manifest = _manifest(source, required=require_manifest)
-        kind = manifest.backend if manifest is not None else _file_kind(source)
+        manifest = load_manifest(source, required=require_manifest)
+        kind = manifest.backend if manifest is not None else file_kind(source)
         if kind != backend:
             name = "SQLite" if kind == "sqlite" else "PostgreSQL"
             raise BackupError(f"{source} is a {name} backup; this app uses {describe(url)}.")
@@ -342,7 +210,7 @@ def restore(source: Path, *, replace: bool = False, require_manifest: bool = Tru
         return outcome
 
     try:
-        outcome = _guarded(prepare, f"Restore of {source} stopped by an unexpected error")
+        outcome = guarded(prepare, f"Restore of {source} stopped by an unexpected error")
     except AlreadyReplaced:
         raise
     except BackupError as exc:
@@ -351,11 +219,11 @@ def restore(source: Path, *, replace: bool = False, require_manifest: bool = Tru
             message = f"Refused to restore {source}: {message}."
         raise BackupError(f"{message} {UNTOUCHED}") from exc
     db.engine.dispose()
-    outcome.summary = _guarded_check()
+    outcome.summary = __guarded_check()
     return outcome
 
 
-def _guarded_check() -> Summary:
+def __guarded_check() -> Summary:
     try:
         return check()
     except Exception as exc:  # noqa: BLE001 - the swap is done: report, never a traceback
@@ -374,9 +242,9 @@ def _restore_sqlite(
     staged = target.with_name(target.name + ".restore-tmp")
     sqlite.ensure_closed(target)  # early, to save the work; the swap looks again
     try:
-        outcome = _examine_sqlite(source, staged, manifest)
+        outcome = examine_sqlite(source, staged, manifest)
         if outcome.problems:
-            raise _refused(source, outcome, "Refused to restore")
+            raise refused(source, outcome, "Refused to restore")
         kept = sqlite.swap_in(staged, target, keep_previous=keep_previous)
     finally:
         sqlite.remove_database_files(staged)
@@ -393,9 +261,9 @@ def _restore_postgresql(
     db.engine.dispose()
     if like.sessions:  # early, to save the work; the rename is what really checks
         raise postgres.in_use(like)
-    with _examine_postgresql(source, url, like, manifest, "restore") as outcome:
+    with examine_postgresql(source, url, like, manifest, "restore") as outcome:
         if outcome.problems or outcome.loaded_at is None:
-            raise _refused(source, outcome, "Refused to restore")
+            raise refused(source, outcome, "Refused to restore")
         kept = postgres.swap_in(url, outcome.loaded_at, like, keep_previous=keep_previous)
     if kept is not None:
         outcome.notes.append(

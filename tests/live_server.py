@@ -8,24 +8,21 @@ its own.
 """
 
 import contextlib
-import http.client
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.parse
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from .conftest import POSTGRES_URL
-from .test_multiserver import HOST, SECRET_KEY, _free_port, _maintenance, _prepare
+from .test_multiserver import HOST, SECRET_KEY, _free_port, _maintenance, _prepare, request
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = f"skills_live_{os.getpid()}"
-TIMEOUT = 10
 
 
 class Gunicorn:
@@ -91,21 +88,6 @@ class Gunicorn:
     def close(self) -> None:
         self.stop()
         self.log_file.close()
-
-
-def request(port: int, method: str, path: str, form: dict | None = None, cookie: str = ""):
-    conn = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
-    headers = {"Cookie": f"session={cookie}"} if cookie else {}
-    body = None
-    if form is not None:
-        body = urllib.parse.urlencode(form)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read().decode()
-    finally:
-        conn.close()
 
 
 def _url(tmp_path: Path) -> str:

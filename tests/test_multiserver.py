@@ -57,6 +57,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def request(port: int, method: str, path: str, form: dict | None = None, cookie: str = ""):
+    """One HTTP request to a server on this machine: (status, headers, body), no redirects."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+    headers = {"Cookie": f"session={cookie}"} if cookie else {}
+    body = None
+    if form is not None:
+        body = urllib.parse.urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        conn.close()
+
+
 class Server:
     """One `flask run` process and a minimal HTTP client for it (standard library only)."""
 
@@ -100,18 +116,7 @@ class Server:
 
     def request(self, method: str, path: str, form: dict | None = None, cookie: str = ""):
         """Return (status, headers, body); redirects are not followed."""
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT)
-        headers = {"Cookie": f"session={cookie}"} if cookie else {}
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            return response.status, dict(response.getheaders()), response.read().decode()
-        finally:
-            conn.close()
+        return request(self.port, method, path, form, cookie)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -13,6 +13,15 @@ from typing import Any
 from sqlalchemy import ColumnDefault, select, text
 from sqlalchemy.sql.schema import DefaultGenerator
 
+from .demo_text import (
+    CASE_MANAGER_NAMES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    MENTOR_NAMES,
+    NOTES,
+    PLACES,
+    STAFF_NOTES,
+)
 from .extensions import Model, db
 from .models import Assignment, Mentee, Organisation, SignoffEvent, SkillStatus, User
 from .models.curriculum import counts_as_signed_off
@@ -24,118 +33,6 @@ from .timeutil import today
 
 DEMO_ORGANISATION = "Riverside Peer Support (demo)"
 DEMO_PASSWORD = "practice-makes-progress"  # noqa: S105 - printed for demo logins only
-
-FIRST_NAMES = [
-    "José",
-    "Zoë",
-    "Łukasz",
-    "Ánh",
-    "Søren",
-    "Maria",
-    "James",
-    "Aaliyah",
-    "DeShawn",
-    "Emily",
-    "Carlos",
-    "Mei",
-    "Tyrone",
-    "Fatima",
-    "Kevin",
-    "Rosa",
-    "Andre",
-    "Hannah",
-    "Luis",
-    "Keisha",
-    "Brian",
-    "Guadalupe",
-    "Marcus",
-    "Olivia",
-    "Darnell",
-    "Sofia",
-    "Wei",
-    "Jasmine",
-    "Robert",
-    "Ayesha",
-    "Tomás",
-    "Linda",
-    "Jamal",
-    "Chloé",
-    "Ibrahim",
-    "Grace",
-    "Miguel",
-    "Tanya",
-    "Eli",
-    "Nadia",
-]
-LAST_NAMES = [
-    "García",
-    "Fischer",
-    "Kowalski",
-    "Nguyễn Thị",
-    "Sørensen",
-    "Lopez",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Davis",
-    "Martinez",
-    "Chen",
-    "Jackson",
-    "Khan",
-    "O'Brien",
-    "Hernández",
-    "Moore",
-    "Taylor",
-    "Ramírez",
-    "Robinson",
-    "Clark",
-    "Flores",
-    "Walker",
-    "Young",
-    "Allen",
-    "Rossi",
-    "Zhang",
-    "Wright",
-    "King",
-    "Ali",
-    "Peña",
-    "Scott",
-    "Green",
-    "Dubois",
-    "Hassan",
-    "Baker",
-    "Torres",
-    "Nelson",
-    "Hill",
-    "Haddad",
-]
-MENTOR_NAMES = ["Dana Reyes", "Sam Okafor", "Pat Lindqvist", "Jordan Blake", "Alex Moreno"]
-CASE_MANAGER_NAMES = ["Casey Whitfield", "Morgan Ito"]
-PLACES = [
-    "Route 12 to the clinic",
-    "Main St. grocery store",
-    "Library on 5th",
-    "Downtown bank branch",
-    "Pharmacy on Elm",
-    "Benefits office",
-    "Transit center",
-    "Home visit",
-    "Peer center",
-]
-NOTES = [
-    "We did this together. It went well.",
-    "Practised twice this week. Next time, try it alone.",
-    "Felt nervous at first, then calm. Great work.",
-    "Needed a reminder about the last step.",
-    "Did it without help today!",
-    "We went over it with the map. Try again Thursday.",
-    "",
-    "",
-]
-STAFF_NOTES = [
-    "Talked about stress around money; follow up with case manager.",
-    "Missed one session; check in about transport.",
-]
 
 
 @dataclass

@@ -31,7 +31,8 @@ def _load_curriculum(paths: list[Path]) -> None:
         db.session.rollback()
         for error in exc.errors:
             click.echo(str(error), err=True)
-        _fail(f"{len(exc.errors)} error(s) in the curriculum; nothing was loaded.")
+        count = curriculum_service.error_count(exc.errors)
+        _fail(f"{count} error(s) in the curriculum; nothing was loaded.")
     db.session.commit()
     for summary in summaries:
         click.echo(f"Curriculum {summary}")
@@ -117,7 +118,7 @@ def curriculum_check(files: tuple[Path, ...]) -> None:
     for error in errors:
         click.echo(str(error))
     if errors:
-        click.echo(f"{len(errors)} error(s).", err=True)
+        click.echo(f"{curriculum_service.error_count(errors)} error(s).", err=True)
         sys.exit(1)
     click.echo(f"{len(files)} file(s) OK.")
 

@@ -704,7 +704,7 @@ def test_curriculum_upload_with_errors_lists_every_line_and_loads_nothing(as_adm
     before = (count(Skill), count(CurriculumLoad))
     with writes_no_audit():
         response = upload(as_admin, text)
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = html(response)
     errors = re.findall(r"<li><code>(.*?)</code></li>", page)
     assert len(errors) == 4
@@ -740,7 +740,7 @@ def test_curriculum_upload_loads_and_retires_removed_skills(as_admin, skill):
 def test_curriculum_upload_that_is_not_utf8_is_reported_not_a_500(as_admin):
     before = count(Skill)
     response = upload(as_admin, b"id: mini\ntitle: caf\xe9\n", "latin1.yaml")
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "latin1.yaml:2: not UTF-8 text" in html(response)
     assert count(Skill) == before
 

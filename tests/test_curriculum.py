@@ -36,10 +36,12 @@ def test_default_curriculum_is_valid_and_large_enough():
         assert must.lower() in all_text.lower(), must
 
 
-def test_bad_yaml_reports_line():
+def test_bad_yaml_reports_the_line_where_the_bracket_opens_in_plain_words():
     errors = errors_for("id: x\nlevels: [1, 2\ndomains: []\n")
-    assert len(errors) == 1
-    assert errors[0].startswith("bad.yaml:3: not valid YAML")
+    assert errors == [
+        "bad.yaml:2: a '[' opened on this line is not closed with ']' (or its items are not "
+        "separated by commas); put text that contains these marks in quotes."
+    ]
 
 
 def test_every_error_is_reported_with_its_line():

@@ -33,7 +33,7 @@ def _refuse_nul_bytes() -> None:
     """A NUL character is never real input, and PostgreSQL refuses to store one: answer
     400 before any view reads it, rather than a 500 from the database."""
     for values in (request.args, request.form):
-        if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+        if any("\x00" in f"{key}{value or ''}" for key, value in values.items(multi=True)):
             abort(400)
 
 

@@ -6,9 +6,11 @@ Callers use `from skills.services import curriculum` and the names below.
 from .load import LoadSummary, apply_curriculum, load_files
 from .parse import (
     KEY_PATTERN,
+    MAX_ERRORS,
     MAX_LENGTH,
     check_files,
     curriculum_files,
+    error_count,
     parse_curriculum,
     read_curriculum_file,
 )
@@ -23,6 +25,7 @@ from .spec import (
 
 __all__ = [
     "KEY_PATTERN",
+    "MAX_ERRORS",
     "MAX_LENGTH",
     "CurriculumError",
     "CurriculumInvalid",
@@ -34,6 +37,7 @@ __all__ = [
     "apply_curriculum",
     "check_files",
     "curriculum_files",
+    "error_count",
     "load_files",
     "parse_curriculum",
     "read_curriculum_file",

@@ -1,18 +1,22 @@
 """Reading and checking curriculum files.
 
 A file is checked in full before anything is written: every error is reported with
-its file and line, and a file with any error loads nothing. Parsing touches no
+its file and line (up to MAX_ERRORS a file), and a file with any error loads nothing.
+The YAML itself is read by `safe_yaml`, which refuses what a curriculum never needs
+(anchors, aliases, tags, deep nesting) before building anything. Parsing touches no
 database; `load` writes what it returns.
 """
 
 import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from . import safe_yaml
 from .spec import (
     CurriculumError,
     CurriculumInvalid,
@@ -44,6 +48,51 @@ MAX_LENGTH = {
     "steps": 300,
 }
 
+# Largest whole number each field may hold: sensible for the field, and well inside
+# the database's integer columns.
+MAX_LEVEL = 100
+MAX_RECHECK_DAYS = 3650  # ten years
+
+# A file with more errors than this lists the first ones and says how many more; a
+# generated or badly broken file can otherwise have hundreds of thousands.
+MAX_ERRORS = 100
+
+
+@dataclass(frozen=True)
+class MoreErrors(CurriculumError):
+    """Stands in for the errors in one file past MAX_ERRORS, which are not listed."""
+
+    count: int = 0
+
+
+def error_count(errors: Iterable[CurriculumError]) -> int:
+    """How many errors a list stands for, counting those that are not listed."""
+    return sum(e.count if isinstance(e, MoreErrors) else 1 for e in errors)
+
+
+def _capped(errors: list[CurriculumError]) -> list[CurriculumError]:
+    errors = sorted(errors, key=lambda e: e.line)
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    first_hidden = errors[MAX_ERRORS]
+    hidden = len(errors) - MAX_ERRORS
+    return [
+        *errors[:MAX_ERRORS],
+        MoreErrors(
+            first_hidden.file,
+            first_hidden.line,
+            f"and {hidden:,} more {'problem' if hidden == 1 else 'problems'} from this line "
+            "on, not listed; fix the ones above and check the file again.",
+            hidden,
+        ),
+    ]
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """A value from the file as quoted in a message, cut short if long."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 _TYPE_NAMES = {
     str: "text",
@@ -62,7 +111,6 @@ class _Reader:
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.errors: list[CurriculumError] = []
-        self._constructor = yaml.SafeLoader("")
 
     def error(self, node_or_line: yaml.Node | int, message: str) -> None:
         line = node_or_line if isinstance(node_or_line, int) else node_or_line.start_mark.line + 1
@@ -76,17 +124,21 @@ class _Reader:
         fields: dict[str, yaml.Node] = {}
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(key_node, f"{what}: a field name must be a word, not a list or mapping")
+                continue
             name = str(key_node.value)
             if name in fields:
                 self.error(
                     key_node,
-                    f"{what}: duplicate field '{name}' (first given at line {first_line[name]})",
+                    f"{what}: duplicate field '{_shown(name)}' (first given at line "
+                    f"{first_line[name]})",
                 )
                 continue
             if name not in allowed:
                 self.error(
                     key_node,
-                    f"{what}: unknown field '{name}'; allowed fields are "
+                    f"{what}: unknown field '{_shown(name)}'; allowed fields are "
                     + ", ".join(sorted(allowed)),
                 )
                 continue
@@ -95,8 +147,8 @@ class _Reader:
         return fields
 
     def value(self, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            return self._constructor.construct_object(node, deep=True)
+        if isinstance(node, safe_yaml.Scalar):
+            return node.data  # converted and checked as the file was read
         if isinstance(node, yaml.SequenceNode):
             return list(node.value)
         return dict(node.value)
@@ -135,7 +187,7 @@ class _Reader:
         if value and not KEY_PATTERN.match(value):
             self.error(
                 fields[name],
-                f"{what}: '{name}' '{value}' must be lowercase letters, digits and single "
+                f"{what}: '{name}' '{_shown(value)}' must be lowercase letters, digits and single "
                 "hyphens (for example get-transit-card)",
             )
         return value
@@ -148,6 +200,7 @@ class _Reader:
         parent: yaml.Node,
         required: bool = True,
         minimum: int = 0,
+        maximum: int = MAX_LEVEL,
     ) -> int | None:
         node = fields.get(name)
         if node is None:
@@ -162,6 +215,9 @@ class _Reader:
             return None
         if value < minimum:
             self.error(node, f"{what}: '{name}' must be {minimum} or more, found {value}")
+            return None
+        if value > maximum:
+            self.error(node, f"{what}: '{name}' must be {maximum} or less, found {value}")
             return None
         return value
 
@@ -183,17 +239,7 @@ class _Reader:
 def parse_curriculum(text: str, filename: str = "<curriculum>") -> CurriculumSpec:
     """Check a curriculum file's text; return its content or raise CurriculumInvalid."""
     reader = _Reader(filename)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = exc.problem or str(exc)
-        raise CurriculumInvalid(
-            [CurriculumError(filename, line, f"not valid YAML: {problem}")]
-        ) from None
-    except yaml.YAMLError as exc:
-        raise CurriculumInvalid([CurriculumError(filename, 1, f"not valid YAML: {exc}")]) from None
+    root = safe_yaml.compose(text, filename)
     if root is None:
         raise CurriculumInvalid([CurriculumError(filename, 1, "the file is empty")])
 
@@ -227,7 +273,7 @@ def parse_curriculum(text: str, filename: str = "<curriculum>") -> CurriculumSpe
 
     domains = _read_domains(reader, top, root)
     if reader.errors:
-        raise CurriculumInvalid(sorted(reader.errors, key=lambda e: e.line))
+        raise CurriculumInvalid(_capped(reader.errors))
     levels_node = top["levels"]
     return CurriculumSpec(
         key=key,
@@ -343,7 +389,9 @@ def _read_skill(reader: _Reader, node: yaml.Node, skill_lines: dict[str, int]) -
         i_can=i_can,
         description=reader.text(fields, "description", what, node),
         steps=steps,
-        recheck_days=reader.integer(fields, "recheck_days", what, node, required=False, minimum=1),
+        recheck_days=reader.integer(
+            fields, "recheck_days", what, node, required=False, minimum=1, maximum=MAX_RECHECK_DAYS
+        ),
         line=line,
     )
 
@@ -351,10 +399,17 @@ def _read_skill(reader: _Reader, node: yaml.Node, skill_lines: dict[str, int]) -
 def read_curriculum_file(path: Path) -> CurriculumSpec:
     """Parse one file from disk, reporting unreadable files like any other error."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise CurriculumInvalid(
             [CurriculumError(str(path), 1, f"cannot read file: {exc}")]
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CurriculumInvalid(
+            [CurriculumError(str(path), line, "not UTF-8 text; save the file as UTF-8")]
         ) from None
     return parse_curriculum(text, str(path))
 

@@ -41,11 +41,12 @@ def _loaded_message(summary: curriculum_service.LoadSummary) -> str:
     return message
 
 
-def _error_lines(exc: Exception) -> list[str]:
-    """One line per error in a refused file (`save` passes on only CurriculumInvalid)."""
+def _error_lines(exc: Exception) -> tuple[list[str], int]:
+    """One line per listed error in a refused file, and how many errors it has in all
+    (`save` passes on only CurriculumInvalid)."""
     if isinstance(exc, curriculum_service.CurriculumInvalid):
-        return [str(error) for error in exc.errors]
-    return [str(exc)]
+        return [str(error) for error in exc.errors], curriculum_service.error_count(exc.errors)
+    return [str(exc)], 1
 
 
 @bp.route("/curriculum/upload", methods=["GET", "POST"])
@@ -54,6 +55,7 @@ def curriculum_upload() -> ResponseReturnValue:
     """Check an uploaded curriculum file and load it; a file with any error loads nothing."""
     form = CurriculumUploadForm()
     errors: list[str] = []
+    problems = 0  # errors in the file, counting those past the listed ones
     if form.validate_on_submit():
         filename = _upload_name(form.file.data.filename)
         raw = form.file.data.read()
@@ -62,13 +64,18 @@ def curriculum_upload() -> ResponseReturnValue:
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             errors = [f"{filename}:{line}: not UTF-8 text; save the file as UTF-8 and try again"]
+            problems = 1
         else:
+            refusal: list[Exception] = []
             if save(
                 form,
                 lambda: _load(text, filename),
                 _loaded_message,
                 refusals=(curriculum_service.CurriculumInvalid,),
-                show=lambda exc: errors.extend(_error_lines(exc)),
+                show=refusal.append,
             ):
                 return redirect(url_for(".curriculum"))
-    return render_template("admin/curriculum_upload.html", form=form, errors=errors)
+            errors, problems = _error_lines(refusal[0])
+    return render_template(
+        "admin/curriculum_upload.html", form=form, errors=errors, problems=problems
+    ), (422 if errors or form.errors else 200)

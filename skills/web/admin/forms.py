@@ -1,7 +1,7 @@
 """Forms for the admin pages."""
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
     HiddenField,
@@ -108,7 +108,16 @@ class EndAssignmentForm(FlaskForm):
 
 
 class CurriculumUploadForm(FlaskForm):
-    file = FileField("Curriculum file (.yaml)", validators=[FileRequired(message="Choose a file.")])
+    file = FileField(
+        "Curriculum file (.yaml)",
+        validators=[
+            FileRequired(message="Choose a file."),
+            FileAllowed(
+                ["yaml", "yml"],
+                message="Only curriculum files ending in .yaml or .yml can be uploaded.",
+            ),
+        ],
+    )
 
 
 class AuditFilterForm(FlaskForm):

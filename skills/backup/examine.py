@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
@@ -29,6 +30,7 @@ from .manifest import (
     read_manifest,
 )
 
+T = TypeVar("T")
 PGDUMP_MAGIC = b"PGDMP"
 _SHOWN_PROBLEMS = 3
 
@@ -94,14 +96,14 @@ def loaded_problems(url: URL, manifest: Manifest | None, outcome: Outcome) -> No
                     return
                 if manifest is not None:
                     differences = content_problems(conn, manifest)
-                    outcome.differs = bool(differences)
+                    outcome.differs = outcome.differs or bool(differences)
                     outcome.problems += differences
                 outcome.problems += integrity
                 if outcome.problems:
                     return  # status against events means little once rows differ
                 outcome.summary = summarise_database(conn)
             outcome.problems += status_differences()
-    except Exception as exc:  # noqa: BLE001 - any failure to read the copy is a finding
+    except Exception as exc:  # any failure to read the copy is a finding
         outcome.problems.append(_cannot_read(exc))
 
 
@@ -156,11 +158,11 @@ def refused(source: Path, outcome: Outcome, verb: str) -> BackupError:
     return BackupError(f"{verb} {source}: {lead}{reasons(outcome.problems)}.")
 
 
-def guarded(action: Callable[[], Outcome], failure: str) -> Outcome:
+def guarded(action: Callable[[], T], failure: str) -> T:
     """Run `action`; turn any unexpected error into a one-line BackupError."""
     try:
         return action()
     except BackupError:
         raise
-    except Exception as exc:  # noqa: BLE001 - never a traceback: say what stopped us
+    except Exception as exc:  # never a traceback: say what stopped us
         raise BackupError(f"{failure} ({type(exc).__name__}: {first_line(exc)}).") from exc

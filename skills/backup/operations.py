@@ -8,6 +8,7 @@ database as it was and says why in one line.
 
 import sqlite3
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import URL, Connection, make_url
@@ -66,12 +67,21 @@ def _describe_copy(conn: Connection) -> tuple[Summary, dict[str, TableDigest]]:
     return summarise_database(conn), digest_tables(conn)
 
 
-def backup(target: Path) -> Outcome:
+@dataclass
+class Done:
+    """What a backup or a restore produced: a summary of the database, and notes."""
+
+    summary: Summary
+    manifest: Manifest | None
+    notes: list[str] = field(default_factory=list)
+
+
+def backup(target: Path) -> Done:
     """Copy the app's database to `target` (a new file) with its manifest beside it."""
     return guarded(lambda: _backup(target), f"The backup to {target} failed")
 
 
-def _backup(target: Path) -> Outcome:
+def _backup(target: Path) -> Done:
     sidecar = manifest_path(target)
     for path in (target, sidecar):
         if path.exists():
@@ -100,7 +110,7 @@ def _backup(target: Path) -> Outcome:
         sync(target)
     finally:
         sqlite.remove_database_files(partial)
-    return Outcome(summary, manifest)
+    return Done(summary, manifest)
 
 
 def _describe_sqlite_copy(partial: Path) -> tuple[Summary, dict[str, TableDigest]]:
@@ -177,7 +187,7 @@ def _live_rows(url: URL) -> int | None:
         db.session.remove()
 
 
-def restore(source: Path, *, replace: bool = False, require_manifest: bool = True) -> Outcome:
+def restore(source: Path, *, replace: bool = False, require_manifest: bool = True) -> Done:
     """Replace the app's database with the backup in `source`, once a copy of it has
     passed every check; refuses when the database holds data, unless `replace`."""
     url = app_url()
@@ -219,14 +229,13 @@ def restore(source: Path, *, replace: bool = False, require_manifest: bool = Tru
             message = f"Refused to restore {source}: {message}."
         raise BackupError(f"{message} {UNTOUCHED}") from exc
     db.engine.dispose()
-    outcome.summary = __guarded_check()
-    return outcome
+    return Done(_check_after_swap(), outcome.manifest, outcome.notes)
 
 
-def __guarded_check() -> Summary:
+def _check_after_swap() -> Summary:
     try:
         return check()
-    except Exception as exc:  # noqa: BLE001 - the swap is done: report, never a traceback
+    except Exception as exc:  # the swap is done: report, never a traceback
         raise AlreadyReplaced(
             "The backup was checked and put in place, but checking the database afterwards "
             f"failed ({type(exc).__name__}: {first_line(exc)}): run `flask --app skills check`."

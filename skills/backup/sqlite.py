@@ -183,15 +183,20 @@ def swap_in(staged: Path, target: Path, *, keep_previous: bool) -> Path | None:
             "`flask --app skills check` once (it folds them in), then restore again."
         )
     previous = None
-    if target.exists():
-        _same_owner(staged, target)
-        if keep_previous:
-            previous = _keep(target)
-    sync(staged)
-    # Leftovers of the old file would be read as the new file's log.
-    wal.unlink(missing_ok=True)
-    shm.unlink(missing_ok=True)
-    os.replace(staged, target)
+    try:
+        if target.exists():
+            _same_owner(staged, target)
+            if keep_previous:
+                previous = _keep(target)
+        sync(staged)
+        # Leftovers of the old file would be read as the new file's log.
+        wal.unlink(missing_ok=True)
+        shm.unlink(missing_ok=True)
+        os.replace(staged, target)
+    except BaseException:
+        if previous is not None:
+            previous.unlink(missing_ok=True)  # the database it names is still in place
+        raise
     try:
         if previous is not None:
             previous.chmod(0o600)  # health information: owner only, like every copy

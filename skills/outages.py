@@ -88,7 +88,7 @@ def engine_options(database_uri: str, config: Mapping[str, Any]) -> dict[str, An
     if connect_timeout and "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = max(2, math.ceil(connect_timeout))  # libpq: whole s, 2+
     settings = [
-        f"-c {name}={round(seconds * 1000)}"
+        f"-c {name}={max(1, round(seconds * 1000))}"  # in ms; 0 would mean "none"
         for name, seconds in (
             ("statement_timeout", config["DATABASE_STATEMENT_TIMEOUT"]),
             ("lock_timeout", config["DATABASE_LOCK_TIMEOUT"]),

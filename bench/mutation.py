@@ -39,6 +39,8 @@ from pathlib import Path
 MODULES = [
     "skills/permissions.py",
     "skills/services/signoffs.py",
+    "skills/services/status.py",
+    "skills/services/history.py",
     "skills/services/counters.py",
     "skills/services/progress.py",
     "skills/reports/content.py",

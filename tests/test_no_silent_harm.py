@@ -121,3 +121,17 @@ def test_a_sign_off_that_would_lower_a_level_asks_first(app, world, skill):
     assert mentor.post(url, data=form).status_code == 302
     assert mentor.post(url, data={**form, "level": "3"}).status_code == 302
     assert level_of(world, card) == 3
+
+
+def test_reloading_levels_keeps_the_form_token_out_of_the_address(app, world, skill):
+    mentor = signed_in(app, world.users["mentor_a"])
+    card = skill("get-transit-card")
+    response = mentor.get(
+        f"/mentor/group?csrf_token=abc&idempotency_key=used&skill_id={card.id}&place=Library"
+    )
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert "csrf_token" not in location and "idempotency_key" not in location
+    assert f"skill_id={card.id}" in location and "place=Library" in location
+    page = mentor.get(location).get_data(as_text=True)
+    assert 'value="used"' not in page and "(now)" in page

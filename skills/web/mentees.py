@@ -32,7 +32,7 @@ from .forms import (
     choices,
     submitted,
 )
-from .loading import deny, load_mentee
+from .loading import deny, load_mentee, query_args
 
 bp = Blueprint("mentees", __name__)
 
@@ -317,6 +317,11 @@ def group() -> ResponseReturnValue:
     levels" button (a GET, so it works without JavaScript) reloads them for another skill.
     """
     permissions.require(permissions.can_use_mentor_pages(current_user))
+    if request.method == "GET" and "csrf_token" in request.args:
+        # The reload button sends the whole form as a query: keep the token out of the
+        # address bar and history, and a used idempotency key out of the new form.
+        kept = {"skill_id", "held_on", "place", "topic"}
+        return redirect(url_for(".group", **{k: v for k, v in query_args().items() if k in kept}))
     mentees = [
         m
         for m in db.session.scalars(permissions.mentees_assigned(current_user, "mentor"))

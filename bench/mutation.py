@@ -22,6 +22,7 @@ mix into it. mutmut's own files stay in build/mutation/mutants/ until the next r
 
 import argparse
 import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -55,6 +56,7 @@ TARGET_SCORE = 90.0
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "mutation"
+LOCK = ROOT / "build" / "mutation.lock"
 EQUIVALENT = ROOT / "bench" / "mutation_equivalent.txt"
 REPORT_MD = ROOT / "docs" / "mutation.md"
 REPORT_JSON = ROOT / "docs" / "mutation.json"
@@ -151,6 +153,28 @@ def settings() -> dict:
             "also_copy": [str(p) for p in config().also_copy],
             "test_selection": config().pytest_add_cli_args_test_selection,
         }
+
+
+def hold_lock(modules: list[str]):
+    """One run at a time: a second would delete the snapshot the first is running in.
+
+    Waits for the run holding the lock; returns the open lock file (closing it unlocks).
+    """
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    lock = LOCK.open("a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "another run"
+        print(f"waiting for {holder} to finish (it uses {WORK.relative_to(ROOT)})", flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    lock.seek(0)
+    lock.truncate()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    lock.write(f"bench/mutation.py pid {os.getpid()}, started {started}: {' '.join(modules)}\n")
+    lock.flush()
+    return lock
 
 
 def take_snapshot(config: dict, commit: str | None) -> list[str]:
@@ -283,7 +307,8 @@ def run_module(module: str, all_modules: list[str], jobs: int, context: dict) ->
         # mutmut refuses a name pattern that matches no mutant, after its other checks.
         entry["mutmut_exit_code"] = 0
         entry["note"] = "mutmut made no mutants (it skips decorated functions and module code)"
-    unkilled = [name for name, status in entry["statuses"].items() if status not in KILLED]
+    # Timeouts count as killed, but their diffs are kept to check they are real hangs.
+    unkilled = [name for name, status in entry["statuses"].items() if status != "killed"]
     entry["diffs"] = diffs(all_modules, unkilled) if unkilled else {}
     return entry
 
@@ -455,6 +480,18 @@ def render(report: dict) -> str:
                 ]
         elif entry["statuses"]:
             lines += ["Every mutant not judged equivalent was killed.", ""]
+        timeouts = [n for n, status in entry["statuses"].items() if status == "timeout"]
+        if timeouts:
+            lines += [
+                "### Timed out (counted as killed)",
+                "",
+                "mutmut stops a mutant's tests after a wall-clock limit (`timeout_constant`",
+                "and `timeout_multiplier` in setup.cfg). Check that these really hang: on a",
+                "loaded machine a slow survivor can time out too.",
+                "",
+            ]
+            for name in timeouts:
+                lines += [f"#### `{name}`", "", fence(entry["diffs"].get(name, "(no diff)")), ""]
         if s["equivalent"]:
             lines += ["### Judged equivalent", ""]
             for name in s["equivalent"]:
@@ -522,6 +559,7 @@ def main() -> int:
     commit = git("rev-parse", "--verify", (args.commit or "HEAD") + "^{commit}")
     if not commit:
         parser.error(f"no such commit: {args.commit}")
+    lock = hold_lock(chosen)
     config = settings()
     copied = take_snapshot(config, commit if args.commit else None)
     print(f"snapshot of {', '.join(copied)} in {WORK.relative_to(ROOT)}", flush=True)
@@ -546,6 +584,7 @@ def main() -> int:
             failed.append(module)
             print(f"--- {module}: mutmut exited with {entry['mutmut_exit_code']}", flush=True)
             continue
+        report = load_report()
         report["modules"][module] = entry
         # Modules that left MODULES (moved, split) drop out of the report.
         report["modules"] = {m: report["modules"][m] for m in MODULES if m in report["modules"]}
@@ -555,6 +594,7 @@ def main() -> int:
             f" {c['timeout']} timeout, {c['no_tests']} no tests in {entry['seconds']:.0f} s",
             flush=True,
         )
+    lock.close()
     done = [m for m in chosen if m not in failed]
     print(f"\nall done in {time.monotonic() - started:.0f} s", flush=True)
     if done:

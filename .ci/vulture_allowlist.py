@@ -17,6 +17,8 @@ _.updated_by_id
 _.level_text
 _.lower_than_before
 _.has_prev
+# Read by me/progress.html: next steps the mentee has not picked yet.
+_.suggestions
 # Read by libraries: Flask-Login, Flask's session, reportlab's canvas, WTForms widgets,
 # Flask's test client class, pytest's module marks, HTMLParser's callbacks.
 _.is_active
@@ -34,3 +36,22 @@ _.unlinked_mentee
 _.mentor_user_id
 # Fixtures asked for their side effect (an app on SQLite) rather than their value.
 sqlite_app
+# Photo evidence: read by photos/record.html; set for Pillow and Flask (request_class).
+_.uploaded_at
+_.uploaded_by
+_.withdrawn_by
+_.MAX_IMAGE_PIXELS
+_.request_class
+# Written when a row is made, for the record (when an organisation began using a
+# curriculum; who wrote an addendum or comment): read by people, in the database.
+_.adopted_at
+_.author_id
+# Framework hooks, called by PyYAML, WTForms and Flask rather than by our code.
+_.ignore_aliases
+_.pre_validate
+_overdue_lists
+# Read by templates/mentees/_voice_said.html.
+_.rating_label
+# Set on the session for one commit (skills/web/loading.py `audit_list`).
+_.expire_on_commit
+_.indentless

@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:
 # The demo's shared password (skills/demo.py); every bench login uses it.
 PASSWORD = "practice-makes-progress"  # noqa: S105 - demo data only
 # Both the in-process app and the served app sign cookies with this key.
-SECRET_KEY = "bench-only-not-a-secret"  # noqa: S105
+SECRET_KEY = "bench-only-not-a-secret-but-32-bytes-long"  # noqa: S105 - production mode wants 32+
 
 FULL_SIZES = {"mentees": 5000, "mentors": 100, "case_managers": 20, "months": 24, "seed": 7}
 QUICK_SIZES = {"mentees": 1000, "mentors": 20, "case_managers": 4, "months": 12, "seed": 7}

@@ -5,8 +5,9 @@ from typing import Literal
 
 from alembic.autogenerate.api import AutogenContext
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import outages, transactions
+from . import i18n, outages, sqlite_files, transactions
 from .config import PROJECT_ROOT, load_config
 from .extensions import csrf, db, login_manager, migrate
 from .timeutil import UTCDateTime
@@ -32,6 +33,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
+    if app.config.get("TRUSTED_PROXIES"):
+        # The client address (audit log, throttles) is the one the trusted proxies saw.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"]
+        )
 
     database_uri = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config.setdefault(
@@ -41,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     db.init_app(app)
     transactions.init_app(app)  # SQLite: BEGIN IMMEDIATE, synchronous level
+    sqlite_files.init_app(app)  # SQLite: database files readable by their owner only
     outages.init_app(app)  # PostgreSQL: a deadline on every exchange with the server
     migrate.init_app(
         app,
@@ -51,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     login_manager.init_app(app)
     csrf.init_app(app)
+    i18n.init_app(app)  # language per person or browser; dates in the org's zone
 
     from . import cli, web
 

@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app skills setup | curriculum | user | demo | check`."""
+"""Command-line tasks: `flask --app skills setup | curriculum | user | people | demo | check`."""
 
 import sys
 from pathlib import Path
@@ -15,6 +15,7 @@ from .extensions import db
 from .models import ROLES, Organisation, User
 from .services import curriculum as curriculum_service
 from .services import people
+from .services.curriculum import owners
 from .services.passwords import PasswordRejected
 
 DEFAULT_ORGANISATION = "Our peer support program"
@@ -24,9 +25,17 @@ def _fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
-def _load_curriculum(paths: list[Path]) -> None:
+def _organisation(name: str) -> Organisation:
+    org = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    if org is None:
+        names = db.session.scalars(select(Organisation.name).order_by(Organisation.name)).all()
+        _fail(f"No organization is named “{name}”. Organizations: " + (", ".join(names) or "none"))
+    return org
+
+
+def _load_curriculum(paths: list[Path], organisation_id: int | None = None) -> None:
     try:
-        summaries = curriculum_service.load_files(paths)
+        summaries = curriculum_service.load_files(paths, organisation_id=organisation_id)
     except curriculum_service.CurriculumInvalid as exc:
         db.session.rollback()
         for error in exc.errors:
@@ -53,7 +62,7 @@ def _curriculum_paths() -> list[Path]:
 @click.option(
     "--admin-password", default=None, help="Password of the first admin (asked if left out)."
 )
-@click.option("--demo", is_flag=True, help="Also create the demo organisation with sample history.")
+@click.option("--demo", is_flag=True, help="Also create the demo organization with sample history.")
 def setup_command(
     organisation: str | None,
     admin_username: str | None,
@@ -62,14 +71,20 @@ def setup_command(
     demo: bool,
 ) -> None:
     """Create or upgrade the database, load the curriculum, create the first admin."""
+    if demo:
+        _refuse_demo_in_production()
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("Database is up to date.")
     _load_curriculum(_curriculum_paths())
     if demo:
         from .demo import DEMO_ORGANISATION
 
-        if db.session.scalar(select(Organisation.id).where(Organisation.name == DEMO_ORGANISATION)):
+        existing = db.session.scalar(
+            select(Organisation).where(Organisation.name == DEMO_ORGANISATION)
+        )
+        if existing is not None:
             click.echo("Demo data is already there.")
+            _echo_demo_logins(existing)
         else:
             _create_demo({})
     has_admin = db.session.scalar(select(User.id).where(User.roles.contains("admin")).limit(1))
@@ -91,10 +106,19 @@ def setup_command(
     _create_user(org_name, username, name, password, ["admin"])
 
 
-def _create_user(org_name: str, username: str, name: str, password: str, roles: list[str]) -> None:
+def _create_user(
+    org_name: str,
+    username: str,
+    name: str,
+    password: str,
+    roles: list[str],
+    must_change_password: bool = False,
+) -> None:
     try:
         org = people.get_or_create_organisation(org_name)
-        user = people.create_user(org, username, name, password, roles)
+        user = people.create_user(
+            org, username, name, password, roles, must_change_password=must_change_password
+        )
     except (people.PeopleError, PasswordRejected) as exc:
         db.session.rollback()
         _fail(str(exc))
@@ -125,9 +149,37 @@ def curriculum_check(files: tuple[Path, ...]) -> None:
 
 @curriculum_group.command("load")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def curriculum_load(files: tuple[Path, ...]) -> None:
-    """Load curriculum files (default: every file in the curriculum folder)."""
-    _load_curriculum(list(files) or _curriculum_paths())
+@click.option(
+    "--organisation",
+    default=None,
+    help="Load as this organization's own curriculum instead of into the shared library.",
+)
+def curriculum_load(files: tuple[Path, ...], organisation: str | None) -> None:
+    """Load curriculum files into the shared library (default: every file in the
+    curriculum folder). Every organisation using a curriculum gets an audit event."""
+    owner = _organisation(organisation).id if organisation else None
+    _load_curriculum(list(files) or _curriculum_paths(), owner)
+
+
+@curriculum_group.command("use")
+@click.argument("keys", nargs=-1)
+@click.option("--organisation", required=True, help="The organization's name.")
+def curriculum_use(keys: tuple[str, ...], organisation: str) -> None:
+    """Set which shared-library curricula (by id) an organisation uses; none listed: none."""
+    org = _organisation(organisation)
+    by_key = {c.key: c.id for c in owners.library()}
+    unknown = [k for k in keys if k not in by_key]
+    if unknown:
+        _fail(
+            "Not in the shared library: "
+            + ", ".join(unknown)
+            + ". Library curricula: "
+            + (", ".join(sorted(by_key)) or "none")
+        )
+    changes = owners.choose(org, [by_key[k] for k in keys], None)
+    db.session.commit()
+    message = "; ".join(changes)
+    click.echo(message[:1].upper() + message[1:] + "." if changes else "Nothing had changed.")
 
 
 user_group = AppGroup("user", help="Manage logins.")
@@ -144,7 +196,7 @@ user_group = AppGroup("user", help="Manage logins.")
     type=click.Choice(ROLES),
     help="Repeat for several.",
 )
-@click.option("--organisation", default=None, help="Organisation name (default: the only one).")
+@click.option("--organisation", default=None, help="Organization name (default: the only one).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def user_create(
     username: str,
@@ -157,9 +209,61 @@ def user_create(
     if organisation is None:
         names = list(db.session.scalars(select(Organisation.name)))
         if len(names) != 1:
-            _fail("Say which organisation with --organisation: " + (", ".join(names) or "none yet"))
+            _fail("Say which organization with --organisation: " + (", ".join(names) or "none yet"))
         organisation = names[0]
-    _create_user(organisation, username, display_name, password, list(roles))
+    # The operator chose this password for someone else: they choose their own at sign-in.
+    _create_user(
+        organisation, username, display_name, password, list(roles), must_change_password=True
+    )
+
+
+people_group = AppGroup("people", help="Import staff and mentees.")
+
+
+@people_group.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--organisation", required=True, help="The organization to import into.")
+@click.option("--dry-run", is_flag=True, help="Check and say what would be created; save nothing.")
+@click.option(
+    "--confirm-duplicates",
+    is_flag=True,
+    help="Import mentees flagged as possible duplicates (same name and start date).",
+)
+def people_import(
+    files: tuple[Path, ...], organisation: str, dry_run: bool, confirm_duplicates: bool
+) -> None:
+    """Import a roster from CSV files (format: README, docs/roster-template.csv)."""
+    from .services import roster
+
+    org = _organisation(organisation)
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        _fail("No such file: " + ", ".join(missing))
+    # Read one byte past the limit: enough to refuse a huge file without loading it.
+    contents = []
+    for path in files:
+        with path.open("rb") as file:
+            contents.append((str(path), file.read(roster.MAX_BYTES + 1)))
+    try:
+        plan = roster.import_roster(
+            org, contents, confirm_duplicates=confirm_duplicates, dry_run=dry_run
+        )
+    except roster.RosterInvalid as exc:
+        db.session.rollback()
+        for line in exc.plan.listed_problems():
+            click.echo(line, err=True)
+        if exc.plan.duplicates and not confirm_duplicates:
+            click.echo("If the flagged mentees are different people, add --confirm-duplicates.")
+        _fail(f"{exc.plan.problem_count:,} problem(s); nothing was imported.")
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for note in plan.notes:
+        click.echo(note)
+    click.echo(plan.summary(done=not dry_run))
+    if not dry_run and (plan.new_staff or plan.new_logins):
+        click.echo("New logins have no password yet: an admin sets one on each person's page.")
 
 
 @click.command("demo")
@@ -170,7 +274,18 @@ def user_create(
 @click.option("--seed", default=1, show_default=True, type=int)
 def demo_command(**options: int) -> None:
     """Create a demo organisation with people and months of sign-off history."""
+    _refuse_demo_in_production()
     _create_demo(options)
+
+
+def _refuse_demo_in_production() -> None:
+    # Demo logins share a password printed in the README: never on real people's data.
+    if current_app.config["PRODUCTION"]:
+        _fail(
+            "Demo data cannot be created in production (SKILLS_ENV=production): every demo "
+            "login shares a published password. Run `flask --app skills setup` without "
+            "--demo, or try the demo on a development copy."
+        )
 
 
 def _create_demo(options: dict) -> None:
@@ -183,39 +298,78 @@ def _create_demo(options: dict) -> None:
         _fail(str(exc))
     db.session.commit()
     click.echo(
-        f"Demo organisation “{summary.organisation.name}”: {summary.mentees} mentees, "
+        f"Demo organization “{summary.organisation.name}”: {summary.mentees} mentees, "
         f"{summary.events} sign-offs."
     )
-    click.echo(f"Demo logins (password for all: {summary.password}):")
-    for role, username, name in summary.logins:
-        click.echo(f"  {role:<13} {username:<14} {name}")
+    _echo_demo_logins(summary.organisation)
+
+
+def _echo_demo_logins(organisation: Organisation, mentees_shown: int = 3) -> None:
+    """The demo's logins, read from the database: the same lines on every `setup --demo`
+    run, so a newcomer never has to look them up. Mentees past the first few are
+    summed up in one line."""
+    from .demo import DEMO_PASSWORD
+
+    order = {role: i for i, role in enumerate(ROLES)}
+    users = sorted(
+        (
+            u
+            for u in db.session.scalars(select(User).where(User.organisation_id == organisation.id))
+            if u.active
+        ),
+        key=lambda u: (min(order[r] for r in u.role_set), u.username),
+    )
+    mentees = [u for u in users if u.role_set == {"mentee"}]
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for user in [u for u in users if u not in mentees] + mentees[:mentees_shown]:
+        click.echo(f"  {user.role_labels.lower():<13} {user.username:<14} {user.display_name}")
+    rest = mentees[mentees_shown:]
+    if rest:
+        click.echo(f"  {'mentee':<13} {rest[0].username} … {rest[-1].username} ({len(rest)} more)")
 
 
 @click.command("check")
 def check_command() -> None:
     """Recompute current status from the sign-off events, and the domain counters from
-    the current status, and report any difference."""
+    the current status; check the append-only triggers and the hash chains. Report any
+    difference."""
+    from .models.append_only import trigger_problems
+    from .models.chain import chain_heads, chain_problems
     from .services.status import status_differences
 
-    problems = status_differences()
+    with db.engine.connect() as conn:
+        problems = trigger_problems(conn) + chain_problems(conn)
+        heads = chain_heads(conn)
+    problems += status_differences()
     for problem in problems:
         click.echo(problem)
     if problems:
         click.echo(f"{len(problems)} difference(s).", err=True)
         sys.exit(1)
     click.echo("Current status agrees with the sign-off events, and the domain counters with it.")
+    click.echo("The append-only triggers are in place and the hash chains are whole.")
+    # Kept elsewhere, a head shows later whether rows were cut from the chain's end.
+    for name, head in heads.items():
+        click.echo(f"Chain head of {name}: " + (f"row {head[0]}, {head[1]}" if head else "empty"))
 
 
 def init_app(app: Flask) -> None:
+    from .audit_cli import audit_group
+    from .organisation_cli import organisation_group
     from .reports.cli import report_group
+    from .session_notes_cli import notes_group
 
+    app.cli.add_command(organisation_group)
+    app.cli.add_command(audit_group)
     for command in (
         setup_command,
         curriculum_group,
         user_group,
+        people_group,
         demo_command,
         check_command,
         report_group,
+        notes_group,
     ):
         app.cli.add_command(command)
     backup.init_app(app)  # backup and restore

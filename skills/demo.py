@@ -10,19 +10,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnDefault, select, text
-from sqlalchemy.sql.schema import DefaultGenerator
+from sqlalchemy import select, text
 
+from .demo_bulk import insert_rows as _insert
 from .demo_text import (
     CASE_MANAGER_NAMES,
+    DOMAIN_PLACES,
     FIRST_NAMES,
     LAST_NAMES,
     MENTOR_NAMES,
-    NOTES,
     PLACES,
-    STAFF_NOTES,
+    note_for,
 )
-from .extensions import Model, db
+from .demo_voice import add_voice
+from .extensions import db
 from .models import Assignment, Mentee, Organisation, SignoffEvent, SkillStatus, User
 from .models.curriculum import counts_as_signed_off
 from .services import audit, counters, people
@@ -58,19 +59,19 @@ def create_demo(
     The same seed on the same day gives the same people and the same history.
     """
     if db.session.scalar(select(Organisation.id).where(Organisation.name == organisation_name)):
-        raise people.PeopleError(f"The demo organisation “{organisation_name}” already exists.")
-    view = curriculum_view()
+        raise people.PeopleError(f"The demo organization “{organisation_name}” already exists.")
+    org = people.get_or_create_organisation(organisation_name)
+    view = curriculum_view(org.id)
     if not view.skill_count:
         raise people.PeopleError("Load a curriculum before creating demo data.")
     rng = random.Random(seed)  # noqa: S311 - sample data, not security
-    on = today()
+    on = today(org)
     cache_size = None
     if db.session.get_bind().dialect.name == "sqlite":
         # Events arrive in time order, so index pages are hit at random: a larger page
         # cache (this connection only, until the end) keeps them in memory.
         cache_size = db.session.scalar(text("PRAGMA cache_size"))
         db.session.execute(text("PRAGMA cache_size = -262144"))
-    org = people.get_or_create_organisation(organisation_name)
     password_hash = hash_password(password)  # one hash for every demo login keeps this fast
 
     logins: list[tuple[str, str, str]] = [("admin", "admin", "Avery Admin")]
@@ -131,6 +132,7 @@ def create_demo(
 
     # (id, position) of every live skill: plain tuples keep the history loop quick.
     skills = [(s.id, s.position) for d in view.domains for s in view.skills.get(d.id, [])]
+    keys = {s.id: (s.key, d.key) for d in view.domains for s in view.skills.get(d.id, [])}
     mentor_ids = [user_ids[u] for u in staff["mentor"]]
     cm_ids = [user_ids[u] for u in staff["case_manager"]]
     events: list[tuple] = []
@@ -151,9 +153,14 @@ def create_demo(
             cm = cm_ids[i % len(cm_ids)]
             assignments.append(_assignment(mentee_id, cm, "case_manager", start, None))
         until = row["discharged_on"] or on
+        if i % 9 == 4 and row["status"] == "active":
+            # Stalled: no sign-off for over a month (the caseload page flags them).
+            until = on - timedelta(days=35 + i % 20)
         for shown_on, skill_id, level in _history(rng, start, until, skills):
             recorder = old if switch and shown_on < switch else mentor
             staff_only = rng.random() < 0.08
+            skill_key, domain_key = keys[skill_id]
+            places = DOMAIN_PLACES.get(domain_key, PLACES)
             events.append(
                 (
                     datetime.combine(shown_on, time(15, rng.randint(0, 59)), UTC),
@@ -162,21 +169,22 @@ def create_demo(
                     level,
                     recorder,
                     shown_on,
-                    rng.choice(STAFF_NOTES if staff_only else NOTES),
+                    note_for(skill_key, domain_key, rng.random(), rng.randrange(12), staff_only),
                     "staff" if staff_only else "mentee",
                     rng.choice(SUPPORT_CHOICES),
-                    rng.choice(PLACES) if rng.random() < 0.5 else None,
+                    rng.choice(places) if rng.random() < 0.5 else None,
                     rng.choice(PRACTISED_CHOICES),
                 )
             )
     _insert(Assignment, assignments)
     # Events go in in the order they were recorded, as they would have been live.
     events.sort(key=lambda e: (e[0], e[1]))
-    _insert(SignoffEvent, events, EVENT_FIELDS)
+    _insert(SignoffEvent, [dict(zip(EVENT_FIELDS, event, strict=True)) for event in events])
     _insert(SkillStatus, _statuses(org, events, view), STATUS_FIELDS)
     counters.rebuild(mentee_ids.values())
     firsts = [db.session.get(Mentee, mentee_ids[r["record_number"]]) for r in mentee_rows[:3]]
     _a_few_corrections([mentee for mentee in firsts if mentee is not None])
+    add_voice(org, view, rng, on)
     audit.record("demo.create", None, organisation_id=org.id, mentees=mentees, events=len(events))
     db.session.flush()
     if cache_size is not None:
@@ -184,8 +192,6 @@ def create_demo(
     return DemoSummary(org, logins, mentees, len(events), password)
 
 
-# Rows prepared per batch: big enough to be quick, small enough to keep memory flat.
-BATCH = 5000
 SUPPORT_CHOICES = ["own", "reminders", "shown", "hands_on"]
 PRACTISED_CHOICES = ["alone", "mentor", "group"]
 EVENT_FIELDS = (
@@ -211,73 +217,6 @@ STATUS_FIELDS = (
     "recorded_by_id",
     "needs_refresher",
 )
-
-
-def _insert(model: type[Model], rows: list, fields: tuple[str, ...] | None = None) -> None:
-    """Insert many rows (dicts, or tuples in the order of `fields`) in the session's
-    transaction: COPY on PostgreSQL, one executemany per batch on SQLite.
-
-    Both skip SQLAlchemy's per-row work, so Python-side column defaults are filled in
-    here and each value goes through its column type's bind processing.
-    """
-    if not rows:
-        return
-    if fields is None:
-        fields = tuple(rows[0])
-        rows = [tuple(row[name] for name in fields) for row in rows]
-    table = model.__table__
-    connection = db.session.connection()
-    dialect = connection.dialect
-    defaults = [
-        (
-            column.name,
-            _python_default(column.default),
-        )
-        for column in table.columns
-        if column.name not in fields and column.default is not None
-    ]
-    names = [*fields, *(name for name, _ in defaults)]
-    extra = tuple(value for _, value in defaults)
-    processors = [
-        (i, processor)
-        for i, name in enumerate(names)
-        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-    ]
-
-    def prepared(batch: list) -> list[tuple]:
-        out = []
-        for row in batch:
-            values = [*row, *extra]
-            for i, processor in processors:
-                values[i] = processor(values[i])
-            out.append(tuple(values))
-        return out
-
-    columns = ", ".join(names)
-    if dialect.name == "postgresql":
-        driver_connection = connection.connection.driver_connection
-        if driver_connection is None:
-            raise RuntimeError("the database connection is closed")
-        cursor = driver_connection.cursor()
-        # Table and column names come from our own metadata, never from input.
-        copy_sql = f"COPY {table.name} ({columns}) FROM STDIN"  # noqa: S608  # nosec B608
-        with cursor.copy(copy_sql) as copy:
-            for begin in range(0, len(rows), BATCH):
-                for values in prepared(rows[begin : begin + BATCH]):
-                    copy.write_row(values)
-        cursor.close()
-        return
-    marks = ", ".join("?" for _ in names)
-    sql = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608  # nosec B608
-    for begin in range(0, len(rows), BATCH):
-        connection.exec_driver_sql(sql, prepared(rows[begin : begin + BATCH]))
-
-
-def _python_default(default: DefaultGenerator) -> Any:
-    """The value a column's Python-side default (`default=`) gives a new row."""
-    if not isinstance(default, ColumnDefault):
-        raise TypeError(f"{default!r} is not a Python-side column default")
-    return default.arg(None) if default.is_callable else default.arg
 
 
 def _statuses(org: Organisation, events: list[tuple], view: CurriculumView) -> list[tuple]:
@@ -401,7 +340,7 @@ def _a_few_corrections(mentees: list[Mentee]) -> None:
 
 
 def _current(staff: User, mentee: Mentee) -> list[Assignment]:
-    on = today()
+    on = today(mentee)
     return [
         a
         for a in db.session.scalars(

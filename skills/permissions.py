@@ -10,10 +10,14 @@ from datetime import date
 from typing import TypeGuard
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, Select, bindparam, false, or_, select
 
 from .extensions import db
-from .models import Assignment, Mentee, SignoffEvent, User
+from .models import Assignment, Curriculum, DidItReport, Mentee, SignoffEvent, Skill, User
+from .models.curriculum import in_use_by
+from .models.evidence import Photo
+from .models.session_notes import SessionNote
 from .timeutil import today
 
 # Mentee lists read by name; the id keeps people of the same name in a stable order.
@@ -31,7 +35,7 @@ _KINDS = select(Assignment.kind).where(
 
 def assignment_kinds(user: User, mentee: Mentee, on: date | None = None) -> set[str]:
     """The kinds of current assignment ('mentor', 'case_manager') `user` has to `mentee`."""
-    params = {"staff": user.id, "mentee": mentee.id, "on": on or today()}
+    params = {"staff": user.id, "mentee": mentee.id, "on": on or today(mentee)}
     return set(db.session.scalars(_KINDS, params))
 
 
@@ -39,6 +43,13 @@ def assignment_kinds(user: User, mentee: Mentee, on: date | None = None) -> set[
 def _usable(user: User | None) -> TypeGuard[User]:
     # Flask-Login's anonymous user is not authenticated (and has no `active`).
     return user is not None and bool(user.is_authenticated) and user.active
+
+
+def may_know_of(user: User | None, organisation_id: int) -> bool:
+    """Whether `user` may learn that a record of this organisation exists. Anyone else is
+    answered as if it did not (404, never 403); a refusal inside one's own organisation
+    stays a 403, which tells nothing new."""
+    return _usable(user) and user.organisation_id == organisation_id
 
 
 def is_admin_for(user: User | None, mentee: Mentee) -> bool:
@@ -104,6 +115,11 @@ def can_sign_off(user: User | None, mentee: Mentee) -> bool:
     )
 
 
+def can_set_goals(user: User | None, mentee: Mentee) -> bool:
+    """Goals are the mentee's: set by themself, or by their current mentor with them."""
+    return is_self(user, mentee) or can_sign_off(user, mentee)
+
+
 def can_correct(user: User | None, event: SignoffEvent) -> bool:
     """A mentor corrects their own entries, while still assigned."""
     return (
@@ -112,6 +128,70 @@ def can_correct(user: User | None, event: SignoffEvent) -> bool:
         and event.kind != "refresher"
         and can_sign_off(user, event.mentee)
     )
+
+
+def can_sign_session_note(user: User | None, note: SessionNote) -> bool:
+    """The mentor who wrote a session note signs it and adds its addenda, even after the
+    assignment ends: documenting work already done stays their duty."""
+    return _usable(user) and user.has_role("mentor") and note.mentor_id == user.id
+
+
+def can_read_session_note(user: User | None, note: SessionNote) -> bool:
+    """Staff who may read the mentee's staff notes, and the note's author; the mentee
+    reads it on their own pages when it is shared with them."""
+    return can_view_staff_notes(user, note.mentee) or can_sign_session_note(user, note)
+
+
+def can_comment_on_session_note(user: User | None, note: SessionNote) -> bool:
+    """The mentee comments on a note shared with them."""
+    return is_self(user, note.mentee) and note.note_visible(False)
+
+
+# Photos follow the record they are on: whoever may read that record's note sees them,
+# so a photo on a staff-only note is staff-only.
+def can_view_photos_of(user: User | None, record: DidItReport | SignoffEvent | SessionNote) -> bool:
+    if isinstance(record, SessionNote):
+        return can_read_session_note(user, record) or can_comment_on_session_note(user, record)
+    if isinstance(record, SignoffEvent):
+        mentee = record.mentee
+        return can_view_mentee(user, mentee) and record.note_visible(
+            can_view_staff_notes(user, mentee)
+        )
+    # "I did it" is the mentee's own word to the staff who follow them.
+    return can_view_mentee(user, db.session.get_one(Mentee, record.mentee_id))
+
+
+def photo_record(photo: Photo) -> DidItReport | SignoffEvent | SessionNote:
+    """The one record a photo is on."""
+    record = photo.did_it or photo.signoff_event or photo.session_note
+    if record is None:  # the table's check constraint makes this impossible
+        raise LookupError(f"photo {photo.id} is on no record")
+    return record
+
+
+def can_view_photo(user: User | None, photo: Photo) -> bool:
+    return may_know_of(user, photo.organisation_id) and can_view_photos_of(
+        user, photo_record(photo)
+    )
+
+
+def can_add_photo(user: User | None, record: DidItReport | SignoffEvent | SessionNote) -> bool:
+    """The mentee on their own "I did it"; the mentor on their own sign-off (while
+    assigned) or session note."""
+    if isinstance(record, DidItReport):
+        return is_self(user, db.session.get_one(Mentee, record.mentee_id))
+    if isinstance(record, SignoffEvent):
+        return (
+            _usable(user) and record.recorded_by_id == user.id and can_sign_off(user, record.mentee)
+        )
+    return can_sign_session_note(user, record)
+
+
+def can_withdraw_photo(user: User | None, photo: Photo) -> bool:
+    """Staff who may see the photo, and the mentee for a photo they added themself."""
+    if not (_usable(user) and can_view_photo(user, photo)):
+        return False
+    return photo.uploaded_by_id == user.id or not is_self(user, photo.mentee)
 
 
 def can_print(user: User | None, mentee: Mentee) -> bool:
@@ -139,6 +219,19 @@ def can_use_admin_pages(user: User | None) -> bool:
 can_manage_people = can_use_admin_pages
 can_manage_curriculum = can_use_admin_pages
 can_read_audit = can_use_admin_pages
+can_manage_settings = can_use_admin_pages
+
+
+def skill_in_use(organisation_id: int, skill: Skill) -> bool:
+    """Whether an organisation's people see `skill`: its curriculum is the organisation's
+    own or a library curriculum it uses (`in_use_by`, the one rule). Another
+    organisation's own skill is, to them, a skill that does not exist."""
+    found = db.session.scalar(
+        select(Curriculum.id).where(
+            Curriculum.id == skill.curriculum_id, in_use_by(organisation_id)
+        )
+    )
+    return found is not None
 
 
 def has_caseload(user: User | None) -> bool:
@@ -147,25 +240,26 @@ def has_caseload(user: User | None) -> bool:
 
 
 def two_step_required(user: User) -> bool:
-    """Admins and case managers must use two-step sign-in when their organisation says so."""
-    return bool(user.organisation.require_two_step) and user.has_role("admin", "case_manager")
+    """Two-step sign-in is required of anyone holding a role their organisation names."""
+    return user.has_role(*user.organisation.two_step_role_set)
 
 
 # Each role's start page and its place in the navigation, in the order a person holding
 # several roles sees them; the first is their home.
 _NAVIGATION = (
-    ("mentor", "mentees.mine", "My mentees"),
-    ("case_manager", "caseload.index", "Caseload"),
-    ("mentee", "me.progress", "My progress"),
-    ("admin", "admin.index", "Admin"),
+    ("mentor", "mentees.mine", _l("My mentees")),
+    ("case_manager", "caseload.index", _l("Caseload")),
+    ("mentee", "me.progress", _l("My progress")),
+    ("admin", "admin.index", _l("Admin")),
 )
 
 
 def navigation(user: User | None) -> list[tuple[str, str]]:
-    """(endpoint, label) of each area `user` may use, in menu order."""
+    """(endpoint, label) of each area `user` may use, in menu order; labels in the
+    reader's language."""
     if not _usable(user):
         return []
-    return [(endpoint, label) for role, endpoint, label in _NAVIGATION if user.has_role(role)]
+    return [(endpoint, str(label)) for role, endpoint, label in _NAVIGATION if user.has_role(role)]
 
 
 def home_endpoint(user: User | None) -> str | None:
@@ -176,7 +270,7 @@ def home_endpoint(user: User | None) -> str | None:
 
 def mentees_assigned(user: User, kind: str, on: date | None = None) -> Select:
     """Mentees with a current assignment of `kind` to `user`, by name."""
-    on = on or today()
+    on = on or today(user)
     return (
         select(Mentee)
         .join(Assignment, Assignment.mentee_id == Mentee.id)
@@ -188,7 +282,7 @@ def mentees_assigned(user: User, kind: str, on: date | None = None) -> Select:
 
 def mentees_visible(user: User, on: date | None = None) -> Select:
     """Every mentee `user` may see: the organisation for admins, else assignments."""
-    on = on or today()
+    on = on or today(user)
     if user.has_role("admin"):
         return _organisation_mentees(user)
     query = select(Mentee).order_by(*BY_NAME)

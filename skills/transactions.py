@@ -136,6 +136,13 @@ def init_app(app: Flask) -> None:
                 event.listen(engine, "connect", partial(_set_synchronous, level))
 
 
+def begin_write(conn: Connection) -> None:
+    """On SQLite, take the write lock now (as the first write would); elsewhere nothing."""
+    dbapi_connection = _manages_sqlite_transactions(conn)
+    if dbapi_connection is not None:
+        _begin_immediate(dbapi_connection)
+
+
 def lock_for_write(entity: type[T], ident: object, session: Session | None = None) -> T | None:
     """Serialise writers that depend on one row, and reload it as committed.
 
@@ -144,9 +151,7 @@ def lock_for_write(entity: type[T], ident: object, session: Session | None = Non
     not blocked). The lock lasts until the transaction ends.
     """
     session = session or db.session()
-    dbapi_connection = _manages_sqlite_transactions(session.connection())
-    if dbapi_connection is not None:
-        _begin_immediate(dbapi_connection)
+    begin_write(session.connection())
     # OF names the row's own table: PostgreSQL refuses to lock the outer side of the
     # joins that eager-loaded relationships add.
     lock = {"key_share": True, "of": entity}

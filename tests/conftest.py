@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, make_url, select, text
+from sqlalchemy.pool import NullPool
 
-from skills import create_app
+from skills import create_app, timeutil
 from skills.extensions import db
 from skills.models import Organisation
+from skills.models.append_only import app_role_grants
 from skills.services import assignments, people
 from skills.services import curriculum as curriculum_service
 
@@ -24,6 +26,10 @@ DATA = Path(__file__).parent / "data"
 MINI_CURRICULUM = DATA / "mini.yaml"
 PASSWORD = "test-password-1"
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+# The role that owns the tables: it builds the schema and empties it between tests. The
+# same as TEST_DATABASE_URL's unless TEST_OWNER_DATABASE_URL is set, as CI does to run
+# tests as the app's restricted role (docs/deployment.md, "Two roles").
+OWNER_URL = os.environ.get("TEST_OWNER_DATABASE_URL", "") or POSTGRES_URL
 
 
 def pytest_report_header(config):
@@ -36,19 +42,39 @@ def postgres_schema():
     if not POSTGRES_URL:
         yield None
         return
-    app = create_app({"SQLALCHEMY_DATABASE_URI": POSTGRES_URL, "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": OWNER_URL, "TESTING": True})
     with app.app_context():
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         db.create_all()
+        if OWNER_URL != POSTGRES_URL:
+            with db.engine.begin() as conn:
+                for statement in app_role_grants(
+                    make_url(POSTGRES_URL).username, make_url(OWNER_URL).username
+                ):
+                    conn.execute(text(statement))
         db.engine.dispose()
     yield POSTGRES_URL
 
 
-def _empty_postgres(app) -> None:
+@pytest.fixture(scope="session")
+def owner_engine(postgres_schema):
+    """On PostgreSQL, an engine of the role that owns the tables (None on SQLite)."""
+    if not postgres_schema:
+        yield None
+        return
+    # No pool: an idle connection left open would stop tests that rename the database.
+    engine = create_engine(OWNER_URL, poolclass=NullPool)
+    yield engine
+    engine.dispose()
+
+
+def _empty_postgres(engine) -> None:
     tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-    with db.engine.begin() as conn:
+    with engine.begin() as conn:
+        # The append-only tables refuse TRUNCATE; replica mode skips triggers for this.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
@@ -70,7 +96,7 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def app(database_url, tmp_path, owner_engine):
     app = create_app(
         {
             "TESTING": True,
@@ -87,7 +113,7 @@ def app(database_url, tmp_path):
     app.test_client_class = IsolatedClient
     with app.app_context():
         if database_url.startswith("postgresql"):
-            _empty_postgres(app)
+            _empty_postgres(db.engine if OWNER_URL == POSTGRES_URL else owner_engine)
         else:
             db.create_all()
         curriculum_service.load_files([MINI_CURRICULUM])
@@ -243,7 +269,7 @@ def world(app, org, make_user, make_mentee, assign, skill):
     very skill the route tests visit.
     """
     from skills.models import Assignment, User
-    from skills.services import audit, voice
+    from skills.services import audit, photos, voice
     from skills.services.signoffs import SignoffDetails, record_signoff
 
     other_org = people.get_or_create_organisation("Other Program")
@@ -261,7 +287,7 @@ def world(app, org, make_user, make_mentee, assign, skill):
         "other_org_mentor": make_user("mentor", organisation=other_org),
         "deactivated": make_user("mentor"),
     }
-    today = date.today()
+    today = timeutil.today(org)  # the organisation's date, as the rules see it
     mentee_a = make_mentee(
         name="Alma Qzmarkera", with_login=True, start_date=today - timedelta(days=30)
     )
@@ -304,6 +330,11 @@ def world(app, org, make_user, make_mentee, assign, skill):
     report = voice.report_did_it(
         mentee_a, skill("ride-and-pay"), "I rode the bus", users["mentee_a"]
     )
+    # Session notes carry the markers too: one shared with mentee A, one staff-only.
+    shared_note = _session_note(mentee_a, users["mentor_a"], "NOTE-QZA-1", "mentee")
+    _session_note(mentee_a, users["mentor_a"], "STAFF-QZA-2", "staff")
+    _session_note(mentee_b, users["other_mentor"], "STAFF-QZB-1", "staff")
+    photo = photos.add_photo(report, tiny_jpeg(), users["mentee_a"])
     db.session.commit()
     assignment = db.session.scalar(
         select(Assignment).where(Assignment.staff_id == users["mentor_a"].id)
@@ -311,12 +342,43 @@ def world(app, org, make_user, make_mentee, assign, skill):
     params = {
         "mentee_id": mentee_a.id,
         "skill_id": skill().id,
+        "domain_id": skill().domain_id,
         "event_id": event.id,
         "user_id": users["mentor_a"].id,
         "assignment_id": assignment.id,
         "report_id": report.id,
+        "note_id": shared_note.id,
+        "photo_id": photo.id,
+        "curriculum_id": skill().curriculum_id,
     }
     return World(users, mentee_a, mentee_b, mentee_c, params)
+
+
+def tiny_jpeg(size=(4, 3), color=(200, 80, 40), **save) -> bytes:
+    """A small JPEG made here (Pillow), for photo uploads."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "JPEG", **save)
+    return out.getvalue()
+
+
+def _session_note(mentee, mentor, text, visibility):
+    from datetime import time
+
+    from skills.services.session_notes import NoteDetails, record_note
+
+    details = NoteDetails(
+        contact_on=date.today() - timedelta(days=1),
+        starts_at=time(10, 0),
+        ends_at=time(10, 30),
+        mode="in_person",
+        what_we_did=text,
+        note_visibility=visibility,
+    )
+    return record_note(mentee, mentor, details)
 
 
 class QueryCounter:

@@ -13,6 +13,7 @@ from skills.extensions import db
 from skills.models import (
     Assignment,
     AuditEvent,
+    Curriculum,
     CurriculumLoad,
     Mentee,
     SignoffEvent,
@@ -20,6 +21,7 @@ from skills.models import (
     User,
 )
 from skills.services import assignments, people
+from skills.services import curriculum as curriculum_service
 from skills.services.signoffs import SignoffDetails, record_signoff
 
 from .conftest import MINI_CURRICULUM, PASSWORD
@@ -522,7 +524,7 @@ def test_ending_an_assignment_twice_is_refused(as_admin, make_user, make_mentee,
     assert fresh(assignment).ends_on == TODAY
 
 
-def test_end_date_before_the_start_is_shown_beside_that_rows_field(
+def test_end_date_before_the_start_is_shown_beside_the_date_on_the_confirm_page(
     as_admin, make_user, make_mentee, assign
 ):
     mentee = make_mentee()
@@ -531,9 +533,8 @@ def test_end_date_before_the_start_is_shown_beside_that_rows_field(
         f"/admin/assignments/{assignment.id}/end",
         data={"ends_on": (TODAY - timedelta(days=3)).isoformat()},
     )
-    assert "cannot be before the start date" in errors_beside(
-        html(response), f"ends_on-{assignment.id}"
-    )
+    assert response.status_code == 422
+    assert "cannot be before the start date" in errors_beside(html(response), "ends_on")
     assert fresh(assignment).ends_on is None
 
 
@@ -593,13 +594,24 @@ def admin_urls(make_user, make_mentee, assign):
     person = make_user("mentor")
     mentee = make_mentee()
     assignment = assign(person, mentee)
+    # The organisation's own curriculum: another organisation's admin gets 404 on it.
+    own = curriculum_service.parse_curriculum(
+        MINI_CURRICULUM.read_text().replace("id: mini", "id: own-mini")
+    )
+    curriculum_service.apply_curriculum(own, organisation_id=person.organisation_id)
+    db.session.commit()
+    own_id = db.session.scalar(select(Curriculum.id).where(Curriculum.key == "own-mini"))
     return [
         ("GET", "/admin/"),
         ("GET", "/admin/people"),
         ("GET", "/admin/people/new"),
         ("POST", "/admin/people/new"),
+        ("GET", "/admin/people/import"),
+        ("POST", "/admin/people/import"),
+        ("GET", "/admin/people/import/template.csv"),
         ("GET", f"/admin/people/{person.id}"),
         ("POST", f"/admin/people/{person.id}"),
+        ("GET", f"/admin/people/{person.id}/deactivate"),
         ("POST", f"/admin/people/{person.id}/deactivate"),
         ("POST", f"/admin/people/{person.id}/reactivate"),
         ("GET", f"/admin/people/{person.id}/password"),
@@ -609,17 +621,27 @@ def admin_urls(make_user, make_mentee, assign):
         ("POST", "/admin/mentees/new"),
         ("GET", f"/admin/mentees/{mentee.id}"),
         ("POST", f"/admin/mentees/{mentee.id}"),
+        ("GET", f"/admin/mentees/{mentee.id}/discharge"),
         ("POST", f"/admin/mentees/{mentee.id}/discharge"),
         ("POST", f"/admin/mentees/{mentee.id}/readmit"),
         ("POST", f"/admin/mentees/{mentee.id}/link"),
+        ("POST", f"/admin/mentees/{mentee.id}/unlink"),
         ("GET", "/admin/assignments"),
         ("GET", "/admin/assignments/new"),
         ("POST", "/admin/assignments/new"),
+        ("GET", f"/admin/assignments/{assignment.id}/end"),
         ("POST", f"/admin/assignments/{assignment.id}/end"),
+        ("GET", "/admin/assignments/transfer"),
+        ("POST", "/admin/assignments/transfer"),
         ("GET", "/admin/curriculum"),
+        ("POST", "/admin/curriculum"),
+        ("GET", f"/admin/curriculum/{own_id}/download.yaml"),
+        ("GET", "/admin/curriculum/template.yaml"),
         ("GET", "/admin/curriculum/upload"),
         ("POST", "/admin/curriculum/upload"),
         ("GET", "/admin/audit"),
+        ("GET", "/admin/settings"),
+        ("POST", "/admin/settings"),
     ]
 
 
@@ -714,7 +736,9 @@ def test_curriculum_upload_with_errors_lists_every_line_and_loads_nothing(as_adm
     assert (count(Skill), count(CurriculumLoad)) == before
 
 
-def test_curriculum_upload_loads_and_retires_removed_skills(as_admin, skill):
+def test_curriculum_upload_loads_and_retires_removed_skills(as_admin, admin, skill):
+    # The first upload makes the organisation's own copy; the second changes only it.
+    assert upload(as_admin, MINI_CURRICULUM.read_text()).status_code == 302
     text = MINI_CURRICULUM.read_text().replace('version: "1"', 'version: "2"')
     text = text.replace(
         """      - key: use-atm
@@ -730,8 +754,18 @@ def test_curriculum_upload_loads_and_retires_removed_skills(as_admin, skill):
         response = upload(as_admin, text)
     assert response.status_code == 302
     db.session.expire_all()
-    assert skill("use-atm").retired and skill("use-atm").retired_at is not None
-    assert not skill("pay-a-bill").retired
+
+    def own(key):
+        return db.session.scalar(
+            select(Skill)
+            .join(Curriculum, Curriculum.id == Skill.curriculum_id)
+            .where(Curriculum.organisation_id == admin.organisation_id, Skill.key == key)
+        )
+
+    assert own("use-atm").retired and own("use-atm").retired_at is not None
+    assert not own("pay-a-bill").retired
+    # The shared library's copy, which other organisations use, is untouched.
+    assert not skill("use-atm").retired
     page = html(as_admin.get("/admin/curriculum"))
     assert "1 skills added, 0 updated, 1 retired" in page
     assert "Ada Admin" in page and "retired" in page and ">2<" in page
@@ -833,7 +867,10 @@ def test_every_admin_page_has_one_h1_and_labelled_fields(as_admin, admin_urls):
     for method, url in admin_urls:
         if method != "GET":
             continue
-        page = html(as_admin.get(url))
+        response = as_admin.get(url)
+        if response.mimetype != "text/html":  # a download (CSV, YAML)
+            continue
+        page = html(response)
         assert page.count("<h1") == 1, url
         for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", page):
             if 'type="hidden"' in tag:
@@ -870,7 +907,7 @@ def test_admin_cannot_reset_their_own_password_here(as_admin, admin):
     assert fresh(admin).password_hash == old_hash
 
 
-def test_assignment_list_pages_keep_their_filters_even_after_a_refused_end(
+def test_ending_an_assignment_keeps_the_lists_filters_even_after_a_refused_date(
     as_admin, make_user, make_mentee, org
 ):
     mentor = make_user("mentor")
@@ -889,6 +926,25 @@ def test_assignment_list_pages_keep_their_filters_even_after_a_refused_end(
             data={"ends_on": (start - timedelta(days=1)).isoformat()},
         )
     )
-    assert "cannot be before the start date" in errors_beside(refused, f"ends_on-{last.id}")
-    assert 'href="/admin/assignments?show=current&amp;page=1"' in refused
-    assert "/end?" not in re.sub(r'action="[^"]*"', "", refused)
+    assert "cannot be before the start date" in errors_beside(refused, "ends_on")
+    # Cancel, and the form sent again, go back to the same page of the same list.
+    assert 'href="/admin/assignments?show=current&amp;page=2">Cancel' in refused
+    assert f'action="/admin/assignments/{last.id}/end?show=current&amp;page=2"' in refused
+    response = as_admin.post(
+        f"/admin/assignments/{last.id}/end?show=current&page=2",
+        data={"ends_on": TODAY.isoformat()},
+    )
+    assert response.headers["Location"] == "/admin/assignments?show=current&page=2"
+
+
+def test_a_made_up_record_number_never_clashes_with_a_typed_one(admin, org):
+    people.create_mentee(org, "Typed Number", date.today(), "M99999", actor=admin)
+    db.session.flush()
+    # Someone typed the number the mentee after next would be given.
+    upcoming = db.session.scalar(select(func.max(Mentee.id))) + 2
+    people.create_mentee(org, "Squatter", date.today(), f"M{upcoming:05d}", actor=admin)
+    db.session.flush()
+    made = people.create_mentee(org, "No Number", date.today(), actor=admin)
+    db.session.commit()
+    assert made.id == upcoming
+    assert made.record_number == f"M{upcoming:05d}-2"

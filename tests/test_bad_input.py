@@ -69,12 +69,42 @@ def test_audit_filters_take_the_extreme_dates(app, world, query):
 def test_url_for_options_in_the_query_string_are_ignored(app, world):
     mentee = signed_in(app, world.users["mentee_a"])
     response = mentee.get(
-        f"/mentees/{world.mentee_a.id}/report.pdf?_method=POST&_external=1&from=2026-01-01"
+        f"/mentees/{world.mentee_a.id}/report.pdf"
+        "?_method=POST&_external=1&endpoint=x&from=2026-01-01"
     )
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith("/me/report.pdf") and "_method" not in location
+    assert "endpoint" not in location
     assert "from=2026-01-01" in location
     admin = signed_in(app, world.users["admin"])
     assert admin.get("/admin/audit?_method=POST&_anchor=x").status_code == 200
     assert admin.get("/admin/people?_method=POST").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/mentees/{a}/report.pdf?copy=staff&from=0001-01-01",
+        "/mentees/{a}/report.pdf?copy=staff&from=2026-01-01&to=9999-12-31",
+        "/mentees/{a}/history.csv?from=0001-01-01",
+        "/caseload/report.pdf?from=0001-01-01",
+        "/caseload/summary.csv?from=0001-01-01",
+        "/caseload/batch.pdf?from=0001-01-01",
+        "/caseload/summary.csv?to=9999-12-31",
+    ],
+)
+def test_report_periods_at_the_ends_of_the_calendar_are_refused_not_a_500(app, world, path):
+    mentor = signed_in(app, world.users["mentor_a"])
+    response = mentor.get(path.format(a=world.mentee_a.id))
+    assert response.status_code == 400, response.status_code
+    assert "year" in response.get_data(as_text=True).lower()
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "2026-13", "x"])
+def test_billing_months_out_of_range_are_refused_not_a_500(app, world, month):
+    admin = signed_in(app, world.users["admin"])
+    page = admin.get(f"/notes/billing?month={month}")
+    assert page.status_code == 422
+    assert "Enter the month as year and month, like 2026-11." in page.get_data(as_text=True)
+    assert admin.get(f"/notes/billing.csv?month={month}").status_code == 400

@@ -208,3 +208,50 @@ def test_bad_recheck_days_and_key():
     errors = errors_for(text)
     assert any("'recheck_days' must be 1 or more" in e for e in errors)
     assert any("must be lowercase letters" in e for e in errors)
+
+
+# --- Writing a curriculum back out (the admin's download) ---------------------------------
+
+
+def _content(spec: cs.CurriculumSpec) -> tuple:
+    """What a spec says, without where it was read from (lines, file, fingerprint)."""
+    return (
+        spec.key,
+        spec.version,
+        spec.title,
+        spec.signed_off_level,
+        [(lv.value, lv.name, lv.mentee_text) for lv in spec.levels],
+        [
+            (
+                d.key,
+                d.title,
+                d.summary,
+                d.icon,
+                [
+                    (s.key, s.title, s.i_can, s.description, s.steps, s.recheck_days)
+                    for s in d.skills
+                ],
+            )
+            for d in spec.domains
+        ],
+    )
+
+
+def test_the_real_curriculum_written_out_reads_back_the_same(app):
+    from skills.models import Curriculum
+    from skills.services.curriculum.export import curriculum_yaml
+
+    original = cs.read_curriculum_file(DEFAULT)
+    cs.apply_curriculum(original)
+    db.session.commit()
+    curriculum = db.session.scalar(select(Curriculum).where(Curriculum.key == original.key))
+    text = curriculum_yaml(curriculum)
+    assert _content(cs.parse_curriculum(text, "out.yaml")) == _content(original)
+    summary = cs.apply_curriculum(cs.parse_curriculum(text, "out.yaml"))
+    assert not summary.changed
+
+
+def test_the_template_passes_the_check_and_is_not_loaded_with_the_curriculum_files():
+    template = PROJECT_ROOT / "curriculum" / "template.yaml.txt"
+    assert cs.check_files([template]) == []
+    assert template not in cs.curriculum_files(template.parent)

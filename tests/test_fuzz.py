@@ -133,6 +133,8 @@ def test_forms_never_answer_with_a_server_error(app, world, endpoint, rule):
         payload = dict(data)
         if endpoint == "admin.curriculum_upload":
             payload["file"] = (io.BytesIO(upload), "fuzz.yaml")
+        if endpoint == "admin.roster_import":
+            payload["files"] = (io.BytesIO(upload), "fuzz.csv")
         response = client.post(url, data=payload)
         assert response.status_code < 500, f"{url} answered {response.status_code} to {data!r}"
         if "/login" in response.headers.get("Location", ""):

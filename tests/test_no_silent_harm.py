@@ -2,7 +2,7 @@
 
 Once, ticking "came" on the group form and saving took a mentee from "Can do it on my
 own" to "Not started" (every level list started at 0), and posting the form twice
-saved a second session. In the world, mentee A is at level 2 ("Practising with
+saved a second session. In the world, mentee A is at level 2 ("Practicing with
 support") on the transit-card skill.
 """
 
@@ -54,7 +54,7 @@ def test_group_form_starts_each_mentee_at_their_current_level(app, world, skill)
     select_a = re.search(rf'<select id="level-{world.mentee_a.id}".*?</select>', page, re.S).group(
         0
     )
-    assert re.search(r'<option value="2" selected>2 · Practising with support \(now\)', select_a)
+    assert re.search(r'<option value="2" selected>2 · Practicing with support \(now\)', select_a)
     assert 'value="0" selected' not in select_a
     assert 'name="idempotency_key"' in page
     # Another skill: mentee A has not started it, so the list starts at 0 there.
@@ -73,7 +73,7 @@ def test_group_session_that_would_lower_a_level_asks_first(app, world, skill):
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "This would lower the level of Alma Qzmarkera" in page
-    assert "from “Practising with support” to “Not started”" in page
+    assert "from “Practicing with support” to “Not started”" in page
     assert 'name="confirm_lower"' in page
     assert events() == before and level_of(world, card) == 2
     response = mentor.post(
@@ -112,7 +112,7 @@ def test_a_sign_off_that_would_lower_a_level_asks_first(app, world, skill):
     response = mentor.post(url, data=form)
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422
-    assert "This would lower Alma Qzmarkera's level from “Practising with support” to" in page
+    assert "This would lower Alma Qzmarkera's level from “Practicing with support” to" in page
     assert 'name="confirm_lower"' in page
     assert events() == before
     assert mentor.post(url, data={**form, "confirm_lower": "y"}).status_code == 302

@@ -150,7 +150,7 @@ def test_navigation_and_home(actors, make_user):
 
 def test_two_step_required_for_admins_and_case_managers_when_the_program_asks(actors):
     assert who(actors, lambda u: u is not None and permissions.two_step_required(u)) == set()
-    actors["admin"].organisation.require_two_step = True
+    actors["admin"].organisation.two_step_roles = "admin case_manager"
     db.session.commit()
     required = who(actors, lambda u: u is not None and permissions.two_step_required(u))
     # Only the first organisation asked: its admin and case managers, no one else.

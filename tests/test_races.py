@@ -147,3 +147,31 @@ def test_concurrent_goal_additions_stop_at_the_limit(live_server):
     assert 500 not in statuses
     open_goals = select(func.count()).select_from(Goal).where(Goal.cleared_at.is_(None))
     assert _count(url, open_goals) == MAX_GOALS
+
+
+def test_concurrent_saves_of_the_curricula_in_use_add_one_row(live_server):
+    from skills.models import AuditEvent, CurriculumAdoption
+    from skills.services.curriculum import owners
+
+    server, url, ids = live_server
+
+    def admin_without_curricula(mentee, user):
+        people.create_user(mentee.organisation, "boss", "Avery Admin", PASSWORD, ["admin"])
+        owners.choose(mentee.organisation, [], None)
+        return {"library": owners.library()[0].id}
+
+    made = _setup(url, ids, admin_without_curricula)
+    clients = [Client(server, "boss") for _ in range(THREADS)]
+    forms = []
+    for client in clients:
+        status, _, page = client.call("GET", "/admin/curriculum")
+        assert status == 200
+        forms.append({**inputs(page), "curricula": str(made["library"])})
+
+    statuses = all_at_once(
+        clients, lambda c: c.call("POST", "/admin/curriculum", forms[clients.index(c)])[0]
+    )
+    assert statuses == [302] * THREADS, statuses  # the later saves find nothing to change
+    assert _count(url, select(func.count()).select_from(CurriculumAdoption)) == 1
+    uses = select(func.count()).select_from(AuditEvent)
+    assert _count(url, uses.where(AuditEvent.action == "curriculum.use")) == 1

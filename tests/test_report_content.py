@@ -11,7 +11,7 @@ import pytest
 
 from skills.extensions import db
 from skills.permissions import MENTEE_COPY, Viewer
-from skills.reports.content import RECENT_NOTES, mentee_report_data, resolve_period
+from skills.reports.content import NOTES_LIMIT, mentee_report_data, resolve_period
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 
 STAFF = Viewer(sees_staff_notes=True)
@@ -81,7 +81,15 @@ def test_notes_in_period_newest_first_and_staff_notes_only_in_the_staff_copy(
 ):
     mentor, mentee = mentor_and_mentee
     sign(mentee, skill("get-transit-card"), mentor, 1, TODAY - timedelta(days=20), note="old")
-    sign(mentee, skill("get-transit-card"), mentor, 2, TODAY - timedelta(days=3), note="shared")
+    sign(
+        mentee,
+        skill("get-transit-card"),
+        mentor,
+        2,
+        TODAY - timedelta(days=3),
+        note="shared",
+        note_visibility="mentee",
+    )
     sign(
         mentee,
         skill("use-atm"),
@@ -103,13 +111,13 @@ def test_notes_in_period_newest_first_and_staff_notes_only_in_the_staff_copy(
     assert not own.staff_view
 
 
-def test_notes_stop_at_the_most_recent_ten(mentor_and_mentee, skill):
+def test_notes_stop_at_the_limit_and_say_how_many_there_were(mentor_and_mentee, skill):
     mentor, mentee = mentor_and_mentee
-    for n in range(RECENT_NOTES + 2):
+    for n in range(NOTES_LIMIT + 2):
         sign(mentee, skill("get-transit-card"), mentor, 1, PERIOD_FROM, note=f"note {n}")
     data = mentee_report_data(mentee, STAFF, period_from=PERIOD_FROM)
-    assert len(data.notes) == RECENT_NOTES
-    assert data.notes[0].note == f"note {RECENT_NOTES + 1}"
+    assert len(data.notes) == NOTES_LIMIT and data.notes_total == NOTES_LIMIT + 2
+    assert data.notes[0].note == f"note {NOTES_LIMIT + 1}"
 
 
 def test_counts_and_percent_follow_the_signed_off_rule(mentor_and_mentee, skill):

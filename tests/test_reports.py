@@ -26,9 +26,10 @@ from skills.reports import (
     mentee_report_pdf,
 )
 from skills.reports.content import batch_report_data
-from skills.reports.csv_export import safe_cell
+from skills.reports.csv_export import areas_of, safe_cell
 from skills.services import voice
 from skills.services.history import history
+from skills.services.progress import curriculum_view
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 
 STAFF = Viewer(sees_staff_notes=True)
@@ -79,6 +80,7 @@ def team(make_user, make_mentee, assign, skill):
         3,
         TODAY - timedelta(days=2),
         note=MARKUP_NOTE,
+        note_visibility="mentee",
         support="own",
         place="Corner store",
     )
@@ -109,10 +111,10 @@ def test_staff_report_shows_everything_a_case_manager_needs(team):
         "Skills signed off in this period",
         "I can now get a transit card.",
         "Next, I'm learning",
-        "Use an ATM: I am practising with help",
+        "Use an ATM: I am practicing with help",
         "Getting around: 1 of 3 signed off",
         "Can do it on my own",
-        "Practising with support",
+        "Practicing with support",
         "Not started",
         (TODAY - timedelta(days=2)).isoformat(),
         "Łukasz Nowak",
@@ -121,12 +123,10 @@ def test_staff_report_shows_everything_a_case_manager_needs(team):
         MARKUP_NOTE,  # markup prints literally, never interpreted
         STAFF_NOTE,
         "STAFF ONLY",
-        "Mentee signature",
-        "Mentor signature",
-        "Case manager signature",
+        "Staff copy",
         "Date",
         "Page 1 of",
-        "UTC",
+        "Printed by",
         "Confidential: contains health information",
     ]:
         assert expected in text, expected
@@ -137,7 +137,7 @@ def test_mentee_copy_leaves_out_staff_only_notes(team):
     text = text_of(mentee_report_pdf(mentee_report_data(mentee, MENTEE_COPY)))
     assert MARKUP_NOTE in text
     assert STAFF_NOTE not in text and "STAFF ONLY" not in text
-    assert "Mentee's copy" in text
+    assert "Mentee copy" in text and "Mentee signature" in text
 
 
 def test_names_in_every_latin_script_print_intact(make_mentee):
@@ -169,14 +169,20 @@ def test_batch_has_a_bookmark_and_page_numbers_per_mentee(make_mentee, make_user
     assert titles == [f"{m.full_name} ({m.record_number})" for m in mentees]
     starts = [reader.get_destination_page_number(entry) for entry in reader.outline]
     assert starts[0] == 0 and starts == sorted(starts)
+    # Each report starts on an odd page (index even): double-sided prints never mix people.
+    assert all(start % 2 == 0 for start in starts)
     ends = [*starts[1:], len(reader.pages)]
     texts = [page.extract_text() for page in reader.pages]
+    counts = []
     for name, start, end in zip(NAMES, starts, ends, strict=True):
-        pages = end - start
+        pages = int(texts[start].split("Page 1 of ")[1].split()[0])
+        counts.append(pages)
         assert name in texts[start]
-        assert f"Page 1 of {pages}" in texts[start]  # numbering restarts for each mentee
-        assert f"Page {pages} of {pages}" in texts[end - 1]
-    assert ends[0] - starts[0] > ends[1] - starts[1]  # the long notes took more pages
+        assert f"Page {pages} of {pages}" in texts[start + pages - 1]
+        assert end - start == pages + pages % 2  # a blank page after an odd count
+        if pages % 2:
+            assert "left blank on purpose" in texts[end - 1] and name not in texts[end - 1]
+    assert counts[0] > counts[1]  # the long notes took more pages
 
 
 def test_batch_data_is_the_same_as_single_reports(team, make_mentee, assign, skill):
@@ -194,7 +200,7 @@ def test_batch_data_is_the_same_as_single_reports(team, make_mentee, assign, ski
             single = [mentee_report_data(m, viewer, **period) for m in mentees]
             batch = list(batch_report_data(mentees, lambda m, v=viewer: v, chunk=2, **period))
             for a, b in zip(single, batch, strict=True):
-                assert dataclasses.replace(b, generated_at=a.generated_at) == a
+                assert dataclasses.replace(b, generated_at=a.generated_at, stamp=a.stamp) == a
     report = single[0]
     assert [g.title for g in report.goals] == ["Ride and pay"]
     text = text_of(mentee_report_pdf(report))
@@ -225,7 +231,7 @@ def test_edge_cases_make_valid_reports(case, make_user, make_mentee, assign, ski
     pdf = mentee_report_pdf(mentee_report_data(mentee, STAFF, **period))
     text = text_of(pdf)
     assert mentee.full_name in text and "Page 1 of" in text
-    assert "Case manager signature" in text
+    assert "End of the staff copy" in text and "Case manager signature" not in text
     if case in ("no sign-offs", "empty period"):
         assert "No skills were signed off in this period." in text
         assert "No notes in this period." in text
@@ -250,7 +256,7 @@ def test_caseload_summary_flags_stalled_mentees(make_user, make_mentee, assign, 
     sign(busy, skill(), mentor, 3)
     data = caseload_data([busy, quiet], owner="Łukasz Nowak")
     text = text_of(caseload_summary_pdf(data))
-    assert "Caseload of Łukasz Nowak" in text and "2 active mentees" in text
+    assert "Caseload of Łukasz Nowak" in text and "2 mentees (active)" in text
     assert "1. Getting around" in text and "2. Money and banking" in text
     busy_line = next(line for line in text.splitlines() if "Busy Person" in line)
     quiet_line = next(line for line in text.splitlines() if "Quiet Person" in line)
@@ -258,8 +264,9 @@ def test_caseload_summary_flags_stalled_mentees(make_user, make_mentee, assign, 
     assert "STALLED" in quiet_line and "STALLED" not in busy_line
 
 
-def test_empty_caseload_makes_valid_pdfs(app):
-    assert "The caseload is empty" in text_of(caseload_summary_pdf(caseload_data([])))
+def test_empty_caseload_makes_valid_pdfs(org):
+    empty = caseload_data([], view=curriculum_view(org.id))
+    assert "The caseload is empty" in text_of(caseload_summary_pdf(empty))
     assert "The caseload is empty" in text_of(caseload_batch_pdf([]))
 
 
@@ -294,16 +301,27 @@ def test_cells_that_would_start_a_formula_are_neutralised(start):
 def test_history_csv_is_excel_ready_and_injection_safe(team, skill):
     mentor, _, mentee = team
     sign(mentee, skill("read-timetable"), mentor, 1, note="=1+1", place="@home")
-    data = mentee_history_csv(mentee, history(mentee, STAFF))
+    areas = areas_of(curriculum_view(mentee.organisation_id))
+    data = mentee_history_csv(mentee, history(mentee, STAFF), areas)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     header, *body = rows
-    assert header[:4] == ["entry", "date shown", "recorded at (UTC)", "skill"]
+    assert header[:7] == [
+        "record number",
+        "name",
+        "entry",
+        "date shown",
+        "recorded at (UTC)",
+        "area",
+        "skill",
+    ]
     assert {"note", "note visibility", "with whom", "support", "recorded by"} <= set(header)
     assert len(body) == 4
     last = dict(zip(header, body[-1], strict=True))
     assert last["note"] == "'=1+1" and last["place"] == "'@home"
     assert last["date shown"] == TODAY.isoformat() and last["kind"] == "sign-off"
+    assert (last["record number"], last["name"]) == (mentee.record_number, "José García")
+    assert (last["area"], last["skill"]) == ("Getting around", "Read a timetable")
     notes = [dict(zip(header, row, strict=True))["note"] for row in body]
     assert MARKUP_NOTE in notes and STAFF_NOTE in notes
     assert "Łukasz Nowak" in data.decode("utf-8-sig")
@@ -315,8 +333,16 @@ def test_caseload_csv_reads_back_names_intact(make_mentee):
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["name", "record number", "status"]
-    assert [r[0] for r in rows[1:]] == [*NAMES, "'-Dash Person"]
-    assert rows[1][3:5] == ["0", "0"]
+    # By last name, accents and case aside.
+    assert [r[0] for r in rows[1:]] == [
+        "Nguyễn Thị Ánh",
+        "Zoë Fischer",
+        "José García",
+        "Łukasz Kowalski",
+        "'-Dash Person",
+        "Søren Sørensen",
+    ]
+    assert rows[1][4:6] == ["0", "0"]
 
 
 # --- Web -------------------------------------------------------------------------------

@@ -51,6 +51,12 @@ def test_setup_with_demo_twice_on_a_fresh_database(fresh_env, tmp_path):
     second = flask("setup", "--demo", env=fresh_env)
     assert second.returncode == 0, second.stderr
     assert "Demo data is already there." in second.stdout
+    # The logins are printed on every run, in the same form.
+    login_lines = [line for line in first.stdout.splitlines() if line.startswith("  ")]
+    assert "mentor1" in second.stdout and "practice-makes-progress" in second.stdout
+    assert sorted(line for line in second.stdout.splitlines() if line.startswith("  ")) == sorted(
+        login_lines
+    )
     assert "0 skills added, 0 updated, 0 retired" in second.stdout
     engine = create_engine(fresh_env["DATABASE_URL"])
     with engine.connect() as conn:
@@ -78,6 +84,12 @@ def test_setup_creates_first_admin_from_options(fresh_env):
     )
     assert result.returncode == 0, result.stderr
     assert "Created admin “Boss Person” with username boss." in result.stdout
+    engine = create_engine(fresh_env["DATABASE_URL"])
+    with engine.connect() as conn:
+        # Whoever runs setup chose this password themselves: no change is owed.
+        owed = "SELECT must_change_password FROM users WHERE username = 'boss'"
+        assert not conn.execute(text(owed)).scalar_one()
+    engine.dispose()
     again = flask("setup", env=fresh_env)
     assert again.returncode == 0 and "An admin already exists" in again.stdout
 

@@ -10,7 +10,7 @@ from skills.extensions import db
 from skills.models import Mentee, SignoffEvent, User
 
 # Reading a mentee's record is itself recorded; nothing else may change on a GET.
-READ_SIDE_EFFECT_TABLES = {"audit_events", "login_failures"}
+READ_SIDE_EFFECT_TABLES = {"audit_events"}
 
 
 def snapshot(exclude=frozenset()) -> dict[str, list]:

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import func, select
 
 from skills.extensions import db
@@ -44,7 +45,7 @@ def test_mentor_sees_my_mentees_with_progress(client, login, team, skill):
     login(team["mentor"])
     page = client.get("/mentor/").get_data(as_text=True)
     assert "José García" in page and "Zoë Secret" not in page
-    assert f"Last sign-off: {TODAY.isoformat()}" in page
+    assert f"Last sign-off: {format_date(TODAY, locale='en_US')}" in page
     assert "Getting around" in page and "1/3" in page
 
 
@@ -181,7 +182,7 @@ def test_mentee_sees_own_progress_in_plain_language(client, login, team, skill):
     login(db.session.get(type(team["mentor"]), team["a"].user_id))
     page = client.get("/me/").get_data(as_text=True)
     assert "I can now" in page and "I can get a transit card." in page
-    assert "I'm learning" in page and "I am practising with help" in page
+    assert "I'm learning" in page and "I am practicing with help" in page
     assert "Zoë" not in page
     history = client.get("/me/history").get_data(as_text=True)
     assert "staff eyes only" not in history and "I can do this on my own" in history
@@ -236,7 +237,10 @@ def test_mentee_history_comes_a_page_at_a_time(client, login, team, skill):
             skill(),
             team["mentor"],
             SignoffDetails(
-                level=1 + i % 3, shown_on=TODAY - timedelta(days=22 - i), note=f"entry-{i}-x"
+                level=1 + i % 3,
+                shown_on=TODAY - timedelta(days=22 - i),
+                note=f"entry-{i}-x",
+                note_visibility="mentee",  # notes are staff-only unless shared
             ),
             allow_lower=True,
         )

@@ -1,6 +1,6 @@
 """What a database holds and what is wrong with it: row counts, the sign-off events hash,
-SQLite's integrity check, the append-only triggers and `flask check`'s agreement of the
-current status and counters with the events.
+SQLite's integrity check, the append-only triggers, the hash chains and `flask check`'s
+agreement of the current status and counters with the events.
 
 The same checks run on the live database after a restore and, before it, on the scratch
 copy a backup is loaded into (`scratch_app` binds the app's session to that copy).
@@ -17,7 +17,9 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import URL, Connection
 
 from ..extensions import db
-from ..models import APPEND_ONLY_TABLES, SignoffEvent
+from ..models import SignoffEvent
+from ..models.append_only import trigger_problems
+from ..models.chain import canonical, chain_problems
 
 UNTOUCHED = "The current database was left untouched."
 
@@ -50,31 +52,17 @@ class Summary:
 def events_sha256(conn: Connection) -> str:
     """SHA-256 over every sign-off event in id order: the same on SQLite and PostgreSQL.
 
-    Each event is one line of JSON: id, mentee, skill, level, date shown, time recorded
-    (UTC, microseconds) and note. (The manifest hashes every column of every table; this
-    shorter hash is the one printed for people to compare at a glance.)
+    Each event is one line of JSON of all its columns, normalised as in the manifest
+    (`canonical`), the chain's hash among them. (The manifest hashes every table; this
+    one is the hash printed for people to compare at a glance.)
     """
     digest = hashlib.sha256()
-    columns = SignoffEvent.__table__.c
-    query = select(
-        columns.id,
-        columns.mentee_id,
-        columns.skill_id,
-        columns.level,
-        columns.shown_on,
-        columns.recorded_at,
-        columns.note,
-    ).order_by(columns.id)
+    table = SignoffEvent.__table__
+    present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    columns = [c for c in table.columns if c.name in present]
+    query = select(*columns).order_by(table.c.id)
     for row in conn.execution_options(yield_per=5000).execute(query):
-        values = [
-            row.id,
-            row.mentee_id,
-            row.skill_id,
-            row.level,
-            row.shown_on.isoformat(),
-            row.recorded_at.isoformat(timespec="microseconds"),
-            row.note,
-        ]
+        values = [canonical(value) for value in row]
         digest.update(json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode())
         digest.update(b"\n")
     return digest.hexdigest()
@@ -115,34 +103,9 @@ def integrity_problems(conn: Connection) -> list[str]:
             f"foreign key broken: {row[0]} row {row[1]} points at a missing {row[2]} row"
             for row in conn.exec_driver_sql("PRAGMA foreign_key_check")
         ]
-        # Each table needs both of its triggers (UPDATE and DELETE), each still refusing.
-        triggers = {
-            (row[0], row[1])
-            for row in conn.exec_driver_sql(
-                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' "
-                "AND sql LIKE '%RAISE(ABORT%'"
-            )
-        }
-        wanted = {(t, f"{t}_no_{op}") for t in APPEND_ONLY_TABLES for op in ("update", "delete")}
-    else:
-        # A disabled trigger (ALTER TABLE … DISABLE TRIGGER) protects nothing.
-        triggers = {
-            (row[0], row[1])
-            for row in conn.execute(
-                text(
-                    "SELECT c.relname, t.tgname FROM pg_trigger t "
-                    "JOIN pg_class c ON c.oid = t.tgrelid "
-                    "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' "
-                    "AND c.relname = ANY(:tables) AND pg_table_is_visible(c.oid)"
-                ),
-                {"tables": list(APPEND_ONLY_TABLES)},
-            )
-        }
-        wanted = {(t, f"{t}_append_only") for t in APPEND_ONLY_TABLES}
-    problems += [
-        f"{table} has lost the trigger that keeps it append-only ({name})"
-        for table, name in sorted(wanted - triggers)
-    ]
+    # The append-only triggers, each there, enabled and refusing; the hash chains whole.
+    problems += trigger_problems(conn)
+    problems += chain_problems(conn)
     return problems
 
 

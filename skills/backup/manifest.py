@@ -12,7 +12,8 @@ as null, JSON values with sorted keys.
 
 The manifest guards against damage (a truncated copy, flipped bits, a hand-edited row),
 not against someone who rewrites the backup and its manifest together: it carries no
-secret. The schema has no hash chain, so there is no chain head to record.
+secret. The sign-off and audit events also carry a hash chain (models/chain.py), checked
+with the rest of the data.
 """
 
 import hashlib
@@ -21,8 +22,6 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
+from ..models.chain import canonical  # one normal form for rows: the chain's
 from ..timeutil import utcnow
 from .checks import BackupError, schema_revision
 
@@ -50,27 +50,6 @@ def manifest_path(backup_file: Path) -> Path:
 
 
 # --- hashing rows ---------------------------------------------------------------------------
-
-
-def canonical(value: Any) -> Any:
-    """`value` as JSON can hold it, the same whichever database it was read from."""
-    if value is None or isinstance(value, str | int | float):
-        return int(value) if isinstance(value, bool) else value
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(timespec="microseconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    if isinstance(value, dict):
-        return {str(key): canonical(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [canonical(item) for item in value]
-    raise TypeError(f"no canonical form for a {type(value).__name__}")
 
 
 @dataclass(frozen=True)

@@ -2,32 +2,31 @@
 
 from sqlalchemy import DDL, Table, event
 
+from ..extensions import Model
+from .append_only import APPEND_ONLY_TABLES, append_only_ddl
 from .audit import AuditEvent
-from .curriculum import Curriculum, CurriculumLoad, Domain, Level, Skill
+from .chain import chain_model
+from .curriculum import Curriculum, CurriculumAdoption, CurriculumLoad, Domain, Level, Skill
+from .evidence import Photo
 from .people import ROLES, Assignment, Mentee, Organisation, User
-from .security import LoginFailure
+from .security import SignInThrottle
+from .session_notes import (
+    SessionNote,
+    SessionNoteAddendum,
+    SessionNoteComment,
+    SessionNoteSignoff,
+    SessionNoteSkill,
+)
 from .signoffs import DomainCounter, GroupSession, SignoffEvent, SkillStatus
-from .voice import DidItReport, Goal, SelfRating, SignoffConfirmation, SkillResource
-
-APPEND_ONLY_TABLES = ("signoff_events", "audit_events")
-
-
-def append_only_ddl(table: str, dialect: str) -> list[str]:
-    """SQL that makes the database itself refuse UPDATE and DELETE on `table`."""
-    if dialect == "sqlite":
-        return [
-            f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
-            for op in ("UPDATE", "DELETE")
-        ]
-    return [
-        f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$ "
-        f"BEGIN RAISE EXCEPTION USING MESSAGE = '{table} is append-only: ' || TG_OP || ' refused'; "
-        "END; "
-        "$$ LANGUAGE plpgsql",
-        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-        f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
-    ]
+from .two_step import RecoveryCode
+from .voice import (
+    DidItReport,
+    Goal,
+    SelfRating,
+    SignoffConfirmation,
+    SignoffDisagreement,
+    SkillResource,
+)
 
 
 def _attach_append_only(table: Table) -> None:
@@ -36,10 +35,14 @@ def _attach_append_only(table: Table) -> None:
             event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
 
 
-for _table in (SignoffEvent.__table__, AuditEvent.__table__):
-    _attach_append_only(_table)
+for _table in Model.metadata.sorted_tables:
+    if _table.name in APPEND_ONLY_TABLES:
+        _attach_append_only(_table)
+for _model in (SignoffEvent, AuditEvent):
+    chain_model(_model)
 
 __all__ = [
+    "CurriculumAdoption",
     "ROLES",
     "Assignment",
     "AuditEvent",
@@ -49,15 +52,23 @@ __all__ = [
     "Goal",
     "SelfRating",
     "SignoffConfirmation",
+    "SignoffDisagreement",
     "SkillResource",
     "CurriculumLoad",
     "Domain",
     "GroupSession",
     "Level",
-    "LoginFailure",
     "Mentee",
     "Organisation",
+    "Photo",
+    "RecoveryCode",
     "Skill",
+    "SignInThrottle",
+    "SessionNote",
+    "SessionNoteAddendum",
+    "SessionNoteComment",
+    "SessionNoteSignoff",
+    "SessionNoteSkill",
     "SignoffEvent",
     "SkillStatus",
     "User",

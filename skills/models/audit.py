@@ -7,10 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
 from ..timeutil import UTCDateTime, utcnow
+from .chain import Chained
 from .people import Mentee, User
 
 
-class AuditEvent(Model):
+class AuditEvent(Chained, Model):  # hash-chained: models/chain.py
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_at", "at"),
@@ -30,6 +31,9 @@ class AuditEvent(Model):
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     # Short machine-readable context; never passwords, codes or note text.
     detail: Mapped[str] = mapped_column(Text, default="")
+    # Where a web request came from (skills/web/client.py); none for the command line.
+    client_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
 
     actor: Mapped[User | None] = relationship()
     mentee: Mapped[Mentee | None] = relationship()

@@ -1,11 +1,24 @@
 """The curriculum as loaded from its data file: levels, domains and skills."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import Model
 from ..timeutil import UTCDateTime, utcnow
@@ -20,11 +33,32 @@ def counts_as_signed_off(level: Any, signed_off_level: Any) -> Any:
     return level >= signed_off_level
 
 
+def recheck_due_on(shown_on: date, recheck_days: int | None) -> date | None:
+    """The one rule for a re-check: due `recheck_days` after the day a skill was shown at
+    the signed-off level; None for a skill with no interval."""
+    return shown_on + timedelta(days=recheck_days) if recheck_days else None
+
+
 class Curriculum(Model):
+    """A curriculum of the shared library (no organisation: the platform operator loads it
+    from the command line) or one organisation's own (only its people see it)."""
+
     __tablename__ = "curricula"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "key"),
+        # NULLs never clash in a unique constraint: the library's keys need their own index.
+        Index(
+            "uq_curricula_library_key",
+            "key",
+            unique=True,
+            sqlite_where=text("organisation_id IS NULL"),
+            postgresql_where=text("organisation_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     version: Mapped[str] = mapped_column(String(64))
     signed_off_level: Mapped[int] = mapped_column()
@@ -42,6 +76,38 @@ class Curriculum(Model):
     def signs_off(self, level: Any) -> Any:
         """Whether `level` counts as signed off in this curriculum (Python or SQL)."""
         return counts_as_signed_off(level, self.signed_off_level)
+
+
+class CurriculumAdoption(Model):
+    """An organisation uses a curriculum of the shared library. Its own curricula it uses
+    without a row here. Stopping is a deleted row; the audit log keeps the history."""
+
+    __tablename__ = "organisation_curricula"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    curriculum_id: Mapped[int] = mapped_column(
+        ForeignKey("curricula.id"), primary_key=True, index=True
+    )
+    adopted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def in_use_by(organisation_id: Any) -> ColumnElement[bool]:
+    """The one rule for which curricula an organisation's people see: its own, and the
+    library curricula it has chosen. A condition on `Curriculum` (or on
+    `Curriculum.id` through `curriculum_ids_in_use`); `organisation_id` may be a column."""
+    return or_(
+        Curriculum.organisation_id == organisation_id,
+        Curriculum.id.in_(
+            select(CurriculumAdoption.curriculum_id).where(
+                CurriculumAdoption.organisation_id == organisation_id
+            )
+        ),
+    )
+
+
+def curriculum_ids_in_use(organisation_id: Any) -> Select[int]:
+    """`in_use_by` as a query of curriculum ids, for `Skill.curriculum_id.in_(...)`."""
+    return select(Curriculum.id).where(in_use_by(organisation_id))
 
 
 class CurriculumLoad(Model):
@@ -108,3 +174,7 @@ class Skill(Model):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     domain: Mapped[Domain] = relationship(back_populates="skills")
+
+    def recheck_on(self, shown_on: date) -> date | None:
+        """When this skill, signed off on `shown_on`, is due for its re-check (if ever)."""
+        return recheck_due_on(shown_on, self.recheck_days)

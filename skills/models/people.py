@@ -4,12 +4,22 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, QueryableAttribute, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import Model
+from ..secrets_crypto import EncryptedSecret
 from ..timeutil import UTCDateTime, utcnow
 
 ROLES = ("admin", "case_manager", "mentor", "mentee")
@@ -20,6 +30,7 @@ ROLE_LABELS = {
     "mentee": "Mentee",
 }
 ASSIGNMENT_KINDS = ("mentor", "case_manager")
+DEFAULT_TIME_ZONE = "America/New_York"
 
 
 class Organisation(Model):
@@ -27,8 +38,26 @@ class Organisation(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    require_two_step: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Space-separated roles whose holders must use two-step sign-in (see
+    # permissions.two_step_required), in the same form as User.roles.
+    two_step_roles: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # An IANA name; local dates will be shown in it.
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE
+    )
+    # Billing of session notes (services/session_notes.py, `units_for`): the service
+    # code and modifiers, minutes per unit, the minutes from which a part unit counts,
+    # and the days after a contact within which its note is signed on time.
+    billing_code: Mapped[str] = mapped_column(String(16), default="H0038", server_default="H0038")
+    billing_modifiers: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    unit_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    unit_threshold: Mapped[int] = mapped_column(default=8, server_default="8")
+    sign_within_days: Mapped[int] = mapped_column(default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def two_step_role_set(self) -> frozenset[str]:
+        return frozenset((self.two_step_roles or "").split())
 
 
 class User(UserMixin, Model):
@@ -38,14 +67,24 @@ class User(UserMixin, Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
+    # A peer credential (e.g. "CPS"), printed with the name when signing session notes.
+    credential: Mapped[str | None] = mapped_column(String(40))
+    # The language the person reads the program in ("en", "es"); none: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8))
     password_hash: Mapped[str] = mapped_column(String(255))
     # Space-separated role names: a person holds several roles only where an admin grants it.
     roles: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Part of the login cookie: bumping it ends every session of this user.
     session_version: Mapped[int] = mapped_column(default=1)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Encrypted at rest; reads give the plain secret (skills.secrets_crypto).
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedSecret)
     totp_last_step: Mapped[int | None] = mapped_column()
+    # Set when someone else chose the password (an admin, the command line): its owner
+    # must choose their own before anything else (skills/web/__init__.py).
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version_id: Mapped[int] = mapped_column(default=1)

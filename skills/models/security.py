@@ -1,4 +1,4 @@
-"""Records that protect sign-in: failed attempts, counted across every app process."""
+"""Records that protect sign-in: attempt counters shared by every app process."""
 
 from datetime import datetime
 
@@ -6,15 +6,21 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
-from ..timeutil import UTCDateTime, utcnow
+from ..timeutil import UTCDateTime
 
 
-class LoginFailure(Model):
-    """One failed sign-in for a username (known or not). Old rows may be pruned."""
+class SignInThrottle(Model):
+    """Sign-in attempts against one budget in one fixed time window: an account, a
+    client address, a trusted device, a person's two-step codes, or everyone.
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
+    Counted with one INSERT … ON CONFLICT DO UPDATE per attempt (skills/services/signin.py),
+    so every app server sees the same count. Old windows are pruned.
+    """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (Index("ix_sign_in_throttles_window_start", "window_start"),)
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    attempts: Mapped[int] = mapped_column(default=0)

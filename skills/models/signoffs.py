@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import Model
 from ..timeutil import UTCDateTime, utcnow
+from .chain import Chained
 from .curriculum import Skill
 from .people import Mentee, User
 
@@ -49,7 +50,7 @@ class GroupSession(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SignoffEvent(Model):
+class SignoffEvent(Chained, Model):  # hash-chained: models/chain.py
     """One thing a mentor recorded. Never updated or deleted: the database refuses it."""
 
     __tablename__ = "signoff_events"

@@ -82,6 +82,20 @@ class SignoffConfirmation(Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SignoffDisagreement(Model):
+    """The mentee says a mentor's sign-off is not right, in their own words. It never
+    changes the level: the mentor answers with a correction or a new sign-off."""
+
+    __tablename__ = "signoff_disagreements"
+    __table_args__ = (UniqueConstraint("event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("signoff_events.id"))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("mentees.id"), index=True)
+    words: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SkillResource(Model):
     """Local details for a skill in one organisation: an office's address, a food bank."""
 

@@ -1,4 +1,5 @@
-"""`flask --app skills report mentee | caseload`: the same files as the web downloads."""
+"""`flask --app skills report mentee | history | caseload`: the same files as the web
+downloads."""
 
 from datetime import date, datetime
 from typing import IO, Any
@@ -11,15 +12,22 @@ from .. import permissions
 from ..extensions import db
 from ..models import Mentee, Organisation, User
 from ..services import audit
+from ..services import history as histories
 from ..services.progress import curriculum_view
-from .caseload import caseload_data
+from ..timeutil import today
+from .caseload import CaseloadFilter, caseload_data, last_name_key
+from .caseload_pdf import BatchCover, caseload_batch_pdf, caseload_summary_pdf
 from .content import batch_report_data, mentee_report_data
-from .csv_export import caseload_csv
-from .pdf import caseload_batch_pdf, caseload_summary_pdf, mentee_report_pdf
+from .csv_export import areas_of, caseload_csv, mentee_history_csv
+from .pdf import mentee_report_pdf
+from .stamp import stamp
 
 report_group = AppGroup("report", help="Print progress reports and export CSV files.")
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+COPY = click.Choice(["mentee", "staff"])
+# Nobody is signed in at the server's command line: the footer says where it came from.
+PRINTED_BY = "the command line"
 
 
 def _day(value: datetime | None) -> date | None:
@@ -47,7 +55,7 @@ def _find_mentee(record_number: str, organisation: str | None) -> Mentee:
     if len(found) > 1:
         names = ", ".join(sorted(m.organisation.name for m in found))
         raise click.ClickException(
-            f"Record number {record_number} is used in several organisations ({names}); "
+            f"Record number {record_number} is used in several organizations ({names}); "
             "say which with --organisation."
         )
     return found[0]
@@ -57,7 +65,14 @@ def _find_mentee(record_number: str, organisation: str | None) -> Mentee:
 @click.argument("record_number")
 @click.option("--from", "period_from", type=DATE, help="Start of the period (YYYY-MM-DD).")
 @click.option("--to", "period_to", type=DATE, help="End of the period (YYYY-MM-DD).")
-@click.option("--mentee-copy", is_flag=True, help="The mentee's own copy: no notes for staff only.")
+@click.option(
+    "--copy",
+    type=COPY,
+    default="mentee",
+    show_default=True,
+    help="mentee: to go through and sign together, no notes for staff only; staff: all notes.",
+)
+@click.option("--mentee-copy", is_flag=True, hidden=True, help="Same as --copy mentee.")
 @click.option("--organisation", default=None, help="Needed only if record numbers repeat.")
 @click.option(
     "-o", "--output", required=True, type=click.File("wb", lazy=True), help="PDF file to write."
@@ -66,18 +81,21 @@ def report_mentee(
     record_number: str,
     period_from: datetime | None,
     period_to: datetime | None,
+    copy: str,
     mentee_copy: bool,
     organisation: str | None,
     output: IO[bytes],
 ) -> None:
-    """Write one mentee's progress report as a PDF."""
+    """Write one mentee's progress report as a PDF (the mentee copy unless --copy staff)."""
     mentee = _find_mentee(record_number, organisation)
+    mentee_copy = mentee_copy or copy == "mentee"
     try:
         data = mentee_report_data(
             mentee,
             permissions.command_line_viewer(mentee_copy),
             period_from=_day(period_from),
             period_to=_day(period_to),
+            printed_by=PRINTED_BY,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -110,6 +128,9 @@ def report_mentee(
 @click.option("--batch", is_flag=True, help="Every mentee's progress report in one PDF.")
 @click.option("--csv", "as_csv", is_flag=True, help="The summary as CSV instead of PDF.")
 @click.option("--all", "include_discharged", is_flag=True, help="Include discharged mentees.")
+@click.option("--mentor", default="", help="Only the mentees of this mentor (display name).")
+@click.option("--stalled", is_flag=True, help="Only mentees with no sign-off in 30 days.")
+@click.option("--copy", type=COPY, default="mentee", show_default=True, help="Batch only.")
 @click.option("--from", "period_from", type=DATE, help="Batch only: start of the period.")
 @click.option("--to", "period_to", type=DATE, help="Batch only: end of the period.")
 @click.option(
@@ -120,11 +141,15 @@ def report_caseload(
     batch: bool,
     as_csv: bool,
     include_discharged: bool,
+    mentor: str,
+    stalled: bool,
+    copy: str,
     period_from: datetime | None,
     period_to: datetime | None,
     output: IO[bytes],
 ) -> None:
-    """Write a caseload summary (PDF or CSV) or a batch of progress reports (PDF)."""
+    """Write a caseload summary (PDF or CSV) or a batch of progress reports (PDF), with
+    the caseload page's filters."""
     if batch and as_csv:
         raise click.UsageError("Choose --batch (PDF reports) or --csv (summary), not both.")
     user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
@@ -134,32 +159,48 @@ def report_caseload(
         raise click.ClickException(
             f"{user.username} is not a mentor, case manager or admin, so has no caseload."
         )
-    query = permissions.caseload_for(user)
-    if not include_discharged:
-        query = query.where(Mentee.status == "active")
-    mentees = list(db.session.scalars(query))
+    everyone = list(db.session.scalars(permissions.caseload_for(user)))
+    filters = CaseloadFilter("all" if include_discharged else "active", mentor.strip(), stalled)
+    view = curriculum_view(user.organisation_id)
+    start, end = _day(period_from), _day(period_to)
+    if start and start > (end or today(user)):
+        raise click.UsageError(f"--from {start} is after --to {end or 'today'}.")
+    printed = stamp(user.organisation, PRINTED_BY).text
+    data = caseload_data(
+        everyone,
+        organisation=user.organisation.name,
+        owner=user.display_name,
+        view=view,
+        filters=filters,
+        period_from=start,
+        period_to=end,
+        printed=printed,
+    )
+    by_id = {m.id: m for m in everyone}
+    mentees = sorted(
+        (by_id[r.mentee_id] for r in data.rows), key=lambda m: last_name_key(m.full_name)
+    )
     # Any: passed on as keywords, which mypy would check against each named parameter.
     detail: dict[str, Any] = {"report": "batch" if batch else "summary", "count": len(mentees)}
     if batch:
-        try:
-            reports = batch_report_data(
-                mentees,
-                lambda mentee: permissions.viewer_for(user, mentee),
-                period_from=_day(period_from),
-                period_to=_day(period_to),
-                view=curriculum_view(),
-            )
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
-        _write(output, caseload_batch_pdf(reports))
+        detail["copy"] = copy
+        reports = batch_report_data(
+            mentees,
+            lambda mentee: permissions.command_line_viewer(copy == "mentee"),
+            period_from=start,
+            period_to=end,
+            view=view,
+            printed_by=PRINTED_BY,
+        )
+        cover = BatchCover(
+            user.organisation.name,
+            user.display_name,
+            [(m.full_name, m.record_number) for m in mentees],
+            printed,
+        )
+        _write(output, caseload_batch_pdf(reports, cover))
         action, fmt = "report.print", "pdf"
     else:
-        data = caseload_data(
-            mentees,
-            organisation=user.organisation.name,
-            owner=user.display_name,
-            include_discharged=include_discharged,
-        )
         if as_csv:
             _write(output, caseload_csv(data))
             action, fmt = "report.export", "csv"
@@ -181,5 +222,50 @@ def report_caseload(
     db.session.commit()
     click.echo(
         f"Wrote the caseload of {user.username} ({len(mentees)} mentees) to {_where(output)}.",
+        err=True,
+    )
+
+
+@report_group.command("history")
+@click.argument("record_number")
+@click.option("--from", "period_from", type=DATE, help="Only events shown on or after.")
+@click.option("--to", "period_to", type=DATE, help="Only events shown on or before.")
+@click.option("--organisation", default=None, help="Needed only if record numbers repeat.")
+@click.option(
+    "-o", "--output", required=True, type=click.File("wb", lazy=True), help="CSV file to write."
+)
+def report_history(
+    record_number: str,
+    period_from: datetime | None,
+    period_to: datetime | None,
+    organisation: str | None,
+    output: IO[bytes],
+) -> None:
+    """Write one mentee's sign-off history as CSV (staff view: every note)."""
+    mentee = _find_mentee(record_number, organisation)
+    start, end = _day(period_from), _day(period_to)
+    if start and end and start > end:
+        raise click.UsageError(f"--from {start} is after --to {end}.")
+    entries = [
+        e
+        for e in histories.history(mentee, permissions.command_line_viewer(False))
+        if (not start or e.shown_on >= start) and (not end or e.shown_on <= end)
+    ]
+    areas = areas_of(curriculum_view(mentee.organisation_id))
+    _write(output, mentee_history_csv(mentee, entries, areas))
+    audit.record(
+        "report.export",
+        None,
+        mentee=mentee,
+        object_type="mentee",
+        object_id=mentee.id,
+        format="csv",
+        rows=len(entries),
+        via="cli",
+    )
+    db.session.commit()
+    click.echo(
+        f"Wrote the history of record {mentee.record_number} ({len(entries)} entries) "
+        f"to {_where(output)}.",
         err=True,
     )

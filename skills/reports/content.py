@@ -1,17 +1,17 @@
-"""What goes into a report, gathered from the services into plain dataclasses.
+"""What goes into a report, gathered from the services into plain dataclasses
+(`items`).
 
 Nothing here knows about requests or PDF: the web, the CLI and the benchmark call
 these functions and hand the result to a builder in `pdf` or `csv_export`.
 """
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Curriculum, Mentee, Skill, User
+from ..models import Curriculum, Mentee, Skill
 from ..models.curriculum import counts_as_signed_off
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from ..models.voice import SELF_RATINGS
@@ -22,113 +22,26 @@ from ..services.progress import (
     CurriculumView,
     MenteeProgress,
     SkillProgress,
-    curriculum_view,
     mentee_progress,
+    view_for,
 )
 from ..timeutil import today, utcnow
+from .distance import Reading, TrendPoint, counts_on, is_baseline, month_ends
+from .items import (
+    ChecklistItem,
+    DomainSection,
+    LearningItem,
+    MenteeReportData,
+    NoteItem,
+    SignedOffItem,
+)
+from .stamp import stamp
 
-RECENT_NOTES = 10
+# Every note of the period is printed up to this many (the newest); the report then
+# says how many there were, and the history CSV holds them all.
+NOTES_LIMIT = 50
 
-
-@dataclass(slots=True)
-class ChecklistItem:
-    """One skill of the full checklist, at its current level."""
-
-    title: str
-    level: int
-    level_name: str
-    signed_off: bool
-    shown_on: date | None
-    mentor: str
-    needs_refresher: bool = False
-    # The mentee's own view, printed beside the mentor's level and never merged with it.
-    self_rating: str | None = None
-
-
-@dataclass(slots=True)
-class DomainSection:
-    title: str
-    total: int
-    signed_off: int
-    started: int
-    percent: int
-    skills: list[ChecklistItem]
-
-
-@dataclass(slots=True)
-class SignedOffItem:
-    """A skill signed off during the report's period."""
-
-    shown_on: date
-    title: str
-    i_can_now: str
-    level_name: str
-    mentor: str
-    support: str | None
-    place: str | None
-    practised_with: str | None
-
-
-@dataclass(slots=True)
-class LearningItem:
-    """A skill to learn next or a goal, with the mentee's wording of its level."""
-
-    title: str
-    level_name: str
-    mentee_text: str
-    signed_off: bool = False
-
-
-@dataclass(slots=True)
-class NoteItem:
-    shown_on: date
-    skill: str
-    level_name: str
-    mentor: str
-    note: str
-    staff_only: bool
-    support: str | None
-    place: str | None
-    practised_with: str | None
-
-
-@dataclass
-class MenteeReportData:
-    """Everything one progress report shows; notes its viewer may not read are already
-    left out, and `staff_view` says which copy it is."""
-
-    organisation: str
-    mentee_id: int
-    full_name: str
-    preferred_name: str | None
-    record_number: str
-    status: str
-    start_date: date
-    discharged_on: date | None
-    period_from: date
-    period_to: date
-    staff_view: bool
-    total: int
-    signed_off: int
-    percent: int
-    last_signoff_on: date | None
-    domains: list[DomainSection]
-    signed_off_in_period: list[SignedOffItem]
-    learning: list[LearningItem]
-    notes: list[NoteItem]
-    generated_at: datetime
-    # Skills the mentee has chosen as goals, with where they are now.
-    goals: list[LearningItem] = field(default_factory=list)
-    # The mentee's own words confirming sign-offs: (date shown, skill, words).
-    own_words: list[tuple[date, str, str]] = field(default_factory=list)
-    # The organisation's local details for skills in this report: (skill, details).
-    local_help: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        if self.preferred_name and self.preferred_name != self.full_name:
-            return f"{self.full_name} ({self.preferred_name})"
-        return self.full_name
+__all__ = ["MenteeReportData", "batch_report_data", "mentee_report_data"]
 
 
 def check_period(start: date, end: date) -> None:
@@ -145,7 +58,7 @@ def resolve_period(
 ) -> tuple[date, date]:
     """The report's period: by default from the mentee's start date to today."""
     start = period_from or mentee.start_date
-    end = period_to or on or today()
+    end = period_to or on or today(mentee)
     check_period(start, end)
     return start, end
 
@@ -195,15 +108,16 @@ def mentee_report_data(
     period_to: date | None = None,
     view: CurriculumView | None = None,
     on: date | None = None,
+    printed_by: str = "",
 ) -> MenteeReportData:
     """Gather one mentee's progress report for `viewer`; ValueError if the period ends
     before it starts. The mentee's copy (`permissions.MENTEE_COPY`) holds no staff-only
     note."""
     start, end = resolve_period(mentee, period_from, period_to, on)
-    view = view or curriculum_view()
+    view = view_for([mentee], view)
     progress = mentee_progress(mentee, view)
     entries = histories.history(mentee, viewer)
-    return _report(mentee, progress, entries, view, start, end, viewer)
+    return _report(mentee, progress, entries, view, start, end, viewer, printed_by)
 
 
 def batch_report_data(
@@ -215,6 +129,7 @@ def batch_report_data(
     view: CurriculumView | None = None,
     on: date | None = None,
     chunk: int = 100,
+    printed_by: str = "",
 ) -> Iterator[MenteeReportData]:
     """The same reports as `mentee_report_data`, for many mentees.
 
@@ -222,11 +137,11 @@ def batch_report_data(
     period is checked at once (ValueError). A mentee who started after `period_to`
     gets an empty period rather than an error.
     """
-    view = view or curriculum_view()
-    end = period_to or on or today()
+    view = view_for(mentees, view)
+    end = period_to or on or today(mentees[0] if mentees else None)
     if period_from:
         check_period(period_from, end)
-    return _batch(mentees, viewer_of, period_from, end, view, chunk)
+    return _batch(mentees, viewer_of, period_from, end, view, chunk, printed_by)
 
 
 def _batch(
@@ -236,6 +151,7 @@ def _batch(
     end: date,
     view: CurriculumView,
     chunk: int,
+    printed_by: str,
 ) -> Iterator[MenteeReportData]:
     for first in range(0, len(mentees), chunk):
         part = mentees[first : first + chunk]
@@ -245,8 +161,56 @@ def _batch(
             start = period_from or min(mentee.start_date, end)
             progress = mentee_progress(mentee, view)
             yield _report(
-                mentee, progress, entries[mentee.id], view, start, end, viewers[mentee.id]
+                mentee,
+                progress,
+                entries[mentee.id],
+                view,
+                start,
+                end,
+                viewers[mentee.id],
+                printed_by,
             )
+
+
+def _checklist(
+    mentee: Mentee,
+    progress: MenteeProgress,
+    entries: Sequence[histories.HistoryEntry],
+    view: CurriculumView,
+    end: date,
+) -> list[DomainSection]:
+    """Each area's skills at their level on the period's last day, read from the history
+    (so a past period shows its own levels, not today's)."""
+    as_of: dict[int, histories.HistoryEntry] = {}
+    for entry in entries:  # newest first
+        if entry.shown_on <= end and not entry.corrected and entry.kind != "refresher":
+            as_of.setdefault(entry.skill_id, entry)
+    ratings = voice.self_ratings([mentee.id])
+    domains = []
+    for d in progress.domains:
+        section = DomainSection(d.domain.title, d.total, 0, 0, 0, [])
+        for s in d.skills:
+            top = view.signed_off_level(s.skill.curriculum_id)
+            found = as_of.get(s.skill.id)
+            level = found.level if found else 0
+            nothing = view.level(s.skill.curriculum_id, 0)
+            item = ChecklistItem(
+                title=s.skill.title,
+                level=level,
+                level_name=found.level_name if found else (nothing.name if nothing else "0"),
+                signed_off=counts_as_signed_off(level, top),
+                shown_on=found.shown_on if found else None,
+                mentor=found.recorded_by_name if found else "",
+                level_text=found.level_text if found else (nothing.mentee_text if nothing else ""),
+                needs_refresher=s.needs_refresher,
+                self_rating=SELF_RATINGS.get(ratings.get((mentee.id, s.skill.id), "")),
+            )
+            section.skills.append(item)
+            section.signed_off += item.signed_off
+            section.started += level > 0 and not item.signed_off
+        section.percent = round(100 * section.signed_off / d.total) if d.total else 0
+        domains.append(section)
+    return domains
 
 
 def _report(
@@ -257,43 +221,19 @@ def _report(
     start: date,
     end: date,
     viewer: Viewer,
+    printed_by: str,
 ) -> MenteeReportData:
-    names = {e.recorded_by_id: e.recorded_by_name for e in entries}
-    wanted = {
-        s.recorded_by_id
-        for d in progress.domains
-        for s in d.skills
-        if s.recorded_by_id is not None and s.recorded_by_id not in names
-    }
-    if wanted:  # only when a status has no event behind it: never in a consistent database
-        names.update(
-            db.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all()
-        )
-
-    ratings = voice.self_ratings([mentee.id])
-    domains = [
-        DomainSection(
-            title=d.domain.title,
-            total=d.total,
-            signed_off=d.signed_off,
-            started=d.started,
-            percent=d.percent,
-            skills=[
-                ChecklistItem(
-                    title=s.skill.title,
-                    level=s.level,
-                    level_name=s.level_name,
-                    signed_off=s.signed_off,
-                    shown_on=s.shown_on,
-                    mentor=names.get(s.recorded_by_id, "") if s.recorded_by_id else "",
-                    needs_refresher=s.needs_refresher,
-                    self_rating=SELF_RATINGS.get(ratings.get((mentee.id, s.skill.id), "")),
-                )
-                for s in d.skills
-            ],
-        )
-        for d in progress.domains
+    domains = _checklist(mentee, progress, entries, view, end)
+    readings = [
+        Reading(e.skill_id, e.level, e.shown_on, e.id)
+        for e in entries
+        if not e.corrected and e.kind != "refresher"
     ]
+    days = [start - timedelta(days=1), *month_ends(start, end)]
+    counts = counts_on(readings, view, days)
+    for section, domain in zip(domains, view.domains, strict=True):
+        section.at_start = counts[0].get(domain.id, 0)
+    trend = [TrendPoint(day, sum(c.values())) for day, c in zip(days[1:], counts[1:], strict=True)]
 
     # Entries of the period that still count (a correction replaces what it corrects). A
     # skill was signed off in the period if its latest level there is the top level.
@@ -322,10 +262,9 @@ def _report(
             )
         )
 
+    with_notes = [e for e in in_period if e.note.strip()]
     notes = []
-    for entry in in_period:
-        if not entry.note.strip():
-            continue
+    for entry in with_notes[:NOTES_LIMIT]:
         support, practised_with = _labels(entry.support, entry.practised_with)
         notes.append(
             NoteItem(
@@ -338,11 +277,12 @@ def _report(
                 support=support,
                 place=entry.place,
                 practised_with=practised_with,
+                level_text=entry.level_text,
             )
         )
-        if len(notes) == RECENT_NOTES:
-            break
 
+    total = sum(d.total for d in domains)
+    signed_off = sum(d.signed_off for d in domains)
     return MenteeReportData(
         organisation=mentee.organisation.name,
         mentee_id=mentee.id,
@@ -355,9 +295,9 @@ def _report(
         period_from=start,
         period_to=end,
         staff_view=viewer.sees_staff_notes,
-        total=progress.total,
-        signed_off=progress.signed_off,
-        percent=progress.percent,
+        total=total,
+        signed_off=signed_off,
+        percent=round(100 * signed_off / total) if total else 0,
         last_signoff_on=progress.last_signoff_on,
         domains=domains,
         signed_off_in_period=signed_off_in_period,
@@ -367,6 +307,10 @@ def _report(
         goals=[_learning(s) for s in progress.goals],
         own_words=_own_words(mentee, entries),
         local_help=_local_help(mentee, progress),
+        notes_total=len(with_notes),
+        baseline=is_baseline(readings, end),
+        trend=trend,
+        stamp=stamp(mentee.organisation, printed_by),
     )
 
 

@@ -9,6 +9,7 @@ from io import StringIO
 from ..models import Mentee
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from ..services.history import HistoryEntry
+from ..services.progress import CurriculumView
 from .caseload import CaseloadData
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice or
@@ -46,14 +47,17 @@ def _csv(header: list[str], rows: Iterable[Iterable[object]]) -> bytes:
 
 def caseload_csv(data: CaseloadData) -> bytes:
     """The caseload summary: one row per mentee, percent signed off per domain."""
+    since = data.period_from.isoformat() if data.period_from else "start"
     header = [
         "name",
         "record number",
         "status",
+        "mentor",
         *(f"{title} (%)" for title in data.domains),
         "overall (%)",
         "skills signed off",
         "skills in total",
+        f"change since {since}",
         "last sign-off",
         "stalled",
     ]
@@ -62,10 +66,12 @@ def caseload_csv(data: CaseloadData) -> bytes:
             row.full_name,
             row.record_number,
             row.status,
+            ", ".join(row.mentors),
             *row.percents,
             row.percent,
             row.signed_off,
             row.total,
+            row.change,
             row.last_signoff_on,
             row.stalled,
         ]
@@ -74,12 +80,25 @@ def caseload_csv(data: CaseloadData) -> bytes:
     return _csv(header, rows)
 
 
-def mentee_history_csv(mentee: Mentee, entries: Iterable[HistoryEntry]) -> bytes:
-    """Every sign-off event of one mentee, oldest first, as staff see it."""
+def areas_of(view: CurriculumView) -> dict[int, str]:
+    """Each live skill's area title, by skill id (for the history CSV)."""
+    titles = {d.id: d.title for d in view.domains}
+    return {s.id: titles.get(d, "") for d, skills in view.skills.items() for s in skills}
+
+
+def mentee_history_csv(
+    mentee: Mentee, entries: Iterable[HistoryEntry], areas: dict[int, str] | None = None
+) -> bytes:
+    """Every sign-off event of one mentee, oldest first, as staff see it: each row says
+    whose record it is, so rows stay meaningful when files are combined."""
+    areas = areas or {}
     header = [
+        "record number",
+        "name",
         "entry",
         "date shown",
         "recorded at (UTC)",
+        "area",
         "skill",
         "level",
         "level name",
@@ -95,9 +114,12 @@ def mentee_history_csv(mentee: Mentee, entries: Iterable[HistoryEntry]) -> bytes
     ]
     rows = (
         [
+            mentee.record_number,
+            mentee.full_name,
             e.id,
             e.shown_on,
             e.recorded_at,
+            areas.get(e.skill_id, "retired skill"),
             e.skill_title,
             e.level,
             e.level_name,

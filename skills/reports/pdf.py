@@ -1,266 +1,341 @@
-"""PDF builders: report data in, bytes out. They know nothing of HTTP.
+"""The progress report PDF: report data in, bytes out. It knows nothing of HTTP.
 
-The report layouts (a mentee's progress report, a caseload summary and a batch of
-progress reports) on top of the layout engine in `layout.py`.
+Two copies, told apart on every page (running header and footer): the staff copy, in
+staff words at 9 pt, which may hold staff-only notes and has no signature block; and
+the mentee's copy, in the mentee's own words at 11 pt, to go through and sign together.
+Which notes each copy holds was decided when the data was gathered (`content`).
 """
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from io import BytesIO
 
-from reportlab.lib.pagesizes import landscape, letter
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
+from reportlab.lib.colors import Color
+from reportlab.lib.pagesizes import letter
 
-from ..timeutil import utcnow
-from .caseload import CaseloadData
-from .content import MenteeReportData
-from .layout import BLACK, BOLD, FONT, GREY, Layout, Writer, clean, new_canvas, one_line, wrap
+from .items import DomainSection, MenteeReportData
+from .layout import BAR_FILL, BLACK, GREY, RULE, Layout
+from .text import BOLD, FONT, clean, one_line, wrap
+from .writer import Writer, new_canvas
+
+STAFF_BODY = 9.0
+MENTEE_BODY = 11.0
+
+
+def _small(lay: Layout) -> float:
+    """Secondary text: a point smaller on the staff copy, never below 11 pt on the mentee's."""
+    return lay.body if lay.body >= MENTEE_BODY else lay.body - 1
 
 
 def _d(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _made(at: datetime) -> str:
+def made(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _layout_mentee(data: MenteeReportData) -> Layout:
-    """Lay out one progress report, written so the mentee can read it too."""
-    name = clean(data.name)
-    lay = Layout(
-        letter,
-        one_line(f"Progress report · {name} · Record {data.record_number}", FONT, 8, 400),
-    )
+def _change(section: DomainSection, data: MenteeReportData) -> str:
+    """'12 → 15 of 20, +3 since 2026-09-01', or the end count labelled a baseline."""
+    if data.baseline:
+        return f"{section.signed_off} of {section.total} (baseline)"
+    diff = section.signed_off - section.at_start
+    since = f"{diff:+d} since {_d(data.period_from)}" if diff else "no change"
+    return f"{section.at_start} → {section.signed_off} of {section.total} ({since})"
+
+
+def _trend_chart(data: MenteeReportData, width: float, staff: bool) -> Drawing:
+    """Skills signed off at each month's end in the period, as small bars."""
+    height, base, top_pad = 78.0, 14.0, 12.0
+    chart = Drawing(width, height)
+    most = max((p.signed_off for p in data.trend), default=0) or 1
+    slot = min((width - 10) / len(data.trend), 48.0)
+    size = 7.0 if staff else 9.0
+    chart.add(Line(0, base, slot * len(data.trend), base, strokeColor=Color(*RULE)))
+    for i, point in enumerate(data.trend):
+        x = i * slot + slot * 0.2
+        bar = (height - base - top_pad - size) * point.signed_off / most
+        if bar:
+            # Colours set after: types-reportlab mistypes Rect's keyword arguments.
+            rect = Rect(x, base, slot * 0.6, bar)
+            rect.setProperties({"fillColor": Color(*BAR_FILL), "strokeColor": Color(*BAR_FILL)})
+            chart.add(rect)
+        label = point.day.strftime("%b %Y" if i == 0 or point.day.month == 1 else "%b")
+        chart.add(
+            String(
+                x + slot * 0.3,
+                2,
+                label,
+                fontName=FONT,
+                fontSize=size - 1,
+                textAnchor="middle",
+                fillColor=Color(*GREY),
+            )
+        )
+        chart.add(
+            String(
+                x + slot * 0.3,
+                base + bar + 2,
+                str(point.signed_off),
+                fontName=FONT,
+                fontSize=size,
+                textAnchor="middle",
+            )
+        )
+    return chart
+
+
+def _header(lay: Layout, data: MenteeReportData, name: str, staff: bool) -> None:
+    small = _small(lay)
     lay.paragraph(data.organisation or "Progress report", BOLD, 10, GREY)
     lay.gap(2)
     lay.paragraph("Progress report", BOLD, 20)
     lay.paragraph(name, BOLD, 14)
     lay.gap(3)
-    status = "Active"
-    if data.status == "discharged":
-        status = "Discharged" + (f" on {_d(data.discharged_on)}" if data.discharged_on else "")
+    if staff:
+        status = "Active"
+        if data.status == "discharged":
+            status = "Discharged" + (f" on {_d(data.discharged_on)}" if data.discharged_on else "")
+        lay.paragraph(
+            f"Record number: {data.record_number} · Started: {_d(data.start_date)} · "
+            f"Status: {status}"
+        )
+    else:
+        lay.paragraph(f"Started: {_d(data.start_date)}")
+    lay.paragraph(f"Period: {_d(data.period_from)} to {_d(data.period_to)}", BOLD)
     lay.paragraph(
-        f"Record number: {data.record_number} · Started: {_d(data.start_date)} · Status: {status}"
-    )
-    lay.paragraph(f"Period: {_d(data.period_from)} to {_d(data.period_to)}", BOLD, 9)
-    lay.paragraph(
-        "Staff copy: may include notes for staff only."
-        if data.staff_view
-        else "Mentee's copy: notes for staff only are left out.",
-        size=8,
-        color=GREY,
+        "Staff copy: may include notes for staff only. Do not give this copy to the mentee."
+        if staff
+        else "Mentee copy: this copy is yours to keep.",
+        BOLD,
+        small,
+        GREY,
     )
 
-    lay.heading("Summary")
-    lay.paragraph(
-        f"I can do {data.signed_off} of {data.total} skills on my own ({data.percent}%). "
-        "Bars show skills signed off; levels are as of the day this report was made."
-    )
+
+def _summary(lay: Layout, data: MenteeReportData, staff: bool) -> None:
+    lay.heading("Summary" if staff else "How I'm doing")
+    start = _d(data.period_from)
+    gained = data.signed_off - data.signed_off_at_start
+    if staff:
+        lay.paragraph(
+            f"{data.signed_off} of {data.total} skills signed off ({data.percent}%) on "
+            f"{_d(data.period_to)}."
+        )
+        lay.paragraph(
+            "Baseline: everything so far was recorded on one day, so there is no change yet."
+            if data.baseline
+            else f"At the start of the period ({start}): {data.signed_off_at_start}; "
+            f"{gained:+d} since {start}."
+        )
+    elif data.signed_off == 0:
+        lay.paragraph(
+            f"I am just getting started. There are {data.total} skills to learn, one step "
+            "at a time."
+        )
+    else:
+        lay.paragraph(f"I can do {data.signed_off} of {data.total} skills on my own.")
+        if data.baseline:
+            lay.paragraph("This is my starting point.")
+        elif gained > 0:
+            lay.paragraph(f"That is {gained} more than on {start}.")
     lay.gap(4)
-    bar_x, bar_w = lay.left + 170, 170
+    size = _small(lay)
+    label_w, bar_w = 150.0, 130.0
+    bar_x = lay.left + label_w + 5
     for domain in data.domains:
-        lines = wrap(domain.title, FONT, 9, 165)
-        height = max(len(lines) * 11.7, 14) + 3
+        lines = wrap(domain.title, FONT, size, label_w)
+        height = max(len(lines) * size * 1.3, size + 5) + 3
         lay.need(height)
         for i, line in enumerate(lines):
-            lay.text(lay.left, lay.y - 9 - i * 11.7, line)
+            lay.text(lay.left, lay.y - size - i * size * 1.3, line, size=size)
         fraction = domain.signed_off / domain.total if domain.total else 0
-        lay.bar(bar_x, lay.y - 10, bar_w, 9, fraction)
-        learning = f", {domain.started} learning" if domain.started else ""
-        lay.text(
-            bar_x + bar_w + 8,
-            lay.y - 9,
-            f"{domain.percent}%  ({domain.signed_off} of {domain.total} signed off{learning})",
-            size=8.5,
-        )
+        lay.bar(bar_x, lay.y - size - 1, bar_w, size, fraction)
+        text = one_line(_change(domain, data), FONT, size, lay.right - bar_x - bar_w - 8)
+        lay.text(bar_x + bar_w + 8, lay.y - size, text, size=size)
         lay.y -= height
-
-    lay.heading("Skills signed off in this period")
-    if data.signed_off_in_period:
-        for item in data.signed_off_in_period:
-            extras = " · ".join(
-                x
-                for x in (item.support, item.practised_with, item.place and f"at {item.place}")
-                if x
-            )
-            lay.paragraph(f"{_d(item.shown_on)}  {item.i_can_now}", keep_with_next=11)
-            lay.paragraph(
-                f"{item.title} — signed off by {item.mentor or 'a mentor'}"
-                + (f" · {extras}" if extras else ""),
-                size=8,
-                color=GREY,
-                indent=62,
-            )
-    else:
-        lay.paragraph("No skills were signed off in this period.")
-
-    lay.heading("Next, I'm learning")
-    if data.learning:
-        for learning_item in data.learning:
-            lay.paragraph(f"•  {learning_item.title}: {learning_item.mentee_text}", indent=4)
-    else:
-        lay.paragraph("Nothing yet: all skills are signed off.")
-
-    lay.heading("All skills, by area", keep_with_next=60)
-    for domain in data.domains:
-        lay.table(
-            [("Skill", 214), ("Current level", 140), ("Date", 62), ("Mentor", lay.width - 416)],
-            (
-                [
-                    s.title,
-                    ("✓ " if s.signed_off else "")
-                    + s.level_name
-                    + (" · refresher due" if s.needs_refresher else "")
-                    + (f" · I say: {s.self_rating}" if s.self_rating else ""),
-                    _d(s.shown_on),
-                    s.mentor,
-                ]
-                for s in domain.skills
-            ),
-            caption=f"{domain.title}: {domain.signed_off} of {domain.total} signed off",
+    if len(data.trend) > 1 and not data.baseline:
+        lay.gap(6)
+        lay.paragraph(
+            "Skills signed off at the end of each month"
+            if staff
+            else "Skills I can do, month by month",
+            BOLD,
+            _small(lay),
+            keep_with_next=80,
         )
-        if not domain.skills:
-            lay.paragraph(f"{domain.title}: no skills in this area yet.")
+        lay.drawing(_trend_chart(data, lay.width, staff), 80)
+
+
+def _checklist(lay: Layout, data: MenteeReportData, staff: bool) -> None:
+    lay.heading("Skills by area" if staff else "My skills, by area", keep_with_next=60)
+    level_head = "Level" if staff else "Where I am"
+    date_w = lay.body * 6.8
+    for domain in data.domains:
+        shown = [s for s in domain.skills if s.level > 0 or s.signed_off]
+        caption = (
+            f"{domain.title}: {domain.signed_off} of {domain.total} signed off"
+            if staff
+            else f"{domain.title}: I can do {domain.signed_off} of {domain.total}"
+        )
+        if shown:
+            lay.table(
+                [
+                    ("Skill", 200),
+                    (level_head, 150),
+                    ("Date", date_w),
+                    ("Mentor", lay.width - 350 - date_w),
+                ],
+                (
+                    [
+                        s.title,
+                        (
+                            ("✓ " if s.signed_off else "") + s.level_name
+                            if staff
+                            else s.level_text or s.level_name
+                        )
+                        + (" · refresher due" if s.needs_refresher else "")
+                        + (f" · I say: {s.self_rating}" if s.self_rating else ""),
+                        _d(s.shown_on),
+                        s.mentor,
+                    ]
+                    for s in shown
+                ),
+                caption=caption,
+            )
+        else:
+            lay.paragraph(caption, BOLD, keep_with_next=lay.body * 2.6)
+        waiting = domain.not_started
+        if waiting:
+            lead = "Not started" if staff else "Not started yet"
+            titles = ", ".join(s.title for s in waiting)
+            lay.paragraph(f"{lead} ({len(waiting)}): {titles}.", color=GREY)
+        elif not domain.skills:
+            lay.paragraph("No skills in this area yet.", color=GREY)
         lay.gap(8)
 
-    lay.heading("Recent notes")
-    if data.notes:
-        for note in data.notes:
-            note_extras = [x for x in (note.support, note.practised_with) if x]
-            if note.place:
-                note_extras.append(f"at {note.place}")
-            label = f"{_d(note.shown_on)} · {note.skill} · {note.level_name} · {note.mentor}"
-            if note.staff_only:
-                label += " · STAFF ONLY"
-            lay.paragraph(label, BOLD, 8.5, keep_with_next=22)
-            if note_extras:
-                lay.paragraph(" · ".join(note_extras), size=8, color=GREY)
-            lay.paragraph(note.note, indent=10)
-            lay.gap(5)
-    else:
+
+def _notes(lay: Layout, data: MenteeReportData, staff: bool) -> None:
+    small = _small(lay)
+    lay.heading("Notes in this period" if staff else "Notes from my mentor")
+    if data.notes_total > len(data.notes):
+        lay.paragraph(
+            f"The {len(data.notes)} most recent of {data.notes_total} notes; "
+            "all are in the history CSV."
+            if staff
+            else f"The {len(data.notes)} most recent of {data.notes_total} notes. "
+            "Your mentor can show you the others.",
+            BOLD,
+            small,
+        )
+    for note in data.notes:
+        extras = [x for x in (note.support, note.practised_with) if x]
+        if note.place:
+            extras.append(f"at {note.place}")
+        level = note.level_name if staff else (note.level_text or note.level_name)
+        label = f"{_d(note.shown_on)} · {note.skill} · {level} · {note.mentor}"
+        if note.staff_only:
+            label += " · STAFF ONLY"
+        lay.paragraph(label, BOLD, small, keep_with_next=22)
+        if extras:
+            lay.paragraph(" · ".join(extras), size=small, color=GREY)
+        lay.paragraph(note.note, indent=10)
+        lay.gap(5)
+    if not data.notes:
         lay.paragraph("No notes in this period.")
+
+
+def layout_mentee(data: MenteeReportData) -> Layout:
+    """Lay out one progress report: the staff copy or the mentee's copy."""
+    staff = data.staff_view
+    name = clean(data.name)
+    running = f"Progress report · {data.copy_name} · {name}"
+    if staff:
+        running += f" · Record {data.record_number}"
+    lay = Layout(letter, one_line(running, FONT, 8, 460), MENTEE_BODY if not staff else STAFF_BODY)
+    _header(lay, data, name, staff)
+    _summary(lay, data, staff)
+
+    lay.heading("Skills signed off in this period" if staff else "What I learned in this period")
+    for item in data.signed_off_in_period:
+        extras = " · ".join(
+            x for x in (item.support, item.practised_with, item.place and f"at {item.place}") if x
+        )
+        lay.paragraph(f"{_d(item.shown_on)}  {item.i_can_now}", keep_with_next=11)
+        who = item.mentor or "a mentor"
+        lay.paragraph(
+            f"{item.title} — "
+            + (f"signed off by {who}" if staff else f"with {who}")
+            + (f" · {extras}" if extras else ""),
+            size=_small(lay),
+            color=GREY,
+            indent=62,
+        )
+    if not data.signed_off_in_period:
+        lay.paragraph(
+            "No skills were signed off in this period."
+            if staff
+            else "Nothing new yet in this period, and that is okay."
+        )
+
+    lay.heading("Next, I'm learning")
+    for learning_item in data.learning:
+        lay.paragraph(f"•  {learning_item.title}: {learning_item.mentee_text}", indent=4)
+    if not data.learning:
+        lay.paragraph("Nothing yet: all skills are done.")
+
+    _checklist(lay, data, staff)
+    _notes(lay, data, staff)
 
     if data.goals:
         lay.heading("My goals")
         for goal in data.goals:
             done = "✓ done: " if goal.signed_off else ""
             lay.paragraph(f"•  {goal.title}: {done}{goal.mentee_text}", indent=4)
-
     if data.own_words:
         lay.heading("In my own words")
         for shown_on, skill, words in data.own_words:
-            lay.paragraph(f"{_d(shown_on)} · {skill}", BOLD, 8.5, keep_with_next=11)
+            lay.paragraph(f"{_d(shown_on)} · {skill}", BOLD, keep_with_next=11)
             lay.paragraph(f"“{words}”", indent=10)
-
     if data.local_help:
         lay.heading("Help near me")
         for skill, details in data.local_help:
-            lay.paragraph(skill, BOLD, 8.5, keep_with_next=11)
+            lay.paragraph(skill, BOLD, keep_with_next=11)
             lay.paragraph(details, indent=10)
 
+    if staff:
+        lay.gap(10)
+        lay.paragraph(
+            "End of the staff copy. Print the mentee copy to go through and sign.",
+            size=_small(lay),
+            color=GREY,
+        )
+        return lay
     # The signature block stays together on one page.
-    lay.heading("Signatures", keep_with_next=126)
+    lay.heading("Signatures", keep_with_next=140)
     lay.paragraph("We went through this report together.")
     for role in ("Mentee", "Mentor", "Case manager"):
-        line_y = lay.y - 24
+        line_y = lay.y - 26
         lay.shapes.append(("line", lay.left, line_y, lay.left + 300, line_y, BLACK))
         lay.shapes.append(("line", lay.left + 340, line_y, lay.right, line_y, BLACK))
-        lay.text(lay.left, line_y - 10, f"{role} signature", size=8, color=GREY)
-        lay.text(lay.left + 340, line_y - 10, "Date", size=8, color=GREY)
-        lay.y -= 37
+        lay.text(lay.left, line_y - 12, f"{role} signature", size=10, color=GREY)
+        lay.text(lay.left + 340, line_y - 12, "Date", size=10, color=GREY)
+        lay.y -= 41
     return lay
 
 
-def _mentee_footer(data: MenteeReportData) -> str:
-    return f"Made {_made(data.generated_at)} · Record {data.record_number}"
+def mentee_footer(data: MenteeReportData) -> str:
+    """The copy's name on every page, whose record, and who printed it when."""
+    printed = data.stamp.text if data.stamp else f"Made {made(data.generated_at)}"
+    whose = f"Record {data.record_number}" if data.staff_view else clean(data.name)
+    return f"{data.copy_name} · {whose} · {printed}"
 
 
 def mentee_report_pdf(data: MenteeReportData) -> bytes:
     """One mentee's progress report on US Letter pages."""
     buffer = BytesIO()
-    canvas = new_canvas(buffer, f"Progress report, record {data.record_number}", data.organisation)
-    Writer(canvas).draw(_layout_mentee(data), _mentee_footer(data))
-    canvas.save()
-    return buffer.getvalue()
-
-
-def caseload_batch_pdf(reports: Iterable[MenteeReportData]) -> bytes:
-    """Every progress report of a caseload in one PDF, with a bookmark per mentee.
-
-    `reports` may be a generator, so only one mentee's data need be held at a time.
-    Page numbers count within each mentee's report.
-    """
-    buffer = BytesIO()
-    canvas = new_canvas(buffer, "Progress reports", "")
-    writer = Writer(canvas)
-    count = 0
-    for data in reports:
-        count += 1
-        key = f"mentee-{count}"
-        canvas.bookmarkPage(key)
-        canvas.addOutlineEntry(f"{clean(data.name)} ({data.record_number})", key, level=0)
-        writer.draw(_layout_mentee(data), _mentee_footer(data))
-    if count == 0:
-        lay = Layout(letter)
-        lay.paragraph("Progress reports", BOLD, 20)
-        lay.gap(6)
-        lay.paragraph("The caseload is empty: there are no mentees to report on.")
-        writer.draw(lay, f"Made {_made(utcnow())}")
-    else:
-        canvas.showOutline()
-    canvas.save()
-    return buffer.getvalue()
-
-
-def caseload_summary_pdf(data: CaseloadData) -> bytes:
-    """One table row per mentee: percent per domain, overall, last sign-off, stalled."""
-    buffer = BytesIO()
-    canvas = new_canvas(buffer, "Caseload summary", data.organisation, landscape(letter))
-    header = "Caseload summary" + (f" · {data.owner}" if data.owner else "")
-    lay = Layout(landscape(letter), one_line(header, FONT, 8, 600))
-    if data.organisation:
-        lay.paragraph(data.organisation, BOLD, 10, GREY)
-    lay.paragraph("Caseload summary", BOLD, 20)
-    if data.owner:
-        lay.paragraph(f"Caseload of {data.owner}", BOLD, 11)
-    count = len(data.rows)
-    which = "active and discharged" if data.include_discharged else "active"
-    mentees = "mentee" if count == 1 else "mentees"
-    lay.paragraph(f"{count} {which} {mentees} · progress as of {_d(data.on)}")
-    lay.paragraph(
-        "Percent = skills signed off in each area. Stalled = no sign-off in the last 30 days.",
-        size=8,
-        color=GREY,
-    )
-    if data.domains:
-        legend = "Areas: " + " · ".join(f"{i}. {t}" for i, t in enumerate(data.domains, 1))
-        lay.paragraph(legend, size=8, color=GREY)
-    lay.gap(8)
-    if not data.rows:
-        lay.paragraph("The caseload is empty: there are no mentees to show.", BOLD, 11)
-    else:
-        fixed = [("Name", 170.0), ("Record", 62.0)]
-        tail = [("Overall", 48.0), ("Last sign-off", 68.0), ("Stalled", 46.0)]
-        room = lay.width - sum(w for _, w in fixed + tail)
-        # Narrow columns for the areas; whatever they leave over widens the name column.
-        each = min(room / len(data.domains), 50.0) if data.domains else 0.0
-        fixed[0] = ("Name", 170.0 + room - each * len(data.domains))
-        columns = fixed + [(str(i), each) for i in range(1, len(data.domains) + 1)] + tail
-        lay.table(
-            columns,
-            (
-                [
-                    row.full_name + (" (discharged)" if row.status == "discharged" else ""),
-                    row.record_number,
-                    *(f"{p}%" for p in row.percents),
-                    f"{row.percent}%",
-                    _d(row.last_signoff_on) or "none yet",
-                    "STALLED" if row.stalled else "",
-                ]
-                for row in data.rows
-            ),
-            size=8.5,
-        )
-    Writer(canvas).draw(lay, f"Made {_made(data.generated_at)}")
+    title = f"Progress report, record {data.record_number} ({data.copy_name.lower()})"
+    canvas = new_canvas(buffer, title, data.organisation)
+    Writer(canvas).draw(layout_mentee(data), mentee_footer(data))
     canvas.save()
     return buffer.getvalue()

@@ -33,7 +33,7 @@ def assign(
         )
     if staff.organisation_id != mentee.organisation_id:
         raise PeopleError("Staff and mentee must belong to the same organisation.", "staff_id")
-    starts_on = starts_on or today()
+    starts_on = starts_on or today(mentee)
     if ends_on is not None and ends_on < starts_on:
         raise PeopleError("The end date cannot be before the start date.", "ends_on")
     assignment = Assignment(
@@ -62,7 +62,7 @@ def end_assignment(
     assignment: Assignment, ends_on: date | None = None, actor: User | None = None
 ) -> None:
     """End access from `ends_on` (default today, so access stops at once); the caller commits."""
-    ends_on = ends_on or today()
+    ends_on = ends_on or today(assignment.mentee)
     if ends_on < assignment.starts_on:
         raise PeopleError("The end date cannot be before the start date.", "ends_on")
     assignment.ends_on = ends_on
@@ -87,7 +87,7 @@ def add_assignment(
 
     Also refuses deactivated staff and discharged mentees. The caller commits.
     """
-    starts_on = starts_on or today()
+    starts_on = starts_on or today(mentee)
     if not staff.active:
         raise PeopleError(f"{staff.display_name} is deactivated.", "staff_id")
     if mentee.status != "active":
@@ -113,6 +113,6 @@ def add_assignment(
 def stop_assignment(assignment: Assignment, ends_on: date, actor: User | None = None) -> None:
     """`end_assignment`, refusing one that has already ended; the caller commits."""
     ended_on = assignment.ends_on
-    if ended_on is not None and assignment.has_ended(today()):
+    if ended_on is not None and assignment.has_ended(today(assignment.mentee)):
         raise PeopleError(f"This assignment already ended on {ended_on.isoformat()}.")
     end_assignment(assignment, ends_on, actor=actor)

@@ -2,6 +2,7 @@
 with the change."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -10,11 +11,35 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import AuditEvent, Mentee, User
+from ..models.chain import seal
 from ..timeutil import utcnow
 from .paging import Slice, fetch_page
 
 # Built once: audit rows are written on every change, and only ever inserted.
 _INSERT = insert(AuditEvent.__table__)
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where the current request came from, as the web layer trusts it."""
+
+    address: str | None
+    user_agent: str | None
+
+
+def _no_client() -> Client | None:
+    return None
+
+
+# Services never read Flask's request: the web app installs a reader that answers inside a
+# request and None elsewhere (skills/web/client.py). Command-line rows have no client.
+_client_source: Callable[[], Client | None] = _no_client
+
+
+def set_client_source(source: Callable[[], Client | None]) -> None:
+    """Tell the audit log how to find the client of the current request."""
+    global _client_source
+    _client_source = source
 
 
 def record(
@@ -26,29 +51,64 @@ def record(
     object_id: object = None,
     outcome: str = "ok",
     organisation_id: int | None = None,
+    operator_only: bool = False,
     **detail: object,
 ) -> None:
     """Write one audit event in the session's transaction. `detail` must never hold note
-    text or secrets."""
+    text or secrets. `operator_only` keeps the row out of every organisation's log (an
+    attempt on another organisation's record must not be written into that one's log)."""
     # An anonymous visitor (Flask-Login's stand-in, no row) records as no actor.
     signed_in = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    db.session.execute(
-        _INSERT,
-        {
-            "at": utcnow(),
-            "action": action,
-            "actor_id": signed_in.id if signed_in is not None else None,
-            "actor_role": signed_in.roles if signed_in is not None else None,
-            "organisation_id": organisation_id
+    client = _client_source()
+    if operator_only:
+        mentee, organisation = None, None
+    else:
+        organisation = (
+            organisation_id
             or (mentee.organisation_id if mentee else None)
-            or (signed_in.organisation_id if signed_in is not None else None),
-            "mentee_id": mentee.id if mentee else None,
-            "object_type": object_type,
-            "object_id": None if object_id is None else str(object_id),
-            "outcome": outcome,
-            "detail": json.dumps(detail, sort_keys=True, default=str) if detail else "",
-        },
+            or (signed_in.organisation_id if signed_in is not None else None)
+        )
+    # Sealed into the audit chain (models/chain.py): an id, and a hash over every column.
+    row = {
+        "at": utcnow(),
+        "action": action,
+        "actor_id": signed_in.id if signed_in is not None else None,
+        "actor_role": signed_in.roles if signed_in is not None else None,
+        "organisation_id": organisation,
+        "mentee_id": mentee.id if mentee else None,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "outcome": outcome,
+        "detail": json.dumps(detail, sort_keys=True, default=str) if detail else "",
+        "client_address": client.address if client else None,
+        "user_agent": client.user_agent if client else None,
+    }
+    db.session.execute(_INSERT, seal(AuditEvent.__table__, row))
+
+
+def operator_failures(
+    since: datetime, action: str | None = None, limit: int = 100
+) -> list[AuditEvent]:
+    """Refusals that belong to no organisation, newest first: sign-ins with an unknown
+    username, and attempts on another organisation's records. Only the platform operator
+    reads these (`flask audit failures`); no admin's log shows them."""
+    query = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.organisation_id.is_(None),
+            AuditEvent.outcome != "ok",
+            AuditEvent.at >= since,
+        )
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
     )
+    if action:
+        query = query.where(
+            (AuditEvent.action == action)
+            | AuditEvent.action.startswith(action + ".", autoescape=True)
+        )
+    return list(db.session.scalars(query))
 
 
 @dataclass(frozen=True)

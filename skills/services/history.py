@@ -47,7 +47,8 @@ class HistoryEntry:
 def history(
     mentee: Mentee, viewer: Viewer, *, skill: Skill | None = None, limit: int | None = None
 ) -> list[HistoryEntry]:
-    """Events for a mentee (optionally one skill, or the newest `limit`), newest first.
+    """Events for a mentee (optionally one skill, or the newest `limit`), newest first:
+    by the date shown, then by when they were entered.
 
     `viewer` is required: which notes a reader sees is decided by `permissions`, never
     by a default here.
@@ -88,7 +89,14 @@ def _histories(
             .join(Skill, Skill.id == SignoffEvent.skill_id)
             .join(User, User.id == SignoffEvent.recorded_by_id)
             .where(SignoffEvent.mentee_id.in_(mentee_ids))
-            .order_by(SignoffEvent.mentee_id, SignoffEvent.id.desc())
+            # By the date shown, as the pages print it; entries typed for the same day
+            # by when they were typed (the id breaks a tie within one instant).
+            .order_by(
+                SignoffEvent.mentee_id,
+                SignoffEvent.shown_on.desc(),
+                SignoffEvent.recorded_at.desc(),
+                SignoffEvent.id.desc(),
+            )
         )
         if skill is not None:
             query = query.where(SignoffEvent.skill_id == skill.id)

@@ -1,13 +1,28 @@
 """Password hashing with argon2id and the password rules."""
 
+import re
+import secrets
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
+from zxcvbn import zxcvbn
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
+# zxcvbn's scale runs 0-4; 3 is "safely unguessable" against an online attack and
+# resists offline guessing for a while (the zxcvbn paper's advice).
+MIN_STRENGTH = 3
+# zxcvbn refuses longer input (its matching slows with length); the first 72 characters
+# of a long password decide its strength, which is generous to long passphrases.
+STRENGTH_CHECKED_LENGTH = 72
+ALLOWED = (
+    "Choose something hard to guess, for example three or four unrelated words. Leave out "
+    "names, dates, keyboard patterns and common words with numbers added."
+)
 # Refused as new passwords; replace the file with a longer list without code changes.
 COMMON_PASSWORDS = frozenset(
     line.strip()
@@ -31,26 +46,72 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher()
 
 
-def check_rules(password: str) -> None:
+# zxcvbn keeps the user inputs of a call in a module-level dictionary, so two threads
+# checking at once could mix up each other's names.
+_strength_lock = threading.Lock()
+
+
+def _strength(password: str, user_inputs: Iterable[str]) -> tuple[int, str]:
+    """zxcvbn's score (0-4) and its warning, if any. The username and each word of the
+    person's name count as known to the guesser: "dreyes2024" is weak for user dreyes."""
+    words = {w for text in user_inputs for w in [text, *re.split(r"[^\w]+", text)] if w}
+    with _strength_lock:
+        result = zxcvbn(password[:STRENGTH_CHECKED_LENGTH], user_inputs=sorted(words))
+    return result["score"], result["feedback"]["warning"]
+
+
+def check_rules(password: str, user_inputs: Iterable[str] = ()) -> None:
+    """Refuse a new password that is too short, too long, on the common list, or that
+    zxcvbn rates below MIN_STRENGTH; `user_inputs` (username, name) count as guessable."""
     if len(password) < MIN_LENGTH:
         raise PasswordRejected(f"Use at least {MIN_LENGTH} characters.")
     if len(password) > MAX_LENGTH:
         raise PasswordRejected(f"Use at most {MAX_LENGTH} characters.")
     if password.lower() in COMMON_PASSWORDS:
-        raise PasswordRejected("That password is too common; choose another.")
+        raise PasswordRejected(f"That password is too common. {ALLOWED}")
+    score, warning = _strength(password, user_inputs)
+    if score < MIN_STRENGTH:
+        why = f": {warning[:1].lower()}{warning[1:].rstrip('.')}" if warning else ""
+        raise PasswordRejected(f"That password is too easy to guess{why}. {ALLOWED}")
 
 
-def hash_password(password: str) -> str:
-    """Check the rules, then hash with argon2id."""
-    check_rules(password)
+def hash_password(password: str, user_inputs: Iterable[str] = ()) -> str:
+    """Check the rules (with the person's username and name as `user_inputs`), then
+    hash with argon2id."""
+    check_rules(password, user_inputs)
     return _hasher().hash(password)
 
 
-def verify(password_hash: str, password: str) -> tuple[bool, str | None]:
-    """(matches, a new hash when the stored one uses old parameters)."""
+_dummy_hashes: dict[tuple[int, int], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random password made with today's parameters, so checking against it
+    costs what checking a real account costs."""
+    key = (hasher.time_cost, hasher.memory_cost)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = hasher.hash(secrets.token_urlsafe(24))
+    return _dummy_hashes[key]
+
+
+def unusable_hash() -> str:
+    """A hash of a password nobody knows, for a login made without one (a roster import):
+    it cannot sign in until an admin sets a password, and checking against it takes as
+    long as against any account. One hash serves many logins, so imports stay fast."""
+    return _dummy_hash(_hasher())
+
+
+def verify(password_hash: str | None, password: str) -> tuple[bool, str | None]:
+    """(matches, a new hash when the stored one uses old parameters).
+
+    With no hash (no such account) the password is still checked, against a dummy hash,
+    and never matches: the time taken does not tell whether a username exists.
+    """
     hasher = _hasher()
     try:
-        hasher.verify(password_hash, password)
+        hasher.verify(password_hash or _dummy_hash(hasher), password)
     except (VerificationError, InvalidHashError):
+        return False, None
+    if password_hash is None:  # unreachable unless the random dummy is guessed
         return False, None
     return True, hasher.hash(password) if hasher.check_needs_rehash(password_hash) else None

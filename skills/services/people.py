@@ -15,7 +15,8 @@ from ..extensions import db
 from ..models import ROLES, Mentee, Organisation, SignoffEvent, User
 from ..timeutil import today
 from . import audit
-from .passwords import hash_password
+from .curriculum.owners import adopt_whole_library
+from .passwords import hash_password, unusable_hash
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -34,6 +35,7 @@ def get_or_create_organisation(name: str) -> Organisation:
         org = Organisation(name=name)
         db.session.add(org)
         db.session.flush()
+        adopt_whole_library(org)
     return org
 
 
@@ -49,11 +51,15 @@ def create_user(
     organisation: Organisation,
     username: str,
     display_name: str,
-    password: str,
+    password: str | None,
     roles: list[str] | tuple[str, ...] | str,
     actor: User | None = None,
+    *,
+    must_change_password: bool = False,
 ) -> User:
-    """Add a login; the caller commits."""
+    """Add a login; the caller commits. `must_change_password` when someone other than
+    the person chose the password (an admin's form, `flask user create`). With no
+    password (a roster import) nobody can sign in as them until an admin sets one."""
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
         raise PeopleError(
@@ -69,9 +75,14 @@ def create_user(
         organisation_id=organisation.id,
         username=username,
         display_name=display_name,
-        password_hash=hash_password(password),
+        password_hash=(
+            unusable_hash()
+            if password is None
+            else hash_password(password, (username, display_name))
+        ),
         roles=normalise_roles(roles),
         active=True,
+        must_change_password=must_change_password,
     )
     db.session.add(user)
     db.session.flush()
@@ -98,7 +109,7 @@ def create_mentee(
     full_name = full_name.strip()
     if not full_name:
         raise PeopleError("Enter the mentee's full name.", "full_name")
-    if start_date > today():
+    if start_date > today(organisation):
         raise PeopleError("The start date cannot be in the future.", "start_date")
     if record_number:
         record_number = record_number.strip()
@@ -119,9 +130,27 @@ def create_mentee(
     db.session.add(mentee)
     db.session.flush()
     if not record_number:
-        mentee.record_number = f"M{mentee.id:05d}"
+        mentee.record_number = _free_record_number(organisation.id, f"M{mentee.id:05d}")
     audit.record("mentee.create", actor, mentee=mentee, object_type="mentee", object_id=mentee.id)
     return mentee
+
+
+def _free_record_number(organisation_id: int, wanted: str) -> str:
+    """`wanted`, or `wanted-2`, `-3`, ... when someone typed that number for another
+    mentee (a made-up number must never clash with a real one)."""
+    taken = set(
+        db.session.scalars(
+            select(Mentee.record_number).where(
+                Mentee.organisation_id == organisation_id,
+                Mentee.record_number.like(f"{wanted}%"),
+            )
+        )
+    )
+    candidate, n = wanted, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{wanted}-{n}"
+    return candidate
 
 
 # --- Changes made from the admin pages -------------------------------------------------
@@ -201,15 +230,18 @@ def reactivate_user(user: User, actor: User | None = None) -> None:
 def reset_password(user: User, password: str, actor: User | None = None) -> None:
     """Set a new password and end the person's sessions; the caller commits.
 
-    Raises PasswordRejected when the password breaks the rules. Admins change their
-    own password on their account page, which asks for the current one.
+    Raises PasswordRejected when the password breaks the rules. The person must change
+    it at their next sign-in. Admins change their own password on their account page,
+    which asks for the current one.
     """
     if actor is not None and actor.id == user.id:
         raise PeopleError(
             "Change your own password from your account page; it asks for your current one."
         )
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password, (user.username, user.display_name))
     user.session_version += 1
+    # Someone else now knows it: the owner chooses their own at the next sign-in.
+    user.must_change_password = True
     audit.record("user.password_reset", actor, object_type="user", object_id=user.id)
 
 
@@ -247,7 +279,7 @@ def update_mentee(
         )
         if taken:
             raise PeopleError(f"Record number {record_number} is already used.", "record_number")
-    if start_date > today():
+    if start_date > today(mentee):
         raise PeopleError("The start date cannot be in the future.", "start_date")
     earliest = earliest_shown_on(mentee)
     if earliest is not None and start_date > earliest:
@@ -283,7 +315,7 @@ def discharge_mentee(mentee: Mentee, discharged_on: date, actor: User | None = N
     """
     if mentee.status == "discharged":
         raise PeopleError(f"{mentee.name} is already discharged.")
-    if discharged_on > today():
+    if discharged_on > today(mentee):
         raise PeopleError("The discharge date cannot be in the future.", "discharged_on")
     if discharged_on < mentee.start_date:
         raise PeopleError(
@@ -349,3 +381,21 @@ def link_login(mentee: Mentee, user: User, actor: User | None = None) -> None:
         user=user.id,
         previous_user=previous,
     )
+
+
+def unlink_login(mentee: Mentee, actor: User | None = None) -> User:
+    """Detach the login from a mentee record: it stops seeing the record at once and
+    stays active, so it can be linked again. Returns the login; the caller commits."""
+    user = mentee.user
+    if user is None:
+        raise PeopleError(f"{mentee.name} has no login linked.")
+    mentee.user_id = None
+    audit.record(
+        "mentee.unlink_login",
+        actor,
+        mentee=mentee,
+        object_type="mentee",
+        object_id=mentee.id,
+        user=user.id,
+    )
+    return user

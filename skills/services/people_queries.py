@@ -5,10 +5,12 @@ Writes live in `services.people`. "Current" and "ended" are the model's rules
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy.orm import QueryableAttribute, selectinload
 
 from ..extensions import db
 from ..models import Assignment, Mentee, User
@@ -62,23 +64,54 @@ def assignment_in(organisation_id: int, assignment_id: int) -> Assignment | None
 
 # --- Lists --------------------------------------------------------------------------
 
+SEARCH_MAX = 100  # characters of a search; longer is cut, never an error
 
-def people_page(organisation_id: int, number: int, per_page: int) -> Slice[User]:
-    """One page of everyone with a login in the organisation, by name."""
+
+def matches(text: str | None, *columns: QueryableAttribute[Any]) -> ColumnElement[bool]:
+    """Any of `columns` contains `text`, ignoring case; `%` and `_` are taken literally.
+    Empty text matches everything."""
+    words = " ".join((text or "").split())[:SEARCH_MAX]
+    if not words:
+        return true()
+    pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(*(column.ilike(pattern, escape="\\") for column in columns))
+
+
+def people_page(
+    organisation_id: int, number: int, per_page: int, search: str | None = None
+) -> Slice[User]:
+    """One page of everyone with a login in the organisation, by name; `search` keeps
+    those whose name or username contains it."""
     return fetch_page(
         select(User)
-        .where(User.organisation_id == organisation_id)
+        .where(
+            User.organisation_id == organisation_id,
+            matches(search, User.display_name, User.username),
+        )
         .order_by(User.display_name, User.id),
         number,
         per_page,
     )
 
 
-def mentees_page(organisation_id: int, number: int, per_page: int) -> Slice[Mentee]:
-    """One page of the organisation's mentee records, by name, logins loaded."""
+def mentees_page(
+    organisation_id: int, number: int, per_page: int, search: str | None = None
+) -> Slice[Mentee]:
+    """One page of the organisation's mentee records, by name, logins loaded; `search`
+    keeps those whose names, record number or login's username contain it."""
     return fetch_page(
         select(Mentee)
-        .where(Mentee.organisation_id == organisation_id)
+        .outerjoin(User, User.id == Mentee.user_id)
+        .where(
+            Mentee.organisation_id == organisation_id,
+            matches(
+                search,
+                Mentee.full_name,
+                Mentee.preferred_name,
+                Mentee.record_number,
+                User.username,
+            ),
+        )
         .options(selectinload(Mentee.user))
         .order_by(Mentee.full_name, Mentee.id),
         number,
@@ -93,11 +126,13 @@ def assignments_page(
     on: date,
     number: int,
     per_page: int,
+    search: str | None = None,
 ) -> Slice[Assignment]:
     """One page of the organisation's assignments, by mentee then newest first.
 
     `show` is "current" (not ended on `on`, so upcoming too), "ended" or "all";
-    a `record_number` (even empty) keeps only that mentee's.
+    a `record_number` (even empty) keeps only that mentee's; `search` keeps those whose
+    mentee (name, record number) or staff member (name, username) contains it.
     """
     query = (
         select(Assignment)
@@ -113,6 +148,17 @@ def assignments_page(
         query = query.where(Assignment.has_ended(on))
     if record_number is not None:
         query = query.where(Mentee.record_number == record_number)
+    if search:
+        query = query.where(
+            matches(
+                search,
+                Mentee.full_name,
+                Mentee.preferred_name,
+                Mentee.record_number,
+                User.display_name,
+                User.username,
+            )
+        )
     return fetch_page(query, number, per_page)
 
 
@@ -169,3 +215,59 @@ def linkable_logins(organisation_id: int) -> list[User]:
             .order_by(User.display_name, User.id)
         )
     )
+
+
+def open_assignments_of(staff: User, on: date) -> list[Assignment]:
+    """`staff`'s assignments of either kind not ended by `on` (current or upcoming),
+    mentees loaded, by mentee name."""
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .join(Mentee, Mentee.id == Assignment.mentee_id)
+            .where(Assignment.staff_id == staff.id, ~Assignment.has_ended(on))
+            .options(selectinload(Assignment.mentee))
+            .order_by(Mentee.full_name, Mentee.id, Assignment.kind, Assignment.id)
+        )
+    )
+
+
+# --- Possible duplicate mentees ------------------------------------------------------
+
+_CHUNK = 500  # values per IN (...) list: well inside every database's limit
+
+
+def same_person_key(full_name: str, start_date: date) -> tuple[str, date]:
+    """The one rule for a possible duplicate mentee record: the same name (ignoring case
+    and spacing) and the same start date. A roster import and the add-a-mentee page both
+    ask; the admin confirms when they are different people."""
+    return " ".join(full_name.casefold().split()), start_date
+
+
+def mentees_named(organisation_id: int, names: Iterable[str]) -> list[Mentee]:
+    """The organisation's mentees with any of these names, ignoring case and spaces: the
+    few rows `same_person_key` then compares, found with one query per 500 names."""
+    wanted = sorted({"".join(name.lower().split()) for name in names} - {""})
+    squeezed = func.lower(func.replace(Mentee.full_name, " ", ""))
+    found: list[Mentee] = []
+    for start in range(0, len(wanted), _CHUNK):
+        found.extend(
+            db.session.scalars(
+                select(Mentee)
+                .where(
+                    Mentee.organisation_id == organisation_id,
+                    squeezed.in_(wanted[start : start + _CHUNK]),
+                )
+                .order_by(Mentee.id)
+            )
+        )
+    return found
+
+
+def possible_duplicates(organisation_id: int, full_name: str, start_date: date) -> list[Mentee]:
+    """The organisation's mentees that `same_person_key` says may be this new one."""
+    key = same_person_key(full_name, start_date)
+    return [
+        mentee
+        for mentee in mentees_named(organisation_id, [full_name])
+        if same_person_key(mentee.full_name, mentee.start_date) == key
+    ]

@@ -22,20 +22,24 @@ from ..models import (
     Goal,
     Level,
     Mentee,
+    Organisation,
     SignoffEvent,
     Skill,
     SkillStatus,
 )
+from ..models.curriculum import curriculum_ids_in_use, in_use_by
 from ..timeutil import today
 
 STALLED_AFTER_DAYS = 30
 NEXT_SKILLS = 5
+RECHECK_NOTICE_DAYS = 30  # how far ahead a mentee is told a re-check is coming
 
 
 @dataclass
 class CurriculumView:
-    """The live (not retired) curriculum, shaped for progress pages."""
+    """The live (not retired) curricula one organisation uses, shaped for progress pages."""
 
+    organisation_id: int
     curricula: dict[int, Curriculum]
     levels: dict[int, list[Level]]
     domains: list[Domain]
@@ -52,15 +56,28 @@ class CurriculumView:
         return sum(len(s) for s in self.skills.values())
 
 
-def curriculum_view() -> CurriculumView:
-    """Load every live domain and skill with the level scales, in four queries."""
-    curricula = {c.id: c for c in db.session.scalars(select(Curriculum).order_by(Curriculum.key))}
+def curriculum_view(organisation_id: int) -> CurriculumView:
+    """Load every live domain and skill of the curricula the organisation uses
+    (`in_use_by`), with their level scales, in four queries."""
+    in_use = curriculum_ids_in_use(organisation_id)
+    curricula = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Curriculum).where(in_use_by(organisation_id)).order_by(Curriculum.key)
+        )
+    }
     levels: dict[int, list[Level]] = defaultdict(list)
-    for level in db.session.scalars(select(Level).order_by(Level.curriculum_id, Level.value)):
+    for level in db.session.scalars(
+        select(Level)
+        .where(Level.curriculum_id.in_(in_use))
+        .order_by(Level.curriculum_id, Level.value)
+    ):
         levels[level.curriculum_id].append(level)
     order = {cid: i for i, cid in enumerate(curricula)}
     domains = sorted(
-        db.session.scalars(select(Domain).where(Domain.retired.is_(False))),
+        db.session.scalars(
+            select(Domain).where(Domain.retired.is_(False), Domain.curriculum_id.in_(in_use))
+        ),
         key=lambda d: (order.get(d.curriculum_id, 0), d.position),
     )
     skills: dict[int, list[Skill]] = defaultdict(list)
@@ -68,11 +85,29 @@ def curriculum_view() -> CurriculumView:
     for skill in db.session.scalars(
         select(Skill)
         .options(defer(Skill.description), defer(Skill.steps))
-        .where(Skill.retired.is_(False))
+        .where(Skill.retired.is_(False), Skill.curriculum_id.in_(in_use))
         .order_by(Skill.domain_id, Skill.position)
     ):
         skills[skill.domain_id].append(skill)
-    return CurriculumView(curricula, dict(levels), domains, dict(skills))
+    return CurriculumView(organisation_id, curricula, dict(levels), domains, dict(skills))
+
+
+def view_for(mentees: Sequence[Mentee], view: CurriculumView | None = None) -> CurriculumView:
+    """The curriculum view of the one organisation `mentees` belong to (`view` if given).
+
+    Progress read through another organisation's view would count the wrong skills, so
+    mixing organisations is a programming error (ValueError), never a silent miscount.
+    """
+    organisations = {m.organisation_id for m in mentees}
+    if view is not None:
+        organisations.add(view.organisation_id)
+    if len(organisations) > 1:
+        raise ValueError(f"mentees of several organizations: {sorted(organisations)}")
+    if view is not None:
+        return view
+    if not organisations:
+        raise ValueError("no organization: pass the view for an empty list of mentees")
+    return curriculum_view(organisations.pop())
 
 
 @dataclass
@@ -89,6 +124,14 @@ class SkillProgress:
     @property
     def started(self) -> bool:
         return self.level > 0 and not self.signed_off
+
+    @property
+    def next_recheck_on(self) -> date | None:
+        """When a signed-off skill with an interval is due for its re-check (none while a
+        refresher is asked: that comes first)."""
+        if not self.signed_off or self.needs_refresher or self.shown_on is None:
+            return None
+        return self.skill.recheck_on(self.shown_on)
 
 
 @dataclass
@@ -136,13 +179,26 @@ class MenteeProgress:
     def learning(self) -> list[SkillProgress]:
         return [s for d in self.domains for s in d.skills if s.started]
 
+    @property
+    def suggestions(self) -> list[SkillProgress]:
+        """Next steps the mentee has not started or chosen yet: ideas, not a to-do list."""
+        goals = {g.skill.id for g in self.goals}
+        return [s for s in self.next_skills if not s.started and s.skill.id not in goals]
+
+    def rechecks_coming(self, on: date) -> list[SkillProgress]:
+        """Signed-off skills whose re-check is due by `RECHECK_NOTICE_DAYS` after `on`
+        (or already due), soonest first: what the mentee is told is coming."""
+        last = on + timedelta(days=RECHECK_NOTICE_DAYS)
+        due = [s for s in self.can_now if (s.next_recheck_on or date.max) <= last]
+        return sorted(due, key=lambda s: s.next_recheck_on or date.max)
+
     def skill(self, skill_id: int) -> SkillProgress | None:
         return next((s for d in self.domains for s in d.skills if s.skill.id == skill_id), None)
 
 
 def mentee_progress(mentee: Mentee, view: CurriculumView | None = None) -> MenteeProgress:
     """Per domain: counts, percent signed off, the level of each skill; and next steps."""
-    view = view or curriculum_view()
+    view = view_for([mentee], view)
     statuses = {
         s.skill_id: s
         for s in db.session.scalars(select(SkillStatus).where(SkillStatus.mentee_id == mentee.id))
@@ -232,8 +288,10 @@ def caseload_progress(
     mentees: Sequence[Mentee], view: CurriculumView | None = None, on: date | None = None
 ) -> list[CaseloadRow]:
     """Per-domain progress for many mentees in one query, in the order given."""
-    view = view or curriculum_view()
-    on = on or today()
+    if not mentees:
+        return []
+    view = view_for(mentees, view)
+    on = on or today(mentees[0])  # one organisation's caseload
     ids = [m.id for m in mentees]
     counts: dict[tuple[int, int], tuple[int, int]] = {}
     last: dict[int, date] = {}
@@ -295,8 +353,10 @@ def organisation_summary(
 ) -> OrganisationSummary:
     """Progress over every mentee of the organisation, added up per domain, with the
     number of active and stalled mentees: two queries over the domain counters."""
-    view = view or curriculum_view()
-    on = on or today()
+    view = view or curriculum_view(organisation_id)
+    if view.organisation_id != organisation_id:
+        raise ValueError("the view is of another organization")
+    on = on or today(db.session.get(Organisation, organisation_id))
     # Each mentee's latest date from their counters in one grouped pass (a subquery per
     # mentee costs PostgreSQL twice as much), then the three counts over those rows.
     per_mentee = (
@@ -359,7 +419,7 @@ def signoffs_by_month(mentee: Mentee, months: int = 6, on: date | None = None) -
     A skill counts in the month of its earliest sign-off at the signed-off level that was
     not corrected away; refresher marks do not count. One query.
     """
-    on = on or today()
+    on = on or today(mentee)
     corrected = select(SignoffEvent.corrects_id).where(
         SignoffEvent.mentee_id == mentee.id, SignoffEvent.corrects_id.is_not(None)
     )
@@ -373,6 +433,7 @@ def signoffs_by_month(mentee: Mentee, months: int = 6, on: date | None = None) -
             Curriculum.signs_off(SignoffEvent.level),
             SignoffEvent.id.not_in(corrected),
             Skill.retired.is_(False),
+            in_use_by(mentee.organisation_id),
         )
         .group_by(SignoffEvent.skill_id)
     ).all()

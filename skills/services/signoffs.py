@@ -14,11 +14,12 @@ from sqlalchemy import select
 from .. import permissions
 from ..extensions import db
 from ..models import Curriculum, Level, Mentee, SignoffEvent, Skill, User
+from ..models.curriculum import in_use_by
 from ..models.signoffs import NOTE_VISIBILITY, PRACTISED_WITH, SUPPORT_LEVELS
 from ..timeutil import today
 from ..transactions import lock_for_write
 from . import audit
-from .status import current_levels, recompute_status, signed_off_level_of, write_status
+from .status import current_levels, recompute_status, write_status
 
 DEFAULT_NOTE_MAX = 2000
 # The box a mentor ticks to record a level lower than the current one.
@@ -42,7 +43,9 @@ class SignoffDetails:
     level: int
     shown_on: date
     note: str = ""
-    note_visibility: str = "mentee"
+    # Staff only unless the mentor chooses to share it: a note about someone's care is
+    # not shown to them by accident.
+    note_visibility: str = "staff"
     support: str | None = None
     place: str | None = None
     practised_with: str | None = None
@@ -63,23 +66,26 @@ def level_scale(skill: Skill) -> list[Level]:
     )
 
 
-def _scale_values(skill: Skill) -> tuple[list[int], int]:
-    """The level values of the skill's curriculum and its signed-off level, in one query."""
+def _scale_values(mentee: Mentee, skill: Skill) -> tuple[list[int], int]:
+    """The level values of the skill's curriculum and its signed-off level, in one query;
+    SignoffError if the mentee's organisation does not use that curriculum (`in_use_by`):
+    to its people, another organisation's skill does not exist."""
     rows = db.session.execute(
         select(Level.value, Curriculum.signed_off_level)
         .join(Curriculum, Curriculum.id == Level.curriculum_id)
-        .where(Level.curriculum_id == skill.curriculum_id)
+        .where(Level.curriculum_id == skill.curriculum_id, in_use_by(mentee.organisation_id))
         .order_by(Level.value)
     ).all()
-    signed_off_level = rows[0][1] if rows else signed_off_level_of(skill)
-    return [value for value, _ in rows], signed_off_level
+    if not rows:
+        raise SignoffError(f"{mentee.name}’s program does not use the skill “{skill.title}”.")
+    return [value for value, _ in rows], rows[0][1]
 
 
 def _check_details(mentee: Mentee, skill: Skill, details: SignoffDetails, on: date) -> int:
     """Refuse details that break a rule; return the curriculum's signed-off level."""
     if skill.retired:
         raise SignoffError(f"The skill “{skill.title}” is retired; it can no longer be signed off.")
-    values, signed_off_level = _scale_values(skill)
+    values, signed_off_level = _scale_values(mentee, skill)
     if details.level not in values:
         raise SignoffError(
             f"Level {details.level} is not in this curriculum's scale; choose one of "
@@ -116,7 +122,7 @@ def _check_details(mentee: Mentee, skill: Skill, details: SignoffDetails, on: da
         )
     if details.practised_with is not None and details.practised_with not in PRACTISED_WITH:
         raise SignoffError(
-            "Practised with must be one of: " + ", ".join(PRACTISED_WITH) + ".", "practised_with"
+            "Practiced with must be one of: " + ", ".join(PRACTISED_WITH) + ".", "practised_with"
         )
     if details.place is not None and len(details.place) > PLACE_MAX:
         raise SignoffError(f"The place is longer than {PLACE_MAX} characters.", "place")
@@ -143,7 +149,7 @@ def record_signoff(
     silently. `audit_action=False` leaves the audit event to a caller that records a
     larger action (a group session) once.
     """
-    on = on or today()
+    on = on or today(mentee)
     # The details depend only on the form and the curriculum: check them before queueing.
     signed_off_level = _check_details(mentee, skill, details, on)
     # Writers for this mentee queue here, so the key check, the permission and the status
@@ -234,7 +240,7 @@ def correct_signoff(
     on: date | None = None,
 ) -> SignoffEvent:
     """Add a correction of the mentor's own earlier entry; the caller commits."""
-    on = on or today()
+    on = on or today(corrector)
     # As in record_signoff: two corrections of one entry cannot both pass the check below.
     lock_for_write(Mentee, original.mentee_id)
     reason = reason.strip()

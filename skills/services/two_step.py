@@ -6,8 +6,11 @@ from datetime import UTC, datetime
 
 import pyotp
 import segno
+from sqlalchemy import or_, update
 
+from ..extensions import db
 from ..models import User
+from ..secrets_crypto import is_encrypted
 from . import audit
 
 ISSUER = "Skills tracker"
@@ -35,14 +38,21 @@ def qr_svg(uri: str) -> str:
 
 
 def _matching_step(secret: str, code: str, now: datetime | None = None) -> int | None:
-    """The time step the code belongs to, allowing one step of clock drift either way."""
+    """The time step the code belongs to: the current step or the one before.
+
+    The step before covers a code typed just as it changed and a phone clock up to 30 s
+    behind. A step ahead is not accepted: clocks ahead are rare, and each extra step is
+    one more code a guesser can hit. Steps already used are refused by `verify_code`.
+    """
+    if is_encrypted(secret):  # still sealed: it did not open with the configured key
+        return None
     code = "".join(code.split())
     if not (code.isdigit() and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
     moment = now or datetime.now(UTC)
     current = totp.timecode(moment)
-    for step in (current - 1, current, current + 1):
+    for step in (current - 1, current):
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step
     return None
@@ -53,15 +63,23 @@ def verify_code(
 ) -> None:
     """Accept a code once: a code (or an older one) that was already used is refused.
 
-    The caller commits, which stores the step so the same code cannot be replayed.
+    The step is claimed with one conditional UPDATE, so two requests sending the same
+    code at once cannot both pass. The caller commits, which keeps the claim.
     """
     secret = secret or user.totp_secret
     step = _matching_step(secret, code, now) if secret else None
     if step is None:
         raise CodeRejected("That code is not right. Check your app and try the newest code.")
-    if user.totp_last_step is not None and step <= user.totp_last_step:
+    claimed = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise CodeRejected("That code was already used. Wait for the next code.")
-    user.totp_last_step = step
 
 
 def enable(user: User, secret: str, code: str) -> None:

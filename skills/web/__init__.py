@@ -12,8 +12,16 @@ from .main import HEALTH_ENDPOINTS
 
 # Everything else requires a signed-in user: a view that forgets a decorator fails safe.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_code", "static"}) | HEALTH_ENDPOINTS
-# Reachable while a required two-step setup is still missing.
-SETUP_ENDPOINTS = frozenset({"account.two_step_setup", "auth.logout", "static"}) | HEALTH_ENDPOINTS
+# Reachable while a password chosen by someone else is still unchanged.
+PASSWORD_CHANGE_ENDPOINTS = (
+    frozenset({"account.password", "auth.logout", "static"}) | HEALTH_ENDPOINTS
+)
+# Reachable while a required two-step setup is still missing (the password change comes
+# first when both are owed).
+SETUP_ENDPOINTS = (
+    frozenset({"account.two_step_setup", "account.password", "auth.logout", "static"})
+    | HEALTH_ENDPOINTS
+)
 
 
 @login_manager.user_loader
@@ -43,6 +51,17 @@ def _require_login() -> ResponseReturnValue | None:
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+def _require_own_password() -> ResponseReturnValue | None:
+    if (
+        request.endpoint not in PASSWORD_CHANGE_ENDPOINTS  # first: health checks load no user
+        and current_user.is_authenticated
+        and current_user.must_change_password
+    ):
+        # The page itself says why (templates/account/password.html).
+        return redirect(url_for("account.password"))
+    return None
+
+
 def _require_two_step_setup() -> ResponseReturnValue | None:
     if (
         request.endpoint not in SETUP_ENDPOINTS  # first: health checks load no user
@@ -61,20 +80,40 @@ def init_app(app: Flask) -> None:
         admin,
         auth,
         caseload,
+        client,
         errors,
+        goals,
         main,
         me,
         mentees,
+        photos,
         reports,
         resources,
         security,
+        session_notes,
     )
 
     security.init_app(app)  # first: an expired session is ended before the login check
+    client.init_app(app)  # audit rows name the request's address and user agent
+    app.request_class = photos.Request  # photo forms take larger uploads
     app.before_request(_refuse_nul_bytes)
     app.before_request(_require_login)
+    app.before_request(_require_own_password)
     app.before_request(_require_two_step_setup)
-    for module in (auth, account, main, mentees, me, caseload, admin, resources, reports):
+    for module in (
+        auth,
+        account,
+        main,
+        mentees,
+        goals,
+        me,
+        caseload,
+        admin,
+        resources,
+        reports,
+        session_notes,
+        photos,
+    ):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     app.jinja_env.globals.update(

@@ -5,14 +5,13 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from ..extensions import db
 from ..models import User
-from ..services import audit, signin, two_step
-from ..services.passwords import verify
+from ..services import audit, recovery_codes, signin, two_step
 from ..timeutil import utcnow
-from . import load_user
+from . import devices, load_user
 from .forms import CodeForm, EmptyForm, LoginForm, submitted
 from .security import start_session
 
@@ -41,25 +40,24 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         username = submitted(form.username.data).strip().lower()
-        if signin.is_throttled(username):
+        # An attempt is reserved first, then the password checked (skills/services/signin.py).
+        attempt = signin.check_password(
+            username, submitted(form.password.data), request.remote_addr, devices.trusted(request)
+        )
+        user, ok, new_hash = attempt.user, attempt.matched, attempt.new_hash
+        if attempt.refused_by:
             audit.record(
                 "auth.login",
                 None,
                 outcome="throttled",
                 object_type="username",
                 object_id=username[:64],
+                budget=attempt.refused_by.scope,
             )
             db.session.commit()
-            form.password.errors = [
-                *form.password.errors,
-                "Too many tries for this account. Wait one minute, then try again.",
-            ]
+            form.password.errors = [*form.password.errors, attempt.refused_by.message]
             return render_template("auth/login.html", form=form), 429
-        user = db.session.scalar(select(User).where(User.username == username))
-        password = submitted(form.password.data)
-        ok, new_hash = verify(user.password_hash, password) if user else (False, None)
-        if user is None or not ok or not user.active:
-            signin.record_failure(username)
+        if user is None or not attempt.signed_in:
             audit.record(
                 "auth.login",
                 user if ok else None,
@@ -109,7 +107,9 @@ def _finish_sign_in(user: User, target: str | None) -> ResponseReturnValue:
     db.session.commit()
     login_user(user)
     start_session()
-    return redirect(target or url_for("main.index"))
+    response = redirect(target or url_for("main.index"))
+    devices.remember(request, response, user.id)  # this browser now has its own budget
+    return response
 
 
 def _pending_user() -> User | None:
@@ -130,16 +130,18 @@ def login_code() -> ResponseReturnValue:
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        if signin.is_throttled(user.username):
-            form.code.errors = [
-                *form.code.errors,
-                "Too many tries. Wait one minute, then try again.",
-            ]
+        # Codes have a budget of their own, reserved before the code is checked.
+        reservation = signin.reserve_code(user)
+        if reservation.refused_by:
+            form.code.errors = [*form.code.errors, reservation.refused_by.message]
             return render_template("auth/code.html", form=form), 429
+        code, left = submitted(form.code.data), None
         try:
-            two_step.verify_code(user, submitted(form.code.data))
+            if recovery_codes.looks_like(code):  # the phone is lost: one paper code instead
+                left = recovery_codes.redeem(user, code)
+            else:
+                two_step.verify_code(user, code)
         except two_step.CodeRejected as exc:
-            signin.record_failure(user.username)
             audit.record(
                 "auth.login",
                 user,
@@ -151,7 +153,15 @@ def login_code() -> ResponseReturnValue:
             db.session.commit()
             form.code.errors = [*form.code.errors, str(exc)]
             return render_template("auth/code.html", form=form), 200
-        return _finish_sign_in(user, session.get("pending_next"))
+        signin.give_back(reservation)
+        response = _finish_sign_in(user, session.get("pending_next"))
+        if left is not None:
+            flash(
+                f"You used a recovery code; {left} left. You can make new ones on your "
+                "account page.",
+                "info",
+            )
+        return response
     return render_template("auth/code.html", form=form)
 
 

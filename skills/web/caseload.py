@@ -9,7 +9,9 @@ from ..extensions import db
 from ..services import voice
 from ..services.people_queries import staff_names
 from ..services.progress import caseload_progress, curriculum_view
+from ..timeutil import today
 from .forms import CaseloadFilterForm, choices
+from .loading import audit_list
 
 bp = Blueprint("caseload", __name__, url_prefix="/caseload")
 
@@ -28,7 +30,7 @@ def index() -> ResponseReturnValue:
     permissions.require(permissions.can_use_caseload(current_user))
     form = CaseloadFilterForm(request.args)
     mentees = list(db.session.scalars(permissions.mentees_assigned(current_user, "case_manager")))
-    staff = staff_names([m.id for m in mentees])
+    staff = staff_names([m.id for m in mentees], today(current_user))
     mentors = sorted({n for s in staff.values() for n in s.get("mentor", [])})
     form.mentor.choices = choices([("", "All mentors"), *((n, n) for n in mentors)])
     form.validate()
@@ -38,7 +40,7 @@ def index() -> ResponseReturnValue:
         mentees = [m for m in mentees if m.status == status]
     if form.mentor.data:
         mentees = [m for m in mentees if form.mentor.data in staff.get(m.id, {}).get("mentor", [])]
-    view = curriculum_view()
+    view = curriculum_view(current_user.organisation_id)
     rows = caseload_progress(mentees, view)
     if form.stalled.data:
         rows = [r for r in rows if r.stalled]
@@ -47,6 +49,7 @@ def index() -> ResponseReturnValue:
     key = SORT_KEYS.get(sort.lstrip("-"), SORT_KEYS["name"])
     rows.sort(key=lambda row: key(row, staff), reverse=sort.startswith("-"))
     names = {row.mentee.id: row.mentee.full_name for row in rows}
+    audit_list("caseload", list(names))
     return render_template(
         "caseload/index.html",
         form=form,
@@ -55,5 +58,5 @@ def index() -> ResponseReturnValue:
         staff=staff,
         sort=sort,
         names=names,
-        due=voice.due_checks(list(names)),
+        due=voice.due_checks(list(names), today(current_user)),
     )

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -18,11 +19,16 @@ from wtforms import (
 # types-WTForms 3.2 predates SelectChoice (new in WTForms 3.3); `unused-ignore` keeps a
 # newer stub package that has it from failing the check.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined,unused-ignore]
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from ..services.passwords import MAX_LENGTH as PASSWORD_MAX
-from ..services.signoffs import DEFAULT_NOTE_MAX, LOWER_CONFIRMATION, REASON_MAX
+from ..services.signoffs import (
+    DEFAULT_NOTE_MAX,
+    LOWER_CONFIRMATION,
+    REASON_MAX,
+    SignoffDetails,
+)
 
 T = TypeVar("T")
 
@@ -40,13 +46,19 @@ def submitted(data: T | None) -> T:
     return data
 
 
+class LanguageForm(FlaskForm):
+    # Choices are set per request (the first names the browser's choice in the reader's
+    # language); the service checks the value.
+    language = SelectField(_l("Language"), validate_choice=False)
+
+
 class EmptyForm(FlaskForm):
     """A one-button form: only the CSRF token."""
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)])
 
 
 class CodeForm(FlaskForm):
@@ -61,6 +73,11 @@ class PasswordChangeForm(FlaskForm):
         "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]
     )
     new = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+
+    def validate_new(self, field: PasswordField) -> None:
+        # Keeping a password someone else chose would defeat the change they were asked for.
+        if field.data and field.data == self.current.data:
+            raise ValidationError("Choose a new password, different from the current one.")
 
 
 class SelfRatingForm(FlaskForm):
@@ -104,8 +121,8 @@ class SignoffForm(FlaskForm):
     next_step = TextAreaField("Next step", validators=[Optional(), Length(max=600)])
     note_visibility = RadioField(
         "Who can see the note",
-        choices=choices([("mentee", "The mentee can see this"), ("staff", "Staff only")]),
-        default="mentee",
+        choices=choices([("staff", "Staff only"), ("mentee", "The mentee can see this")]),
+        default=SignoffDetails.note_visibility,
     )
     support = SelectField(
         "How much help",
@@ -132,7 +149,7 @@ class ReplyForm(FlaskForm):
 class GroupSessionForm(FlaskForm):
     """The session's own fields; each attendee's level and note are read per mentee."""
 
-    skill_id = SelectField("Skill practised", coerce=int, validators=[DataRequired()])
+    skill_id = SelectField("Skill practiced", coerce=int, validators=[DataRequired()])
     held_on = DateField(
         "Date", validators=[DataRequired(message="Enter the date, like 2026-05-31.")]
     )

@@ -6,8 +6,9 @@ from typing import Any, NoReturn
 from flask import abort, request
 from flask_login import current_user
 
+from .. import permissions
 from ..extensions import db
-from ..models import Mentee, User
+from ..models import Mentee, Skill, User
 from ..services import audit
 
 
@@ -27,13 +28,34 @@ def deny(mentee: Mentee | None = None, **detail: Any) -> NoReturn:
     abort(403)
 
 
+def _probe(mentee: Mentee) -> NoReturn:
+    """Record an attempt on another organisation's mentee, then answer 404."""
+    audit.record(
+        "access.denied",
+        current_user,
+        outcome="denied",
+        object_type="mentee",
+        object_id=mentee.id,
+        operator_only=True,
+        cross_organisation=True,
+    )
+    db.session.commit()
+    abort(404)
+
+
 def load_mentee(
     mentee_id: int, allowed: Callable[[User, Mentee], bool], action: str | None = "mentee.view"
 ) -> Mentee:
-    """The mentee, or 404; 403 unless `allowed`; a view by staff is written to the audit log."""
+    """The mentee, or 404; 403 unless `allowed`; a view by staff is written to the audit log.
+
+    Another organisation's mentee is 404, as if it did not exist, and the attempt is
+    recorded for the operator only: never in that organisation's log.
+    """
     mentee = db.session.get(Mentee, mentee_id)
     if mentee is None:
         abort(404)
+    if not permissions.may_know_of(current_user, mentee.organisation_id):
+        _probe(mentee)
     if not allowed(current_user, mentee):
         deny(mentee)
     if action and mentee.user_id != current_user.id:
@@ -42,8 +64,49 @@ def load_mentee(
     return mentee
 
 
+def audit_view(mentee: Mentee, object_type: str, object_id: object) -> None:
+    """Record that the signed-in staff member was shown part of `mentee`'s record."""
+    audit.record(
+        "mentee.view", current_user, mentee=mentee, object_type=object_type, object_id=object_id
+    )
+    db.session.commit()
+
+
+def audit_list(page: str, mentee_ids: list[int]) -> None:
+    """One row for a page that lists mentees (not one per mentee): which page, and whom."""
+    audit.record(
+        "mentee_list.view",
+        current_user,
+        object_type="page",
+        object_id=page,
+        count=len(mentee_ids),
+        mentees=mentee_ids,
+    )
+    # The page has read its mentees and changes none of them: keep them loaded rather
+    # than expire them at this commit, which would read each one again as it renders.
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def load_skill(skill_id: int, organisation_id: int) -> Skill:
+    """The skill, or 404 when it does not exist or its curriculum is not one the
+    organisation uses (another organisation's own skill must not be confirmed)."""
+    skill = db.session.get(Skill, skill_id)
+    if skill is None or not permissions.skill_in_use(organisation_id, skill):
+        abort(404)
+    return skill
+
+
 def query_args(*drop: str) -> dict[str, Any]:
     """This request's query string for building a link to another page, less `drop` and
-    any key `url_for` would take as its own option (`_method`, `_external`, ...). Any:
-    the values go to `url_for` as keywords, which mypy checks against its own."""
-    return {k: v for k, v in request.args.items() if k not in drop and not k.startswith("_")}
+    any key `url_for` would take as its own (`endpoint`, `_method`, `_external`, ...).
+    Any: the values go to `url_for` as keywords, which mypy checks against its own."""
+    return {
+        k: v
+        for k, v in request.args.items()
+        if k not in drop and k != "endpoint" and not k.startswith("_")
+    }

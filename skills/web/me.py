@@ -14,7 +14,9 @@ from ..models.voice import SELF_RATINGS
 from ..services import history as histories
 from ..services import voice
 from ..services.progress import mentee_progress, signoffs_by_month
+from ..timeutil import today
 from .forms import ConfirmForm, DidItForm, EmptyForm, SelfRatingForm
+from .loading import load_skill
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -33,12 +35,31 @@ def progress() -> ResponseReturnValue:
     mentee = own_record()
     if mentee is None:
         return render_template("me/not_linked.html")
+    progress = mentee_progress(mentee)
     return render_template(
         "me/progress.html",
         mentee=mentee,
-        progress=mentee_progress(mentee),
+        progress=progress,
+        rechecks=progress.rechecks_coming(today(mentee)),
+        today=today(mentee),
         resources=voice.resources(mentee.organisation_id),
         timeline=signoffs_by_month(mentee),
+        reports=voice.did_it_reports(mentee, limit=3),
+    )
+
+
+@bp.route("/areas/<int:domain_id>")
+def area(domain_id: int) -> ResponseReturnValue:
+    """One area: each of its skills, what I will be able to do, and where I am."""
+    mentee = own_record() or abort(404)
+    progress = mentee_progress(mentee)
+    # Only an area of a curriculum my organisation uses (and not retired) is found.
+    domain = next((d for d in progress.domains if d.domain.id == domain_id), None) or abort(404)
+    return render_template(
+        "me/area.html",
+        area=domain,
+        goals={g.skill.id for g in progress.goals},
+        today=today(mentee),
     )
 
 
@@ -58,6 +79,8 @@ def history() -> ResponseReturnValue:
         page=page,
         pages=pages,
         confirmed=voice.confirmations(mentee),
+        disagreed=voice.disagreements(mentee),
+        said=voice.voice_history(mentee) if page == 1 else [],
     )
 
 
@@ -65,21 +88,29 @@ def history() -> ResponseReturnValue:
 def skill(skill_id: int) -> ResponseReturnValue:
     """One skill: what I will be able to do, the steps, where I am, and what I can say."""
     mentee = own_record() or abort(404)
-    skill = db.session.get(Skill, skill_id) or abort(404)
+    skill = load_skill(skill_id, mentee.organisation_id)
     progress = mentee_progress(mentee)
+    my_rating = voice.self_ratings([mentee.id]).get((mentee.id, skill.id))
     return render_template(
         "me/skill.html",
         mentee=mentee,
         skill=skill,
         current=progress.skill(skill.id),
+        today=today(mentee),
         entries=histories.history(
             mentee, permissions.viewer_for(current_user, mentee), skill=skill
         ),
         is_goal=any(g.skill.id == skill.id for g in progress.goals),
-        my_rating=voice.self_ratings([mentee.id]).get((mentee.id, skill.id)),
+        my_rating=my_rating,
         rating_labels=SELF_RATINGS,
         resource=voice.resources(mentee.organisation_id, [skill.id]).get(skill.id),
-        rating_form=SelfRatingForm(),
+        # The earlier answer is chosen already, so saying it again is one tap.
+        rating_form=SelfRatingForm(rating=my_rating),
+        reports=voice.did_it_reports(mentee, skill),
+        said=voice.voice_history(mentee, skill),
+        confirmed=voice.confirmations(mentee),
+        disagreed=voice.disagreements(mentee),
+        back="skill",
         did_it_form=DidItForm(),
         goal_form=EmptyForm(),
     )
@@ -100,7 +131,7 @@ def _act(action: Callable[[], object], success: str, skill: Skill) -> ResponseRe
 
 def _own_skill(skill_id: int) -> tuple[Mentee, Skill]:
     mentee = own_record() or abort(404)
-    return mentee, db.session.get(Skill, skill_id) or abort(404)
+    return mentee, load_skill(skill_id, mentee.organisation_id)
 
 
 @bp.route("/skills/<int:skill_id>/rating", methods=["POST"])
@@ -149,23 +180,53 @@ def did_it(skill_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/signoffs/<int:event_id>/confirm", methods=["POST"])
-def confirm(event_id: int) -> ResponseReturnValue:
-    """Say a sign-off is right, in my own words."""
+def _own_event(event_id: int) -> tuple[Mentee, SignoffEvent]:
     mentee = own_record() or abort(404)
     event = db.session.get(SignoffEvent, event_id)
     if event is None or event.mentee_id != mentee.id:
         abort(404)
-    form = ConfirmForm()
+    return mentee, event
+
+
+def _answer(
+    event: SignoffEvent, form: ConfirmForm, action: Callable[[str], object], success: str
+) -> ResponseReturnValue:
+    """Say a sign-off is right or not right, then go back to the page it was shown on."""
     if form.validate_on_submit():
         try:
-            voice.confirm_signoff(event, current_user, form.words.data or "")
+            action(form.words.data or "")
         except voice.VoiceError as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash("Thank you. Your words will show in your report.", "success")
+            flash(success, "success")
     else:
         flash("Please keep it to 500 characters or less.", "error")
-    return redirect(url_for(".history"))
+    if request.args.get("back") == "skill":
+        return redirect(url_for(".skill", skill_id=event.skill_id) + f"#signoff-{event.id}")
+    return redirect(url_for(".history") + f"#signoff-{event.id}")
+
+
+@bp.route("/signoffs/<int:event_id>/confirm", methods=["POST"])
+def confirm(event_id: int) -> ResponseReturnValue:
+    """Say a sign-off is right, in my own words."""
+    _, event = _own_event(event_id)
+    return _answer(
+        event,
+        ConfirmForm(),
+        lambda words: voice.confirm_signoff(event, current_user, words),
+        "Thank you. Your words will show in your report.",
+    )
+
+
+@bp.route("/signoffs/<int:event_id>/not-right", methods=["POST"])
+def disagree(event_id: int) -> ResponseReturnValue:
+    """Say a sign-off is not right, in my own words; my mentor sees it on their list."""
+    _, event = _own_event(event_id)
+    return _answer(
+        event,
+        ConfirmForm(),
+        lambda words: voice.disagree_signoff(event, current_user, words),
+        "Thank you for telling us. Your mentor will see your words and talk it over with you.",
+    )

@@ -11,7 +11,7 @@ from .. import permissions
 from ..extensions import db
 from ..models import DidItReport, Mentee, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
-from ..services import audit, signoffs, voice
+from ..services import audit, signoffs, skill_search, voice
 from ..services import history as histories
 from ..services.people_queries import staff_names
 from ..services.progress import (
@@ -32,7 +32,7 @@ from .forms import (
     choices,
     submitted,
 )
-from .loading import deny, load_mentee, query_args
+from .loading import audit_list, audit_view, deny, load_mentee, load_skill, query_args
 
 bp = Blueprint("mentees", __name__)
 
@@ -42,16 +42,17 @@ def mine() -> ResponseReturnValue:
     """A mentor's current mentees with progress per domain."""
     permissions.require(permissions.can_use_mentor_pages(current_user))
     mentees = list(db.session.scalars(permissions.mentees_assigned(current_user, "mentor")))
-    view = curriculum_view()
+    view = curriculum_view(current_user.organisation_id)
     rows = caseload_progress(mentees, view)
     names = {m.id: m.name for m in mentees}
+    audit_list("mentor", list(names))
     return render_template(
         "mentees/mine.html",
         rows=rows,
         view=view,
         names=names,
-        to_confirm=voice.to_confirm(current_user),
-        due=voice.due_checks(list(names)),
+        inbox=voice.mentor_inbox(current_user),
+        due=voice.due_checks(list(names), today(current_user)),
     )
 
 
@@ -61,18 +62,31 @@ def detail(mentee_id: int) -> ResponseReturnValue:
     mentee = load_mentee(mentee_id, permissions.can_view_mentee)
     if permissions.is_self(current_user, mentee):
         return redirect(url_for("me.progress"))
-    progress = mentee_progress(mentee)
+    view = curriculum_view(mentee.organisation_id)
+    progress = mentee_progress(mentee, view)
+    found = skill_search.find(
+        ((d.domain.title, s) for d in progress.domains for s in d.skills),
+        request.args.get("q", ""),
+        lambda pair: (pair[1].skill.title, pair[1].skill.i_can, pair[0]),
+    )
+    saved = request.args.get("saved", type=int)
     return render_template(
         "mentees/detail.html",
         mentee=mentee,
         progress=progress,
-        staff=staff_names([mentee.id]).get(mentee.id, {}),
+        found=found,
+        levels=view.levels,
+        # One key per quick sign-off form: a double tap saves once.
+        quick_keys={s.skill.id: uuid.uuid4().hex for _, s in found.items},
+        today=today(current_user),
+        saved=saved if saved and progress.skill(saved) else None,
+        staff=staff_names([mentee.id], today(current_user)).get(mentee.id, {}),
         recent=histories.history(mentee, permissions.viewer_for(current_user, mentee), limit=5),
         can_sign_off=permissions.can_sign_off(current_user, mentee),
         ratings=voice.self_ratings([mentee.id]),
         rating_labels=SELF_RATINGS,
         timeline=signoffs_by_month(mentee),
-        due=voice.due_checks([mentee.id]),
+        due=voice.due_checks([mentee.id], today(current_user)),
     )
 
 
@@ -86,6 +100,8 @@ def history(mentee_id: int) -> ResponseReturnValue:
         mentee=mentee,
         entries=entries,
         confirmed=voice.confirmations(mentee),
+        disagreed=voice.disagreements(mentee),
+        said=voice.voice_history(mentee),
     )
 
 
@@ -112,7 +128,7 @@ def _details(form: SignoffForm) -> signoffs.SignoffDetails:
         level=form.level.data,
         shown_on=submitted(form.shown_on.data),
         note=compose_note(form),
-        note_visibility=form.note_visibility.data or "mentee",
+        note_visibility=form.note_visibility.data or signoffs.SignoffDetails.note_visibility,
         support=form.support.data or None,
         place=form.place.data or None,
         practised_with=form.practised_with.data or None,
@@ -131,7 +147,7 @@ def _show_error(form: FlaskForm, exc: signoffs.SignoffError | voice.VoiceError) 
 def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
     """One skill for one mentee: its level, history, and the sign-off form."""
     mentee = load_mentee(mentee_id, permissions.can_view_staff_notes, action=None)
-    skill = db.session.get(Skill, skill_id) or abort(404)
+    skill = load_skill(skill_id, mentee.organisation_id)
     can_sign_off = permissions.can_sign_off(current_user, mentee)
     form = SignoffForm()
     form.level.choices = _level_choices(skill)
@@ -155,13 +171,15 @@ def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
                 db.session.commit()
                 level = next(c.label for c in form.level.choices if c.value == form.level.data)
                 flash(f"Saved: {skill.title} — {level}.", "success")
-                return redirect(url_for(".detail", mentee_id=mentee.id) + f"#skill-{skill.id}")
+                # `saved` puts the message beside the skill the page scrolls to.
+                back = url_for(".detail", mentee_id=mentee.id, saved=skill.id)
+                return redirect(f"{back}#skill-{skill.id}")
     else:
         audit.record(
             "mentee.view", current_user, mentee=mentee, object_type="skill", object_id=skill.id
         )
         db.session.commit()
-        form.shown_on.data = today()
+        form.shown_on.data = today(current_user)
         form.idempotency_key.data = uuid.uuid4().hex
     progress = mentee_progress(mentee)
     return render_template(
@@ -178,6 +196,8 @@ def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
         rating_labels=SELF_RATINGS,
         is_goal=any(g.skill.id == skill.id for g in progress.goals),
         confirmed=voice.confirmations(mentee),
+        disagreed=voice.disagreements(mentee),
+        said=voice.voice_history(mentee, skill),
         resource=voice.resources(mentee.organisation_id, [skill.id]).get(skill.id),
         refresher_form=EmptyForm(),
     ), (422 if request.method == "POST" else 200)
@@ -194,6 +214,7 @@ def correct(event_id: int) -> ResponseReturnValue:
     form = CorrectionForm()
     form.level.choices = _level_choices(skill)
     if request.method == "GET":
+        audit_view(mentee, "signoff", event.id)  # the form shows staff-only notes too
         form.level.data = event.level
         form.shown_on.data = event.shown_on
         form.note.data = event.note
@@ -223,7 +244,7 @@ def correct(event_id: int) -> ResponseReturnValue:
 def refresher(mentee_id: int, skill_id: int) -> ResponseReturnValue:
     """Mark a signed-off skill for a refresher; the achievement stays."""
     mentee = load_mentee(mentee_id, permissions.can_sign_off, action=None)
-    skill = db.session.get(Skill, skill_id) or abort(404)
+    skill = load_skill(skill_id, mentee.organisation_id)
     if EmptyForm().validate_on_submit():
         try:
             voice.mark_refresher(mentee, skill, current_user)
@@ -268,6 +289,7 @@ def did_it(report_id: int) -> ResponseReturnValue:
             flash(f"Answered {mentee.name}: {skill.title}.", "success")
             return redirect(url_for(".mine"))
     elif request.method == "GET":
+        audit_view(mentee, "did_it", report.id)
         form.shown_on.data = report.created_at.date()
     return render_template(
         "mentees/did_it.html",
@@ -320,19 +342,22 @@ def group() -> ResponseReturnValue:
     if request.method == "GET" and "csrf_token" in request.args:
         # The reload button sends the whole form as a query: keep the token out of the
         # address bar and history, and a used idempotency key out of the new form.
-        kept = {"skill_id", "held_on", "place", "topic"}
+        kept = {"skill_id", "held_on", "place", "topic", "q"}
         return redirect(url_for(".group", **{k: v for k, v in query_args().items() if k in kept}))
     mentees = [
         m
         for m in db.session.scalars(permissions.mentees_assigned(current_user, "mentor"))
         if m.status == "active"
     ]
-    view = curriculum_view()
+    view = curriculum_view(current_user.organisation_id)
     form = GroupSessionForm() if request.method == "POST" else GroupSessionForm(request.args)
-    offered = [
-        (s.id, f"{d.title}: {s.title}") for d in view.domains for s in view.skills.get(d.id, [])
-    ]
-    form.skill_id.choices = choices(offered)
+    pairs = [(d.title, s) for d in view.domains for s in view.skills.get(d.id, [])]
+    # A search narrows the list on a GET; a POST accepts any skill of the curriculum.
+    found = skill_search.find(
+        pairs, request.args.get("q", ""), lambda p: (p[1].title, p[1].i_can, p[0])
+    )
+    shown_pairs = found.items if request.method == "GET" and found.items else pairs
+    form.skill_id.choices = [SelectChoice(s.id, s.title, optgroup=d) for d, s in shown_pairs]
     errors: dict[int, str] = {}
     code = 200
     confirm_lower = False
@@ -367,10 +392,11 @@ def group() -> ResponseReturnValue:
                     )
                     return redirect(url_for(".mine"))
     else:
+        audit_list("group", [m.id for m in mentees])  # the form shows their current levels
         if not form.held_on.data:
-            form.held_on.data = today()
+            form.held_on.data = today(current_user)
         form.idempotency_key.data = uuid.uuid4().hex
-    shown = _group_skill(form, [skill_id for skill_id, _ in offered])
+    shown = _group_skill(form, [s.id for _, s in shown_pairs])
     return render_template(
         "mentees/group.html",
         form=form,
@@ -380,4 +406,5 @@ def group() -> ResponseReturnValue:
         errors=errors,
         confirm_lower=confirm_lower,
         lower_confirmation=signoffs.LOWER_CONFIRMATION,
+        found=found,
     ), code

@@ -6,7 +6,7 @@ person's name.
 """
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 from typing import Any
 
@@ -37,7 +37,11 @@ from ..reports import (
     mentee_report_data,
     mentee_report_pdf,
 )
+from ..reports.caseload import DEFAULT_PERIOD_DAYS, CaseloadData, CaseloadFilter
+from ..reports.caseload_pdf import BatchCover
 from ..reports.content import MenteeReportData, batch_report_data, check_period
+from ..reports.csv_export import areas_of
+from ..reports.stamp import stamp
 from ..services import audit
 from ..services import history as histories
 from ..services.progress import curriculum_view
@@ -56,6 +60,9 @@ class ReportParamError(ValueError):
     """A query parameter cannot be used; the message says why, for people."""
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9998
+
+
 def _date_arg(name: str, label: str) -> date | None:
     value = request.args.get(name, "").strip()
     if not value:
@@ -63,30 +70,75 @@ def _date_arg(name: str, label: str) -> date | None:
     try:
         if not ISO_DATE.match(value):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ReportParamError(
             f"The {label} date “{value[:20]}” is not a date; use the form YYYY-MM-DD, "
             "for example 2025-03-31."
         ) from None
+    # A period reaches a day before its start and months around it: the calendar's own
+    # ends would overflow, and no program's records are near them.
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise ReportParamError(
+            f"The {label} date {value} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}."
+        )
+    return day
 
 
-def _period_args() -> tuple[date | None, date | None]:
-    period_from = _date_arg("from", "start")
-    period_to = _date_arg("to", "end")
+def default_period(started: date | None = None) -> tuple[date, date]:
+    """The web's period when none is asked: the last 90 days (from the start date for a
+    mentee who started since)."""
+    end = today(current_user)
+    start = end - timedelta(days=DEFAULT_PERIOD_DAYS)
+    return (max(start, started) if started else start), end
+
+
+def _period_args(started: date | None = None) -> tuple[date, date]:
+    """The period asked in ?from=&to=, the last 90 days by default (400 if unusable)."""
+    default_from, default_to = default_period(started)
+    period_to = _date_arg("to", "end") or default_to
+    period_from = _date_arg("from", "start") or min(default_from, period_to)
+    if started and not request.args.get("from") and period_to < started:
+        period_from = started  # so the check below says the period ends before the start
     try:
-        if period_from:
-            check_period(period_from, period_to or today())
+        check_period(period_from, period_to)
     except ValueError as exc:
         raise ReportParamError(str(exc)) from None
     return period_from, period_to
+
+
+def _copy_arg() -> str:
+    """?copy=mentee (the default: the copy to go through and sign together) or staff."""
+    copy = request.args.get("copy", "mentee").strip() or "mentee"
+    if copy not in ("mentee", "staff"):
+        raise ReportParamError(
+            f"There is no “{copy[:20]}” copy: choose copy=mentee (to give to the mentee) "
+            "or copy=staff (with notes for staff only)."
+        )
+    return copy
+
+
+def _viewer(mentee: Mentee, copy: str) -> Viewer:
+    """The reader the copy is for; whether staff see staff notes is `permissions`' rule."""
+    if copy == "mentee":
+        return permissions.MENTEE_COPY
+    viewer = permissions.viewer_for(current_user, mentee)
+    if not viewer.sees_staff_notes:
+        raise ReportParamError("The staff copy is only for staff; choose the mentee copy.")
+    return viewer
 
 
 def _mentee_data(
     mentee: Mentee, period_from: date | None, period_to: date | None, viewer: Viewer
 ) -> MenteeReportData:
     try:
-        return mentee_report_data(mentee, viewer, period_from=period_from, period_to=period_to)
+        return mentee_report_data(
+            mentee,
+            viewer,
+            period_from=period_from,
+            period_to=period_to,
+            printed_by=current_user.display_name,
+        )
     except ValueError as exc:  # an end date before the mentee started
         raise ReportParamError(str(exc)) from None
 
@@ -124,7 +176,8 @@ def mentee_pdf(mentee_id: int) -> ResponseReturnValue:
     mentee = load_mentee(mentee_id, permissions.can_print, action=None)
     if permissions.is_self(current_user, mentee):
         return redirect(url_for(".my_report", **query_args()))
-    return _print_report(mentee, permissions.viewer_for(current_user, mentee), "progress")
+    copy = _copy_arg()
+    return _print_report(mentee, _viewer(mentee, copy), f"progress-{copy}-copy")
 
 
 @bp.get("/me/report.pdf")
@@ -135,12 +188,13 @@ def my_report() -> ResponseReturnValue:
         abort(404)
     if not permissions.is_self(current_user, mentee):
         deny(mentee)
-    return _print_report(mentee, permissions.viewer_for(current_user, mentee), "my-progress")
+    # A mentee only ever gets the mentee copy, whatever ?copy= says.
+    return _print_report(mentee, permissions.MENTEE_COPY, "my-progress")
 
 
 def _print_report(mentee: Mentee, viewer: Viewer, file_prefix: str) -> Response:
     """Build one progress report for the period asked, audit the print, send it."""
-    period_from, period_to = _period_args()
+    period_from, period_to = _period_args(mentee.start_date)
     data = _mentee_data(mentee, period_from, period_to, viewer)
     pdf = mentee_report_pdf(data)
     audit.record(
@@ -160,10 +214,20 @@ def _print_report(mentee: Mentee, viewer: Viewer, file_prefix: str) -> Response:
 
 @bp.get("/mentees/<int:mentee_id>/history.csv")
 def mentee_csv(mentee_id: int) -> ResponseReturnValue:
-    """Every sign-off of a mentee as a spreadsheet, staff-only notes included: staff only."""
+    """Every sign-off of a mentee as a spreadsheet, staff-only notes included: staff only.
+    With ?from=&to= (the report form sends them), only the events shown in that period."""
     mentee = load_mentee(mentee_id, permissions.can_view_staff_notes, action=None)
-    entries = histories.history(mentee, permissions.viewer_for(current_user, mentee))
-    data = mentee_history_csv(mentee, entries)
+    period_from, period_to = _date_arg("from", "start"), _date_arg("to", "end")
+    if period_from and period_to and period_from > period_to:
+        check_period_or_400(period_from, period_to)
+    entries = [
+        e
+        for e in histories.history(mentee, permissions.viewer_for(current_user, mentee))
+        if (not period_from or e.shown_on >= period_from)
+        and (not period_to or e.shown_on <= period_to)
+    ]
+    view = curriculum_view(mentee.organisation_id)
+    data = mentee_history_csv(mentee, entries, areas=areas_of(view))
     audit.record(
         "report.export",
         current_user,
@@ -172,27 +236,41 @@ def mentee_csv(mentee_id: int) -> ResponseReturnValue:
         object_id=mentee.id,
         format="csv",
         rows=len(entries),
+        **_period_detail(period_from, period_to),
     )
     db.session.commit()
     return _send(
-        data, CSV, _file_name("history", mentee.record_number, today().isoformat(), ext="csv")
+        data,
+        CSV,
+        _file_name("history", mentee.record_number, today(current_user).isoformat(), ext="csv"),
     )
 
 
-def _caseload() -> tuple[list[Mentee], bool]:
-    """The signed-in person's caseload (active mentees unless ?status=all)."""
+def check_period_or_400(period_from: date, period_to: date) -> None:
+    try:
+        check_period(period_from, period_to)
+    except ValueError as exc:
+        raise ReportParamError(str(exc)) from None
+
+
+def _caseload() -> tuple[list[Mentee], CaseloadFilter]:
+    """The signed-in person's caseload and the caseload page's filters (?status=, ?mentor=,
+    ?stalled=), which the downloads apply exactly as the page does."""
     if not permissions.has_caseload(current_user):
         deny(what="caseload")
-    status = request.args.get("status", "active")
-    if status not in ("active", "all"):
-        raise ReportParamError("Show mentees with status “active” (the default) or “all”.")
-    query = permissions.caseload_for(current_user)
-    if status == "active":
-        query = query.where(Mentee.status == "active")
-    return list(db.session.scalars(query)), status == "all"
+    try:
+        filters = CaseloadFilter(
+            status=request.args.get("status", "active").strip() or "active",
+            mentor=request.args.get("mentor", "").strip(),
+            stalled=request.args.get("stalled", "") not in ("", "n", "no", "false", "0"),
+        )
+    except ValueError as exc:
+        raise ReportParamError(str(exc)) from None
+    # Every status is read; the filter narrows, so page and downloads agree.
+    return list(db.session.scalars(permissions.caseload_for(current_user))), filters
 
 
-def _audit_caseload(action: str, mentees: list[Mentee], fmt: str, kind: str, **detail: Any) -> None:
+def _audit_caseload(action: str, mentees: list[int], fmt: str, kind: str, **detail: Any) -> None:
     audit.record(
         action,
         current_user,
@@ -202,58 +280,90 @@ def _audit_caseload(action: str, mentees: list[Mentee], fmt: str, kind: str, **d
         format=fmt,
         report=kind,
         count=len(mentees),
-        mentees=[m.id for m in mentees],
+        mentees=mentees,
         **detail,
     )
     db.session.commit()
 
 
-@bp.get("/caseload/report.pdf")
-def caseload_pdf() -> ResponseReturnValue:
-    """A one-table summary of the caseload."""
-    mentees, include_discharged = _caseload()
+def _summary_data() -> tuple[CaseloadData, list[Mentee], date, date]:
+    mentees, filters = _caseload()
+    period_from, period_to = _period_args()
     data = caseload_data(
         mentees,
         organisation=current_user.organisation.name,
         owner=current_user.display_name,
-        include_discharged=include_discharged,
+        view=curriculum_view(current_user.organisation_id),
+        filters=filters,
+        period_from=period_from,
+        period_to=period_to,
+        printed=stamp(current_user.organisation, current_user.display_name).text,
     )
+    return data, mentees, period_from, period_to
+
+
+@bp.get("/caseload/report.pdf")
+def caseload_pdf() -> ResponseReturnValue:
+    """A one-table summary of the caseload, filtered as the caseload page is."""
+    data, _, period_from, period_to = _summary_data()
     pdf = caseload_summary_pdf(data)
-    _audit_caseload("report.print", mentees, "pdf", "summary")
+    shown = [row.mentee_id for row in data.rows]
+    _audit_caseload(
+        "report.print", shown, "pdf", "summary", **_period_detail(period_from, period_to)
+    )
     return _send(pdf, PDF, _file_name("caseload-summary", data.on.isoformat(), ext="pdf"))
 
 
 @bp.get("/caseload/batch.pdf")
 def caseload_batch() -> ResponseReturnValue:
-    """Every progress report of the caseload in one PDF, a bookmark per mentee."""
-    mentees, _ = _caseload()
-    period_from, period_to = _period_args()
+    """Every progress report of the (filtered) caseload in one PDF: a cover with contents,
+    a bookmark per mentee, each report on a new sheet."""
+    data, everyone, period_from, period_to = _summary_data()
+    copy = _copy_arg()
+    by_id = {m.id: m for m in everyone}
+    mentees = [by_id[row.mentee_id] for row in data.rows]  # filtered, by last name
     reports = batch_report_data(
         mentees,
-        # A staff member sees staff-only notes of every mentee they follow, never their own.
-        lambda mentee: permissions.viewer_for(current_user, mentee),
+        lambda mentee: _viewer(mentee, copy),
         period_from=period_from,
         period_to=period_to,
-        view=curriculum_view(),
+        view=curriculum_view(current_user.organisation_id),
+        printed_by=current_user.display_name,
     )
-    pdf = caseload_batch_pdf(reports)
+    cover = BatchCover(
+        current_user.organisation.name,
+        current_user.display_name,
+        [(m.full_name, m.record_number) for m in mentees],
+        data.printed,
+    )
+    pdf = caseload_batch_pdf(reports, cover)
     _audit_caseload(
-        "report.print", mentees, "pdf", "batch", **_period_detail(period_from, period_to)
+        "report.print",
+        [m.id for m in mentees],
+        "pdf",
+        "batch",
+        copy=copy,
+        **_period_detail(period_from, period_to),
     )
-    return _send(pdf, PDF, _file_name("caseload-reports", today().isoformat(), ext="pdf"))
+    return _send(
+        pdf,
+        PDF,
+        _file_name(f"caseload-reports-{copy}-copies", today(current_user).isoformat(), ext="pdf"),
+    )
 
 
 @bp.get("/caseload/summary.csv", endpoint="caseload_csv")
 def caseload_csv_view() -> ResponseReturnValue:
-    """The caseload summary as a spreadsheet."""
-    mentees, include_discharged = _caseload()
-    data = caseload_data(
-        mentees,
-        organisation=current_user.organisation.name,
-        owner=current_user.display_name,
-        include_discharged=include_discharged,
+    """The caseload summary as a spreadsheet, filtered as the caseload page is; its file
+    name says whose caseload and which day."""
+    data, _, period_from, period_to = _summary_data()
+    shown = [row.mentee_id for row in data.rows]
+    _audit_caseload(
+        "report.export", shown, "csv", "summary", **_period_detail(period_from, period_to)
     )
-    _audit_caseload("report.export", mentees, "csv", "summary")
-    return _send(
-        caseload_csv(data), CSV, _file_name("caseload-summary", data.on.isoformat(), ext="csv")
-    )
+    name = _file_name("caseload", current_user.username, data.on.isoformat(), ext="csv")
+    return _send(caseload_csv(data), CSV, name)
+
+
+# The report forms' default period (the last 90 days), for templates.
+bp.add_app_template_global(default_period, "report_period_default")

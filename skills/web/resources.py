@@ -1,6 +1,6 @@
 """Local details an admin attaches to a skill for their organisation."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -9,9 +9,9 @@ from wtforms.validators import Length, Optional
 
 from .. import permissions
 from ..extensions import db
-from ..models import Skill
 from ..services import voice
 from ..services.progress import curriculum_view
+from .loading import load_skill
 
 bp = Blueprint("resources", __name__, url_prefix="/admin/resources")
 
@@ -27,7 +27,7 @@ class ResourceForm(FlaskForm):
 def index() -> ResponseReturnValue:
     """Every skill with the local details this organisation has added."""
     permissions.require(permissions.can_manage_curriculum(current_user))
-    view = curriculum_view()
+    view = curriculum_view(current_user.organisation_id)
     return render_template(
         "admin/resources.html", view=view, found=voice.resources(current_user.organisation_id)
     )
@@ -37,7 +37,7 @@ def index() -> ResponseReturnValue:
 def edit(skill_id: int) -> ResponseReturnValue:
     """Add or change the local details for one skill."""
     permissions.require(permissions.can_manage_curriculum(current_user))
-    skill = db.session.get(Skill, skill_id) or abort(404)
+    skill = load_skill(skill_id, current_user.organisation_id)
     form = ResourceForm()
     if form.validate_on_submit():
         try:

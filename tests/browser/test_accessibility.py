@@ -81,9 +81,124 @@ def _upload_errors(page, site):
     submit(page, "Check and load")
 
 
+def _mentee_new_duplicate(page, site):
+    """The add-a-mentee form sent with an existing mentee's name and start date."""
+    page.goto(f"/admin/mentees/{site.mentee_id}")
+    name = page.locator("#full_name").input_value()
+    started = page.locator("#start_date").input_value()
+    page.goto("/admin/mentees/new")
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Start date").fill(started)
+    submit(page, "Add mentee")
+    assert page.get_by_text("Is this someone already on record?").is_visible()
+
+
+def _mentee_new_errors(page, site):
+    page.goto("/admin/mentees/new")
+    page.get_by_label("Username (optional)").fill("Not Valid!")
+    submit(page, "Add mentee")
+
+
+def _person_deactivate_errors(page, site):
+    page.goto(f"/admin/people/{site.mentor_user_id}/deactivate")
+    submit(page, "Deactivate")
+    assert page.get_by_text("Choose what happens to their assignments.").first.is_visible()
+
+
+def _assignment_end(page, site):
+    page.goto("/admin/assignments")
+    with page.expect_navigation():
+        page.locator("a[href*='/end']").first.click()
+
+
 def _did_it_errors(page, site):
     page.goto(f"/mentor/did-it/{site.report_id}")
     submit(page, "Confirm")
+
+
+def _my_mentees_opened(page, site):
+    page.goto("/mentor/")
+    page.locator("ul.mentee-lines summary").first.click()
+
+
+def _quick_sign_off_saved(page, site):
+    """A level recorded from the search results of another mentee: the Saved message
+    beside the skill."""
+    page.goto("/mentor/")
+    others = page.locator(f"ul.mentee-lines > li:not(#mentee-{site.mentee_id}) > a")
+    with page.expect_navigation():
+        others.last.click()
+    page.get_by_role("searchbox", name="Find a skill").fill("a")
+    with page.expect_navigation():
+        page.get_by_role("searchbox", name="Find a skill").press("Enter")
+    with page.expect_navigation():
+        page.locator("#found button[name=level]").first.click()
+    assert "?saved=" in page.url
+
+
+def _my_area(page, site):
+    page.goto("/me/")
+    with page.expect_navigation():
+        page.locator("ul.areas a").last.click()
+
+
+def _open_all_details(page) -> None:
+    closed = page.locator("main details:not([open]) > summary")
+    for _ in range(closed.count()):
+        closed.first.click()
+
+
+def _my_skill_answers_open(page, site):
+    """The mentee's skill page with "That's right" and "That's not right" open."""
+    page.goto(f"/me/skills/{site.skill_id}")
+    _open_all_details(page)
+    assert page.get_by_role("button", name="That's not right").first.is_visible()
+
+
+def _my_claim_status(page, site):
+    """The skill page of a sent "I did it": its status, reached from the progress page."""
+    page.goto("/me/")
+    with page.expect_navigation():
+        page.locator("#told-mentor + ul a").first.click()
+    assert page.get_by_text("Waiting for your mentor").first.is_visible()
+
+
+def _my_history_said_open(page, site):
+    page.goto("/me/history")
+    _open_all_details(page)
+
+
+def _mentee_skill_not_right(page, site):
+    """The staff skill page of a sign-off the mentee said is not right, from the list."""
+    page.goto("/mentor/")
+    with page.expect_navigation():
+        page.locator("#not-right + ul a").first.click()
+    assert page.get_by_text("Not right, says").first.is_visible()
+    _open_all_details(page)
+
+
+def _mentee_history_said_open(page, site):
+    page.goto(f"/mentees/{site.mentee_id}/history")
+    _open_all_details(page)
+
+
+def _session_note_errors(page, site):
+    """The session note form sent with the end before the start: errors beside fields."""
+    page.goto(f"/mentor/notes/new?mentee_id={site.mentee_id}")
+    page.get_by_label("Start time").fill("15:00")
+    page.get_by_label("End time").fill("14:00")
+    submit(page, "Save note")
+
+
+def _session_note_written(page, site):
+    """A note written on the phone-sized form, then its page with the sign button."""
+    page.goto(f"/mentor/notes/new?mentee_id={site.mentee_id}")
+    page.get_by_label("Start time").fill("09:00")
+    page.get_by_label("End time").fill("09:40")
+    page.get_by_role("radio", name="Phone", exact=True).check()
+    page.get_by_label("What we did").fill("Planned the week's shopping")
+    submit(page, "Save note")
+    assert "/notes/" in page.url
 
 
 ACCOUNT = [
@@ -110,6 +225,11 @@ PAGES: dict[str, tuple[str | None, list[Visit]]] = {
             Visit("my-history", "/me/history"),
             Visit("my-skill", "/me/skills/{skill_id}"),
             Visit("my-new-skill", "/me/skills/{new_skill_id}"),
+            Visit("my-skill-answers-open", steps=_my_skill_answers_open),
+            Visit("my-claim-status", steps=_my_claim_status),
+            Visit("my-history-said-open", steps=_my_history_said_open),
+            Visit("my-area", steps=_my_area),
+            Visit("my-session-notes", "/me/notes"),
             *ACCOUNT,
             Visit("forbidden", "/mentor/", status=403),
             Visit("not-found", "/me/skills/999999", status=404),
@@ -120,14 +240,27 @@ PAGES: dict[str, tuple[str | None, list[Visit]]] = {
         "mentor",
         [
             Visit("my-mentees", "/mentor/"),
+            Visit("my-mentees-opened", steps=_my_mentees_opened),
             Visit("mentee", "/mentees/{mentee_id}"),
+            Visit("mentee-search", "/mentees/{mentee_id}?q=card"),
+            Visit("mentee-search-none", "/mentees/{mentee_id}?q=zebra"),
+            Visit("mentee-quick-saved", steps=_quick_sign_off_saved),
             Visit("mentee-skill", "/mentees/{mentee_id}/skills/{skill_id}"),
             Visit("mentee-skill-errors", steps=_sign_off_with_errors),
             Visit("mentee-history", "/mentees/{mentee_id}/history"),
+            Visit("mentee-history-said-open", steps=_mentee_history_said_open),
+            Visit("mentee-skill-not-right", steps=_mentee_skill_not_right),
             Visit("correct", "/signoffs/{event_id}/correct"),
             Visit("group-session", "/mentor/group"),
+            Visit("group-session-search", "/mentor/group?q=bus"),
             Visit("did-it", "/mentor/did-it/{report_id}"),
             Visit("did-it-errors", steps=_did_it_errors),
+            Visit("session-note-choose", "/mentor/notes/new"),
+            Visit("session-note-new", "/mentor/notes/new?mentee_id={mentee_id}"),
+            Visit("session-note-errors", steps=_session_note_errors),
+            Visit("session-note-written", steps=_session_note_written),
+            Visit("session-notes", "/mentees/{mentee_id}/notes"),
+            Visit("credential", "/account/credential"),
             *ACCOUNT,
             Visit("forbidden", "/caseload/", status=403),
             Visit("not-found", "/no-such-page", status=404),
@@ -139,6 +272,7 @@ PAGES: dict[str, tuple[str | None, list[Visit]]] = {
             Visit("caseload", "/caseload/"),
             Visit("caseload-filtered", "/caseload/?stalled=y&sort=-progress"),
             Visit("mentee", "/mentees/{mentee_id}"),
+            Visit("mentee-search", "/mentees/{mentee_id}?q=card"),
             Visit("mentee-skill", "/mentees/{mentee_id}/skills/{skill_id}"),
             Visit("mentee-history", "/mentees/{mentee_id}/history"),
             *ACCOUNT,
@@ -154,9 +288,18 @@ PAGES: dict[str, tuple[str | None, list[Visit]]] = {
             Visit("person", "/admin/people/{mentor_user_id}"),
             Visit("person-password", "/admin/people/{mentor_user_id}/password"),
             Visit("mentees", "/admin/mentees"),
+            Visit("people-search", "/admin/people?q=mentor"),
+            Visit("person-deactivate", "/admin/people/{mentor_user_id}/deactivate"),
+            Visit("person-deactivate-errors", steps=_person_deactivate_errors),
             Visit("mentee-new", "/admin/mentees/new"),
+            Visit("mentee-new-errors", steps=_mentee_new_errors),
+            Visit("mentee-new-duplicate", steps=_mentee_new_duplicate),
             Visit("mentee-edit", "/admin/mentees/{mentee_id}"),
+            Visit("mentee-discharge", "/admin/mentees/{mentee_id}/discharge"),
+            Visit("mentees-search-none", "/admin/mentees?q=zebra"),
             Visit("assignments", "/admin/assignments"),
+            Visit("assignments-search", "/admin/assignments?q=mentor&show=all"),
+            Visit("assignment-end", steps=_assignment_end),
             Visit("assignment-new", "/admin/assignments/new"),
             Visit("curriculum", "/admin/curriculum"),
             Visit("curriculum-upload", "/admin/curriculum/upload"),
@@ -164,6 +307,8 @@ PAGES: dict[str, tuple[str | None, list[Visit]]] = {
             Visit("audit", "/admin/audit"),
             Visit("local-details", "/admin/resources/"),
             Visit("local-details-edit", "/admin/resources/{skill_id}"),
+            Visit("billing", "/notes/billing"),
+            Visit("billing-settings", "/notes/billing/settings"),
             *ACCOUNT,
         ],
     ),

@@ -18,6 +18,7 @@ from ...models import (
     CurriculumLoad,
     Domain,
     Level,
+    Mentee,
     SignoffEvent,
     Skill,
     SkillStatus,
@@ -26,6 +27,7 @@ from ...models import (
 from ...models.curriculum import counts_as_signed_off
 from ...timeutil import utcnow
 from .. import audit, counters
+from .owners import using
 from .parse import read_curriculum_file
 from .spec import CurriculumError, CurriculumInvalid, CurriculumSpec
 
@@ -60,20 +62,30 @@ def _assign(obj: object, values: dict[str, Any]) -> bool:
     return changed
 
 
-def apply_curriculum(spec: CurriculumSpec, loaded_by_id: int | None = None) -> LoadSummary:
+def apply_curriculum(
+    spec: CurriculumSpec, loaded_by_id: int | None = None, organisation_id: int | None = None
+) -> LoadSummary:
     """Bring the database in line with `spec` and audit the load; the caller commits.
 
-    `loaded_by_id` is the admin who uploaded the file, or None for the command line.
-    Raises CurriculumInvalid (nothing changed) when the file would remove a level
-    that recorded sign-offs still use.
+    `organisation_id` is the organisation whose own curriculum this is, or None for the
+    shared library (the platform operator's, from the command line). Keys are looked up
+    within that owner only, so an organisation's file never touches the library's or
+    another organisation's curriculum of the same key. `loaded_by_id` is the admin who
+    uploaded the file, or None for the command line. Raises CurriculumInvalid (nothing
+    changed) when the file would remove a level that recorded sign-offs still use.
     """
     session = db.session
     summary = LoadSummary(spec.key, spec.version)
-    curriculum = session.scalar(select(Curriculum).where(Curriculum.key == spec.key))
+    owner = (
+        Curriculum.organisation_id.is_(None)
+        if organisation_id is None
+        else Curriculum.organisation_id == organisation_id
+    )
+    curriculum = session.scalar(select(Curriculum).where(owner, Curriculum.key == spec.key))
     if curriculum is not None:
         _refuse_removing_used_levels(curriculum, spec)
     else:
-        curriculum = Curriculum(key=spec.key)
+        curriculum = Curriculum(key=spec.key, organisation_id=organisation_id)
         session.add(curriculum)
 
     old_signed_off_level = curriculum.signed_off_level
@@ -158,7 +170,12 @@ def apply_curriculum(spec: CurriculumSpec, loaded_by_id: int | None = None) -> L
         recount = True
     if recount or summary.retired or summary.restored:
         session.flush()
-        counters.rebuild()
+        # Counters are kept per mentee and domain: only this curriculum's users change.
+        counters.rebuild(
+            None
+            if organisation_id is None
+            else session.scalars(select(Mentee.id).where(Mentee.organisation_id == organisation_id))
+        )
     if summary.changed or header_changed:
         session.add(
             CurriculumLoad(
@@ -169,12 +186,18 @@ def apply_curriculum(spec: CurriculumSpec, loaded_by_id: int | None = None) -> L
                 summary=str(summary),
             )
         )
-    _audit_load(spec, summary, loaded_by_id)
+    session.flush()
+    _audit_load(curriculum, spec, summary, loaded_by_id)
     session.flush()
     return summary
 
 
-def _audit_load(spec: CurriculumSpec, summary: LoadSummary, loaded_by_id: int | None) -> None:
+def _audit_load(
+    curriculum: Curriculum, spec: CurriculumSpec, summary: LoadSummary, loaded_by_id: int | None
+) -> None:
+    """One event in the log of each organisation whose people see the curriculum (its
+    owner, or every organisation using the library curriculum); a library curriculum
+    nobody uses yet gets one operator-level event (no organisation)."""
     # Every load is audited, even one that changed nothing: someone chose to load it.
     via: dict[str, Any]  # Any: passed on as keywords, which mypy checks against each one
     if loaded_by_id is None:
@@ -183,19 +206,24 @@ def _audit_load(spec: CurriculumSpec, summary: LoadSummary, loaded_by_id: int | 
         actor, via = None, {"via": "cli"}
     else:
         actor, via = db.session.get(User, loaded_by_id), {}
-    audit.record(
-        "curriculum.load",
-        actor,
-        object_type="curriculum",
-        object_id=spec.key,
-        version=spec.version,
-        sha256=spec.sha256,
-        added=len(summary.added),
-        updated=len(summary.updated),
-        retired=len(summary.retired),
-        restored=len(summary.restored),
-        **via,
-    )
+    scope = "library" if curriculum.organisation_id is None else "own"
+    affected: list[int | None] = [*using(curriculum)] or [None]
+    for organisation_id in affected:
+        audit.record(
+            "curriculum.load",
+            actor,
+            organisation_id=organisation_id,
+            object_type="curriculum",
+            object_id=spec.key,
+            scope=scope,
+            version=spec.version,
+            sha256=spec.sha256,
+            added=len(summary.added),
+            updated=len(summary.updated),
+            retired=len(summary.retired),
+            restored=len(summary.restored),
+            **via,
+        )
 
 
 def _sync_levels(curriculum: Curriculum, spec: CurriculumSpec) -> None:
@@ -238,8 +266,11 @@ def _refuse_removing_used_levels(curriculum: Curriculum, spec: CurriculumSpec) -
         )
 
 
-def load_files(paths: Iterable[Path], loaded_by_id: int | None = None) -> list[LoadSummary]:
-    """Check every file first, then load them all; the caller commits.
+def load_files(
+    paths: Iterable[Path], loaded_by_id: int | None = None, organisation_id: int | None = None
+) -> list[LoadSummary]:
+    """Check every file first, then load them all (into the library, or as
+    `organisation_id`'s own); the caller commits.
 
     If any file has an error, nothing is loaded and CurriculumInvalid lists them all.
     """
@@ -252,4 +283,4 @@ def load_files(paths: Iterable[Path], loaded_by_id: int | None = None) -> list[L
             errors.extend(exc.errors)
     if errors:
         raise CurriculumInvalid(errors)
-    return [apply_curriculum(spec, loaded_by_id) for spec in specs]
+    return [apply_curriculum(spec, loaded_by_id, organisation_id) for spec in specs]

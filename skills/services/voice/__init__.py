@@ -4,16 +4,23 @@
   confirming a mentor's sign-off) and the reads of what they said.
 - `staff`: what mentors and admins do (answering "I did it", refreshers and re-checks,
   group sessions, local resources).
+- `inbox`: what waits on a mentor's list from their mentees' voice.
+- `history`: past goals and self-ratings.
 
 Callers use `from skills.services import voice` and `voice.<name>`; the names below are
 the public API.
 """
 
 from .common import WORDS_MAX, VoiceError
+from .history import Said, voice_history
+from .inbox import Ask, Inbox, mentor_inbox
 from .mentee import (
     clear_goal,
     confirm_signoff,
     confirmations,
+    did_it_reports,
+    disagree_signoff,
+    disagreements,
     open_goals,
     rate_self,
     report_did_it,
@@ -37,15 +44,22 @@ from .staff import (
 __all__ = [
     "RESOURCE_MAX",
     "WORDS_MAX",
+    "Ask",
     "Attendee",
     "Due",
+    "Inbox",
+    "Said",
     "VoiceError",
     "clear_goal",
     "confirm_did_it",
     "confirm_signoff",
     "confirmations",
+    "did_it_reports",
+    "disagree_signoff",
+    "disagreements",
     "due_checks",
     "mark_refresher",
+    "mentor_inbox",
     "open_goals",
     "rate_self",
     "record_group_session",
@@ -56,4 +70,5 @@ __all__ = [
     "set_goal",
     "set_resource",
     "to_confirm",
+    "voice_history",
 ]

@@ -1,5 +1,5 @@
-"""What the mentee does in their own voice: goals, self-ratings, "I did it" reports and
-confirmations of a mentor's sign-off.
+"""What the mentee does in their own voice: goals (also set by their mentor with them),
+self-ratings, "I did it" reports, and saying a mentor's sign-off is right or not right.
 
 Every rule is checked before anything is written; the caller commits.
 """
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from ... import permissions
 from ...extensions import db
 from ...models import (
     DidItReport,
@@ -15,6 +16,7 @@ from ...models import (
     Mentee,
     SelfRating,
     SignoffConfirmation,
+    SignoffDisagreement,
     SignoffEvent,
     Skill,
     User,
@@ -39,35 +41,65 @@ def open_goals(mentee: Mentee) -> list[Goal]:
     )
 
 
+def _goals_of(mentee: Mentee, user: User) -> str:
+    # The same rule, said to whoever is acting.
+    return "your goals" if permissions.is_self(user, mentee) else f"{mentee.name}'s goals"
+
+
+def _require_goal_setter(user: User, mentee: Mentee) -> None:
+    if not permissions.can_set_goals(user, mentee):
+        raise VoiceError("Only the mentee, or their mentor with them, can change their goals.")
+
+
 def set_goal(mentee: Mentee, skill: Skill, user: User) -> Goal:
-    """The mentee picks a skill they most want to learn (up to five at a time)."""
-    require_self(user, mentee)
+    """The mentee picks a skill they most want to learn (up to five at a time), alone or
+    with their mentor; `set_by_id` says who pressed the button, and the audit log
+    whether it was done with the mentee (by their mentor)."""
+    _require_goal_setter(user, mentee)
     require_live(skill)
     # Goal changes of one mentee queue here, so concurrent additions cannot pass the
     # limit together.
     lock_for_write(Mentee, mentee.id)
     goals = open_goals(mentee)
     if any(g.skill_id == skill.id for g in goals):
-        raise VoiceError(f"“{skill.title}” is already one of your goals.")
+        raise VoiceError(f"“{skill.title}” is already one of {_goals_of(mentee, user)}.")
     if len(goals) >= MAX_GOALS:
-        raise VoiceError(f"You can have {MAX_GOALS} goals at a time. Take one off first.")
+        raise VoiceError(
+            f"{'You can' if permissions.is_self(user, mentee) else mentee.name + ' can'} have "
+            f"{MAX_GOALS} goals at a time. Take one off first."
+        )
     goal = Goal(mentee_id=mentee.id, skill_id=skill.id, set_by_id=user.id)
     db.session.add(goal)
     db.session.flush()
     audit.record(
-        "goal.set", user, mentee=mentee, object_type="goal", object_id=goal.id, skill=skill.key
+        "goal.set",
+        user,
+        mentee=mentee,
+        object_type="goal",
+        object_id=goal.id,
+        skill=skill.key,
+        with_mentee=not permissions.is_self(user, mentee),
     )
     return goal
 
 
 def clear_goal(mentee: Mentee, skill: Skill, user: User) -> None:
-    """The mentee takes a skill off their goals; the goal is kept as cleared."""
-    require_self(user, mentee)
+    """The mentee (or their mentor with them) takes a skill off their goals; the goal is
+    kept as cleared."""
+    _require_goal_setter(user, mentee)
+    lock_for_write(Mentee, mentee.id)
     goal = next((g for g in open_goals(mentee) if g.skill_id == skill.id), None)
     if goal is None:
-        raise VoiceError(f"“{skill.title}” is not one of your goals.")
+        raise VoiceError(f"“{skill.title}” is not one of {_goals_of(mentee, user)}.")
     goal.cleared_at = utcnow()
-    audit.record("goal.clear", user, mentee=mentee, object_type="goal", object_id=goal.id)
+    audit.record(
+        "goal.clear",
+        user,
+        mentee=mentee,
+        object_type="goal",
+        object_id=goal.id,
+        with_mentee=not permissions.is_self(user, mentee),
+    )
 
 
 # Self-ratings
@@ -119,14 +151,28 @@ def report_did_it(mentee: Mentee, skill: Skill, note: str, user: User) -> DidItR
     return report
 
 
-def confirm_signoff(event: SignoffEvent, user: User, words: str) -> SignoffConfirmation:
-    """The mentee agrees with a mentor's sign-off and may add their own words."""
+def _require_unanswered(event: SignoffEvent, user: User) -> Mentee:
+    """The mentee answers each sign-off once: right, or not right."""
     mentee = event.mentee
     require_self(user, mentee)
+    if event.kind == "refresher":
+        raise VoiceError("A refresher is not a new level, so there is nothing to answer.")
+    # One answer per sign-off across both tables: answers of one mentee queue here.
+    lock_for_write(Mentee, mentee.id)
     if db.session.scalar(
         select(SignoffConfirmation.id).where(SignoffConfirmation.event_id == event.id)
     ):
         raise VoiceError("You already confirmed this one.")
+    if db.session.scalar(
+        select(SignoffDisagreement.id).where(SignoffDisagreement.event_id == event.id)
+    ):
+        raise VoiceError("You already told your mentor this one is not right.")
+    return mentee
+
+
+def confirm_signoff(event: SignoffEvent, user: User, words: str) -> SignoffConfirmation:
+    """The mentee agrees with a mentor's sign-off and may add their own words."""
+    mentee = _require_unanswered(event, user)
     row = SignoffConfirmation(
         event_id=event.id, mentee_id=mentee.id, words=clean_words(words, "words")
     )
@@ -134,6 +180,23 @@ def confirm_signoff(event: SignoffEvent, user: User, words: str) -> SignoffConfi
     db.session.flush()
     audit.record(
         "signoff.confirm", user, mentee=mentee, object_type="signoff_event", object_id=event.id
+    )
+    return row
+
+
+def disagree_signoff(event: SignoffEvent, user: User, words: str) -> SignoffDisagreement:
+    """The mentee says a sign-off is not right, in their own words. The level stays as
+    it is: the mentor sees the words on their list and answers with a correction or a
+    new sign-off."""
+    words = clean_words(words, "words")
+    if not words:
+        raise VoiceError("Tell your mentor what is not right, in a few words.", "words")
+    mentee = _require_unanswered(event, user)
+    row = SignoffDisagreement(event_id=event.id, mentee_id=mentee.id, words=words)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        "signoff.disagree", user, mentee=mentee, object_type="signoff_event", object_id=event.id
     )
     return row
 
@@ -146,3 +209,25 @@ def confirmations(mentee: Mentee) -> dict[int, SignoffConfirmation]:
             select(SignoffConfirmation).where(SignoffConfirmation.mentee_id == mentee.id)
         )
     }
+
+
+def disagreements(mentee: Mentee) -> dict[int, SignoffDisagreement]:
+    """The mentee's "that's not right" answers by event id."""
+    return {
+        d.event_id: d
+        for d in db.session.scalars(
+            select(SignoffDisagreement).where(SignoffDisagreement.mentee_id == mentee.id)
+        )
+    }
+
+
+def did_it_reports(
+    mentee: Mentee, skill: Skill | None = None, limit: int | None = None
+) -> list[DidItReport]:
+    """What the mentee told their mentor with "I did it", newest first, with its status
+    and the mentor's reply (for the mentee's own pages)."""
+    query = select(DidItReport).where(DidItReport.mentee_id == mentee.id)
+    if skill is not None:
+        query = query.where(DidItReport.skill_id == skill.id)
+    query = query.order_by(DidItReport.created_at.desc(), DidItReport.id.desc())
+    return list(db.session.scalars(query.limit(limit)))

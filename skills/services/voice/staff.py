@@ -6,13 +6,14 @@ Like sign-offs, every rule is checked before anything is written; the caller com
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 
 from ... import permissions
 from ...extensions import db
 from ...models import (
+    Curriculum,
     DidItReport,
     GroupSession,
     Mentee,
@@ -22,6 +23,7 @@ from ...models import (
     SkillStatus,
     User,
 )
+from ...models.curriculum import in_use_by, recheck_due_on
 from ...timeutil import today, utcnow
 from ...transactions import lock_for_write
 from .. import audit
@@ -107,7 +109,7 @@ def mark_refresher(mentee: Mentee, skill: Skill, mentor: User, note: str = "") -
         kind="refresher",
         level=status.level,
         recorded_by_id=mentor.id,
-        shown_on=today(),
+        shown_on=today(mentee),
         note=clean_words(note, "note"),
         note_visibility="mentee",
     )
@@ -147,18 +149,31 @@ def due_checks(mentee_ids: Sequence[int], on: date | None = None) -> list[Due]:
         Skill.recheck_days,
     )
     live = Skill.retired.is_(False)
+    # Only skills the mentee's organisation uses (`in_use_by`, with the mentee's column).
+    in_use = (
+        select(Curriculum.id)
+        .where(in_use_by(Mentee.organisation_id))
+        .where(Mentee.id == SkillStatus.mentee_id)
+        .correlate(SkillStatus)
+    )
     # Two narrow reads instead of one over every status row of every mentee: refreshers
     # through a partial index, re-checks from the few skills that have an interval.
     refreshers = db.session.execute(
         select(*columns)
         .join(Skill, Skill.id == SkillStatus.skill_id)
-        .where(SkillStatus.mentee_id.in_(mentee_ids), SkillStatus.needs_refresher, live)
+        .where(
+            SkillStatus.mentee_id.in_(mentee_ids),
+            SkillStatus.needs_refresher,
+            live,
+            Skill.curriculum_id.in_(in_use),
+        )
     )
     with_interval = select(Skill.id).where(Skill.recheck_days.is_not(None), live)
     rechecks = db.session.execute(
         select(*columns)
         .join(Skill, Skill.id == SkillStatus.skill_id)
         .where(
+            Skill.curriculum_id.in_(in_use),
             SkillStatus.skill_id.in_(with_interval),
             SkillStatus.mentee_id.in_(mentee_ids),
             SkillStatus.signed_off.is_(True),
@@ -170,8 +185,8 @@ def due_checks(mentee_ids: Sequence[int], on: date | None = None) -> list[Due]:
     for mentee_id, skill_id, needs_refresher, shown_on, recheck_days in rows:
         if needs_refresher:
             found.append((shown_on, mentee_id, skill_id, "refresher"))
-        elif shown_on + timedelta(days=recheck_days) <= on:
-            found.append((shown_on + timedelta(days=recheck_days), mentee_id, skill_id, "recheck"))
+        elif (due_on := recheck_due_on(shown_on, recheck_days)) and due_on <= on:
+            found.append((due_on, mentee_id, skill_id, "recheck"))
     wanted = {skill_id for _, _, skill_id, _ in found}
     skills = {s.id: s for s in db.session.scalars(select(Skill).where(Skill.id.in_(wanted)))}
     due = [Due(m, skills[skill_id], reason, since) for since, m, skill_id, reason in found]
@@ -293,7 +308,7 @@ def _refuse_lowering(skill: Skill, attendees: Sequence[Attendee]) -> None:
 def set_resource(organisation_id: int, skill: Skill, details: str, admin: User) -> SkillResource:
     """An admin sets where to get help with a skill locally, for their organisation."""
     if not permissions.can_manage_curriculum(admin) or admin.organisation_id != organisation_id:
-        raise VoiceError("Only an admin of this organisation can change local details.")
+        raise VoiceError("Only an admin of this organization can change local details.")
     details = details.strip()
     if len(details) > RESOURCE_MAX:
         raise VoiceError(f"Keep local details to {RESOURCE_MAX} characters.", "details")

@@ -178,4 +178,13 @@ def page_of(
 
 
 # The views register themselves on `bp`, so they are imported once it exists.
-from . import assignments, audit, curriculum, home, mentees, people  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    assignments,
+    audit,
+    curriculum,
+    home,
+    mentees,
+    people,
+    roster,
+    settings,
+)

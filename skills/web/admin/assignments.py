@@ -1,5 +1,8 @@
 """Admin pages for assignments: who works with whom, assigning staff, ending access."""
 
+import re
+import uuid
+from datetime import date
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
@@ -7,10 +10,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ... import permissions
+from ...models import Mentee
+from ...models.people import ROLE_LABELS
 from ...services import assignments as assignment_service
 from ...services import people_queries
+from ...services import transfer as transfer_service
 from ...timeutil import today
 from ..forms import SelectChoice, submitted
+from ..loading import audit_list
 from . import (
     PER_PAGE,
     allowed_if,
@@ -23,7 +30,17 @@ from . import (
     save,
     user_or_404,
 )
-from .forms import AssignmentFilterForm, AssignmentForm, EndAssignmentForm
+from .forms import (
+    AssignmentFilterForm,
+    AssignmentForm,
+    EndAssignmentForm,
+    TransferForm,
+    TransferSourceForm,
+)
+
+# A caseload is named in the address as "<person id>-<kind>", e.g. "12-mentor".
+_CASELOAD = re.compile(r"(\d{1,18})-(mentor|case_manager)")
+NAMES_SHOWN = 10
 
 
 def _assignment_filters() -> tuple[AssignmentFilterForm, dict[str, Any]]:
@@ -34,35 +51,33 @@ def _assignment_filters() -> tuple[AssignmentFilterForm, dict[str, Any]]:
     args: dict[str, Any] = {"show": form.show.data or "current"}
     if form.mentee.data and not form.mentee.errors:
         args["mentee"] = form.mentee.data.strip()
+    if form.q.data and form.q.data.strip():
+        args["q"] = form.q.data.strip()
     page = request.args.get("page", type=int)
-    if page and page > 1:  # so a refused end date shows on the page it came from
+    if page and page > 1:  # so ending one from page 2 comes back to page 2
         args["page"] = page
     return form, args
-
-
-def _assignments_page(end_errors: dict[int, list[str]] | None = None) -> ResponseReturnValue:
-    """The assignments list; `end_errors` holds a refused end date beside its row."""
-    filter_form, args = _assignment_filters()
-    on = today()
-    rows = people_queries.assignments_page(
-        org_id(), args["show"], args.get("mentee"), on, page_number(), PER_PAGE
-    )
-    return render_template(
-        "admin/assignments.html",
-        page=page_of(rows, ".assignments", {k: v for k, v in args.items() if k != "page"}),
-        filter_form=filter_form,
-        filter_args=args,
-        end_form=EndAssignmentForm(formdata=None, data={"ends_on": on}),
-        end_errors=end_errors or {},
-        on=on,
-    )
 
 
 @bp.route("/assignments")
 @allowed_if(permissions.can_manage_people)
 def assignments() -> ResponseReturnValue:
-    """Who works with whom, current and ended, with dates."""
-    return _assignments_page()
+    """Who works with whom, current and ended, with dates; ?q= searches mentee and
+    staff names, record numbers and usernames."""
+    filter_form, args = _assignment_filters()
+    on = today(current_user)
+    rows = people_queries.assignments_page(
+        org_id(), args["show"], args.get("mentee"), on, page_number(), PER_PAGE, args.get("q")
+    )
+    # The list names mentees: one audit row for the page, as for the other mentee lists.
+    audit_list("admin_assignments", sorted({a.mentee_id for a in rows.items}))
+    return render_template(
+        "admin/assignments.html",
+        page=page_of(rows, ".assignments", {k: v for k, v in args.items() if k != "page"}),
+        filter_form=filter_form,
+        filter_args=args,
+        on=on,
+    )
 
 
 @bp.route("/assignments/new", methods=["GET", "POST"])
@@ -72,7 +87,10 @@ def assignment_new() -> ResponseReturnValue:
     org = org_id()
     initial = None
     if request.method == "GET":
-        initial = {"starts_on": today(), "mentee_id": request.args.get("mentee_id", type=int)}
+        initial = {
+            "starts_on": today(current_user),
+            "mentee_id": request.args.get("mentee_id", type=int),
+        }
     form = AssignmentForm(data=initial)
     form.staff_id.choices = [
         SelectChoice(u.id, f"{u.display_name} ({u.role_labels})")
@@ -96,12 +114,16 @@ def assignment_new() -> ResponseReturnValue:
     return render_template("admin/assignment_new.html", form=form)
 
 
-@bp.route("/assignments/<int:assignment_id>/end", methods=["POST"])
+@bp.route("/assignments/<int:assignment_id>/end", methods=["GET", "POST"])
 @allowed_if(permissions.can_manage_people)
 def assignment_end(assignment_id: int) -> ResponseReturnValue:
-    """End an assignment: access stops on the date given (today by default)."""
+    """Ask, then end an assignment: access stops on the date given (today by default).
+    The list's filters ride along in the query string, to go back to the same page."""
     assignment = assignment_or_404(assignment_id)
-    form = EndAssignmentForm()
+    form = EndAssignmentForm(
+        data={"ends_on": today(current_user)} if request.method == "GET" else None
+    )
+    filters = _assignment_filters()[1]
     if form.validate_on_submit() and save(
         form,
         lambda: assignment_service.stop_assignment(
@@ -112,5 +134,105 @@ def assignment_end(assignment_id: int) -> ResponseReturnValue:
             f"stops on {submitted(form.ends_on.data).isoformat()}."
         ),
     ):
-        return redirect(url_for(".assignments", **_assignment_filters()[1]))
-    return _assignments_page(end_errors={assignment.id: list(form.ends_on.errors)})
+        return redirect(url_for(".assignments", **filters))
+    return render_template(
+        "admin/assignment_end.html",
+        assignment=assignment,
+        form=form,
+        filter_args=filters,
+        on=today(current_user),
+    ), (422 if form.errors else 200)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _caseload_choices(on: date) -> list[SelectChoice]:
+    """Each person's caseload by kind, with how many mentees it holds."""
+    return [SelectChoice("", "Choose a person")] + [
+        SelectChoice(
+            f"{user.id}-{kind}",
+            f"{user.display_name}, {ROLE_LABELS[kind].lower()} ({_plural(count, 'mentee')})"
+            + ("" if user.active else ", deactivated"),
+        )
+        for user, kind, count in transfer_service.caseloads(org_id(), on)
+    ]
+
+
+def _names(mentees: list[Mentee]) -> str:
+    shown = ", ".join(m.full_name for m in mentees[:NAMES_SHOWN])
+    more = len(mentees) - NAMES_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _transfer_message(done: transfer_service.Transfer) -> str:
+    """What the admin reads once a transfer is saved."""
+    role = ROLE_LABELS[done.kind].lower()
+    source, target = done.source.display_name, done.target.display_name
+    message = (
+        f"{_plural(len(done.moved), 'mentee')} moved from {source} to {target} as {role}, "
+        f"from {done.effective_on.isoformat()}."
+    )
+    if done.already_with_target:
+        message += (
+            f" Already assigned to {target}, so only {source}'s assignment ended: "
+            f"{_names(done.already_with_target)}."
+        )
+    return message
+
+
+@bp.route("/assignments/transfer", methods=["GET", "POST"])
+@allowed_if(permissions.can_manage_people)
+def assignment_transfer() -> ResponseReturnValue:
+    """Move all or some of one person's mentees to another person from one date."""
+    on = today(current_user)
+    picker = TransferSourceForm(formdata=request.args)
+    picker.source.choices = _caseload_choices(on)
+    chosen = _CASELOAD.fullmatch(request.args.get("source", ""))
+    if not chosen:
+        if "source" in request.args:
+            picker.source.errors = ["Choose whose mentees to move."]
+        page = render_template("admin/assignment_transfer.html", picker=picker, form=None)
+        return page, (422 if request.method == "POST" else 200)
+    source = user_or_404(int(chosen.group(1)))
+    kind = chosen.group(2)
+    mentees = {a.mentee_id: a.mentee for a in transfer_service.open_caseload(source, kind, on)}
+    initial = {"effective_on": on, "mentee_ids": list(mentees)} if request.method == "GET" else None
+    form = TransferForm(data=initial)
+    form.mentee_ids.choices = [
+        SelectChoice(m.id, f"{m.full_name} ({m.record_number})") for m in mentees.values()
+    ]
+    form.target_id.choices = [SelectChoice("", "Choose a person")] + [
+        SelectChoice(u.id, u.display_name)
+        for u in people_queries.assignable_staff(org_id())
+        if u.has_role(kind) and u.id != source.id
+    ]
+    if form.validate_on_submit():
+        target = user_or_404(submitted(form.target_id.data))
+        if save(
+            form,
+            lambda: transfer_service.transfer_caseload(
+                source,
+                target,
+                kind,
+                submitted(form.effective_on.data),
+                form.mentee_ids.data or [],
+                actor=current_user,
+                idempotency_key=form.idempotency_key.data or None,
+            ),
+            _transfer_message,
+        ):
+            return redirect(url_for(".assignments"))
+    if not form.idempotency_key.data:
+        form.idempotency_key.data = uuid.uuid4().hex
+    earliest, latest = transfer_service.transfer_date_limits(on)
+    return render_template(
+        "admin/assignment_transfer.html",
+        picker=picker,
+        form=form,
+        source=source,
+        role=ROLE_LABELS[kind].lower(),
+        earliest=earliest,
+        latest=latest,
+    ), (422 if request.method == "POST" else 200)  # a POST shown again was refused

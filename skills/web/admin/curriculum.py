@@ -1,25 +1,53 @@
-"""Admin pages for curricula: what is loaded, and loading an uploaded file."""
+"""Admin pages for curricula: what is loaded, loading an uploaded file, downloading the
+current file of a curriculum in use and a commented template."""
 
-from flask import redirect, render_template, url_for
+from flask import Response, abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ... import permissions
+from ...config import PROJECT_ROOT
 from ...services import curriculum as curriculum_service
 from ...services import curriculum_queries
-from . import PER_PAGE, allowed_if, bp, save
-from .forms import CurriculumUploadForm
+from ...services.curriculum import owners
+from ...services.curriculum.export import curriculum_yaml
+from . import PER_PAGE, allowed_if, bp, org_id, save
+from .forms import CurriculaInUseForm, CurriculumUploadForm
+
+# A .txt beside the curriculum files, so `flask setup` never loads it as a curriculum;
+# `flask curriculum check` passes it (tests/test_admin_flows.py).
+TEMPLATE = PROJECT_ROOT / "curriculum" / "template.yaml.txt"
 
 
-@bp.route("/curriculum")
+def _in_use_form() -> CurriculaInUseForm:
+    form = CurriculaInUseForm()
+    form.curricula.choices = [(c.id, c.title) for c in owners.library()]
+    if not form.is_submitted():
+        form.curricula.data = sorted(owners.adopted_ids(org_id()))
+    return form
+
+
+@bp.route("/curriculum", methods=["GET", "POST"])
 @allowed_if(permissions.can_manage_curriculum)
 def curriculum() -> ResponseReturnValue:
-    """The loaded curricula, their domains and skills, and the load history."""
+    """The curricula the organisation uses (its own and those chosen from the shared
+    library), their domains and skills, the load history; choosing library curricula."""
+    form = _in_use_form()
+    if form.validate_on_submit() and save(
+        form,
+        lambda: owners.choose(current_user.organisation, form.curricula.data or [], current_user),
+        lambda changes: (
+            "Curricula saved: " + "; ".join(changes) + "." if changes else "Nothing had changed."
+        ),
+        refusals=(owners.OwnershipError,),
+    ):
+        return redirect(url_for(".curriculum"))
     return render_template(
         "admin/curriculum.html",
-        curricula=curriculum_queries.curricula_in_full(),
-        loads=curriculum_queries.recent_loads(PER_PAGE),
-    )
+        form=form,
+        curricula=curriculum_queries.curricula_in_full(org_id()),
+        loads=curriculum_queries.recent_loads(org_id(), PER_PAGE),
+    ), (422 if form.errors else 200)
 
 
 def _upload_name(filename: str | None) -> str:
@@ -31,7 +59,10 @@ def _upload_name(filename: str | None) -> str:
 def _load(text: str, filename: str) -> curriculum_service.LoadSummary:
     """Check and load the text of a curriculum file; loading writes its own audit event."""
     spec = curriculum_service.parse_curriculum(text, filename)
-    return curriculum_service.apply_curriculum(spec, loaded_by_id=current_user.id)
+    # An admin's file is always their organisation's own: never the shared library.
+    return curriculum_service.apply_curriculum(
+        spec, loaded_by_id=current_user.id, organisation_id=org_id()
+    )
 
 
 def _loaded_message(summary: curriculum_service.LoadSummary) -> str:
@@ -79,3 +110,27 @@ def curriculum_upload() -> ResponseReturnValue:
     return render_template(
         "admin/curriculum_upload.html", form=form, errors=errors, problems=problems
     ), (422 if errors or form.errors else 200)
+
+
+def _yaml_download(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        mimetype="application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/curriculum/<int:curriculum_id>/download.yaml")
+@allowed_if(permissions.can_manage_curriculum)
+def curriculum_download(curriculum_id: int) -> ResponseReturnValue:
+    """The curriculum as it is loaded now, as a file to edit and upload; 404 for one the
+    organisation does not use."""
+    curriculum = curriculum_queries.curriculum_in_use(org_id(), curriculum_id) or abort(404)
+    return _yaml_download(curriculum_yaml(curriculum), f"{curriculum.key}.yaml")
+
+
+@bp.route("/curriculum/template.yaml")
+@allowed_if(permissions.can_manage_curriculum)
+def curriculum_template() -> ResponseReturnValue:
+    """A small curriculum file with a comment on every field, to start one's own."""
+    return _yaml_download(TEMPLATE.read_text(encoding="utf-8"), "curriculum-template.yaml")

@@ -1,19 +1,22 @@
 """Forms for the admin pages."""
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...models.people import ROLE_LABELS
+from ...services import organisations
 from ...services.passwords import MAX_LENGTH as PASSWORD_MAX
 from ..forms import SelectChoice
 
@@ -76,6 +79,25 @@ class MenteeForm(FlaskForm):
     version_id = HiddenField()
 
 
+class MenteeEnrolForm(MenteeForm):
+    """A new mentee record with, optionally, a login, a mentor and a case manager."""
+
+    # The service checks the username and password rules and that both or neither are
+    # given, with messages that say what is allowed.
+    username = StringField("Username (optional)", validators=[Optional(), Length(max=64)])
+    password = PasswordField(
+        "First password (optional)", validators=[Optional(), Length(max=PASSWORD_MAX)]
+    )
+    # The service says why a person cannot be assigned (deactivated, lacks the role),
+    # clearer than "not a valid choice" when the list changed since the page loaded.
+    # (A lambda: `id_or_none` is defined further down.)
+    mentor_id = SelectField("Mentor", coerce=lambda v: id_or_none(v), validate_choice=False)
+    case_manager_id = SelectField(
+        "Case manager", coerce=lambda v: id_or_none(v), validate_choice=False
+    )
+    confirm_duplicate = BooleanField("This is a different person: add them anyway")
+
+
 class LinkLoginForm(FlaskForm):
     user_id = SelectField(
         "Login", coerce=int, validators=[DataRequired(message="Choose a login.")], choices=[]
@@ -84,6 +106,26 @@ class LinkLoginForm(FlaskForm):
 
 class DischargeForm(FlaskForm):
     discharged_on = DateField("Discharge date", validators=[DataRequired(message=DATE_MESSAGE)])
+
+
+class DeactivateForm(FlaskForm):
+    # Removed by the view when the person has no open assignments: nothing to choose.
+    assignments = RadioField(
+        "Their assignments",
+        choices=[
+            SelectChoice("end", "End them today"),
+            SelectChoice("keep", "Keep them for now"),
+        ],
+        validators=[InputRequired(message="Choose what happens to their assignments.")],
+    )
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    # Read unvalidated: the query cuts a long search short (people_queries.SEARCH_MAX).
+    q = StringField("Search")
 
 
 class AssignmentForm(FlaskForm):
@@ -105,6 +147,18 @@ class AssignmentForm(FlaskForm):
 
 class EndAssignmentForm(FlaskForm):
     ends_on = DateField("Access stops on", validators=[DataRequired(message=DATE_MESSAGE)])
+
+
+class CurriculaInUseForm(FlaskForm):
+    """Which curricula of the shared library the organisation uses (choices set by the view)."""
+
+    curricula = SelectMultipleField(
+        "Curricula from the shared library",
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
+    )
 
 
 class CurriculumUploadForm(FlaskForm):
@@ -150,3 +204,95 @@ class AssignmentFilterForm(FlaskForm):
         validators=[Optional()],
     )
     mentee = StringField("Mentee record number", validators=[Optional(), Length(max=32)])
+    # Read unvalidated: the query cuts a long search short (people_queries.SEARCH_MAX).
+    q = StringField("Search")
+
+
+def time_zone_choices() -> list[SelectChoice]:
+    """US zones by their everyday names first, then every other IANA zone."""
+    us = organisations.US_TIME_ZONES
+    return [
+        SelectChoice(
+            name,
+            f"{us[name]} ({name})" if name in us else name.replace("_", " "),
+            optgroup="United States" if name in us else "Other time zones",
+        )
+        for name in organisations.time_zones()
+    ]
+
+
+class SettingsForm(FlaskForm):
+    name = StringField(
+        "Organization name",
+        validators=[DataRequired(message="Enter the organization's name."), Length(max=200)],
+    )
+    # The service checks the zone and the roles, with messages that say what is allowed.
+    time_zone = SelectField("Time zone", choices=time_zone_choices, validate_choice=False)
+    two_step_roles = RolesField(
+        "Who must use two-step sign-in", choices=role_choices(), validate_choice=False
+    )
+
+
+class TransferSourceForm(FlaskForm):
+    class Meta:
+        csrf = False  # choosing whose caseload to show changes nothing
+
+    source = SelectField(
+        "Whose mentees",
+        validators=[DataRequired(message="Choose whose mentees to move.")],
+        choices=[],
+    )
+
+
+class ChecklistField(SelectMultipleField):
+    """Choices as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def record_id(value: object) -> int:
+    """A record id from a form; ValueError beyond what a database id can hold (SQLite
+    would fail on it rather than find nothing)."""
+    number = int(str(value))
+    if not 0 < number < 2**63:
+        raise ValueError("not a record id")
+    return number
+
+
+def id_or_none(value: object) -> int | None:
+    """A select's record id, or None for its "Choose ..." placeholder."""
+    return None if value in ("", None) else record_id(value)
+
+
+class TransferForm(FlaskForm):
+    # The service says why a person cannot take over (deactivated, lacks the role),
+    # clearer than "not a valid choice" when the list changed since the page loaded.
+    target_id = SelectField(
+        "Move them to",
+        coerce=id_or_none,
+        validate_choice=False,
+        validators=[DataRequired(message="Choose who takes over these mentees.")],
+        choices=[],
+    )
+    effective_on = DateField("From", validators=[DataRequired(message=DATE_MESSAGE)])
+    # The service checks each id against the caseload and says which mentee is wrong,
+    # clearer than WTForms' "not a valid choice" when someone else moved them meanwhile.
+    mentee_ids = ChecklistField(
+        "Mentees to move", coerce=record_id, validate_choice=False, choices=[]
+    )
+    idempotency_key = HiddenField()
+
+    # Not DataRequired: that marks every checkbox `required`, as if each had to be ticked.
+    def validate_mentee_ids(self, field: ChecklistField) -> None:
+        if not field.data:
+            raise ValidationError("Tick at least one mentee to move.")
+
+
+class RosterImportForm(FlaskForm):
+    files = MultipleFileField(
+        "Roster files (.csv)", validators=[FileRequired(message="Choose one or more files.")]
+    )
+    confirm_duplicates = BooleanField(
+        "The mentees flagged as possible duplicates are different people: import them too"
+    )

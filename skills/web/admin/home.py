@@ -2,6 +2,7 @@
 
 from flask import render_template
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from ... import permissions
 from ...services import curriculum_queries, dashboard
@@ -17,7 +18,7 @@ def index() -> ResponseReturnValue:
     org = org_id()
     return render_template(
         "admin/index.html",
-        counts=dashboard.admin_counts(org, today()),
-        curricula=curriculum_queries.curricula(),
+        counts=dashboard.admin_counts(org, today(current_user)),
+        curricula=curriculum_queries.curricula(org),
         summary=organisation_summary(org),
     )

@@ -1,14 +1,16 @@
-"""Admin pages for mentee records: list, add, edit, discharge, readmit, link a login."""
+"""Admin pages for mentee records: list, add (with login and staff), edit, discharge,
+readmit, link and unlink a login."""
 
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ... import permissions
-from ...models import Mentee
-from ...services import people, people_queries
+from ...models import Mentee, User
+from ...services import people, people_flows, people_queries
 from ...timeutil import today
 from ..forms import EmptyForm, SelectChoice, submitted
+from ..loading import audit_list, audit_view
 from . import (
     PER_PAGE,
     allowed_if,
@@ -19,41 +21,95 @@ from . import (
     page_number,
     page_of,
     save,
+    show_refusal,
     user_or_404,
 )
-from .forms import DischargeForm, LinkLoginForm, MenteeForm
+from .forms import DischargeForm, LinkLoginForm, MenteeEnrolForm, MenteeForm, SearchForm
 
 
 @bp.route("/mentees")
 @allowed_if(permissions.can_manage_people)
 def mentees() -> ResponseReturnValue:
-    """Every mentee record in the organisation, with their current staff."""
-    page = page_of(people_queries.mentees_page(org_id(), page_number(), PER_PAGE))
-    staff = people_queries.staff_names([m.id for m in page.items])
-    return render_template("admin/mentees.html", page=page, staff=staff)
+    """Every mentee record in the organisation, with their current staff; ?q= searches
+    names, record numbers and login usernames."""
+    search = SearchForm(formdata=request.args)
+    rows = people_queries.mentees_page(org_id(), page_number(), PER_PAGE, search.q.data)
+    page = page_of(rows)
+    staff = people_queries.staff_names([m.id for m in page.items], today(current_user))
+    audit_list("admin_mentees", [m.id for m in page.items])
+    return render_template("admin/mentees.html", page=page, staff=staff, search=search)
+
+
+def _staff_choices(kind: str, label: str) -> list[SelectChoice]:
+    """The organisation's active staff holding `kind`, after a "none for now" choice."""
+    return [SelectChoice("", f"No {label} for now")] + [
+        SelectChoice(user.id, f"{user.display_name} ({user.username})")
+        for user in people_queries.assignable_staff(org_id())
+        if user.has_role(kind)
+    ]
+
+
+def _chosen(user_id: int | None) -> User | None:
+    return user_or_404(user_id) if user_id is not None else None
+
+
+def _enrolled_message(done: people_flows.Enrolled) -> str:
+    message = f"Added {done.mentee.name} as record {done.mentee.record_number}."
+    if done.login is not None:
+        message += (
+            f" They sign in as “{done.login.username}” and choose their own password at "
+            "the first sign-in."
+        )
+    for assignment in done.assignments:
+        role = "mentor" if assignment.kind == "mentor" else "case manager"
+        message += f" {assignment.staff.display_name} is their {role} from today."
+    return message
 
 
 @bp.route("/mentees/new", methods=["GET", "POST"])
 @allowed_if(permissions.can_manage_people)
 def mentee_new() -> ResponseReturnValue:
-    """Add a mentee record; a login can be linked later."""
-    form = MenteeForm(data={"start_date": today()} if request.method == "GET" else None)
-    if form.validate_on_submit() and (
-        saved := save(
-            form,
-            lambda: people.create_mentee(
-                current_user.organisation,
-                submitted(form.full_name.data),
-                submitted(form.start_date.data),
-                record_number=form.record_number.data,
-                preferred_name=form.preferred_name.data,
-                actor=current_user,
-            ),
-            lambda mentee: f"Added {mentee.name} as record {mentee.record_number}.",
+    """Add a mentee record and, in the same step, a login, a mentor and a case manager:
+    all of it is saved, or none. A possible duplicate is shown and must be confirmed."""
+    form = MenteeEnrolForm(
+        data={"start_date": today(current_user)} if request.method == "GET" else None
+    )
+    form.mentor_id.choices = _staff_choices("mentor", "mentor")
+    form.case_manager_id.choices = _staff_choices("case_manager", "case manager")
+    duplicates: list[Mentee] = []
+
+    def show(exc: Exception) -> None:
+        if isinstance(exc, people_flows.PossibleDuplicate):
+            duplicates.extend(exc.others)
+        show_refusal(form, exc)
+
+    if form.validate_on_submit():
+        new = people_flows.NewMentee(
+            full_name=submitted(form.full_name.data),
+            start_date=submitted(form.start_date.data),
+            record_number=form.record_number.data,
+            preferred_name=form.preferred_name.data,
+            username=form.username.data,
+            password=form.password.data,
+            mentor=_chosen(form.mentor_id.data),
+            case_manager=_chosen(form.case_manager_id.data),
         )
-    ):
-        return redirect(url_for(".mentee_edit", mentee_id=saved.value.id))
-    return render_template("admin/mentee_new.html", form=form)
+        saved = save(
+            form,
+            lambda: people_flows.enrol_mentee(
+                current_user.organisation,
+                new,
+                current_user,
+                confirm_duplicate=bool(form.confirm_duplicate.data),
+            ),
+            _enrolled_message,
+            show=show,
+        )
+        if saved:
+            return redirect(url_for(".mentee_edit", mentee_id=saved.value.mentee.id))
+    return render_template("admin/mentee_new.html", form=form, duplicates=duplicates), (
+        422 if form.errors else 200
+    )
 
 
 def _link_form(mentee: Mentee, formdata: bool = False) -> LinkLoginForm:
@@ -68,7 +124,6 @@ def _link_form(mentee: Mentee, formdata: bool = False) -> LinkLoginForm:
 def _mentee_page(
     mentee: Mentee,
     form: MenteeForm | None = None,
-    discharge_form: DischargeForm | None = None,
     link_form: LinkLoginForm | None = None,
 ) -> ResponseReturnValue:
     """The mentee's admin page; a form given in is the one just submitted, errors and all."""
@@ -83,17 +138,15 @@ def _mentee_page(
                 "version_id": mentee.version_id,
             },
         )
-    discharge_form = discharge_form or DischargeForm(formdata=None, data={"discharged_on": today()})
     link_form = link_form or _link_form(mentee)
     return render_template(
         "admin/mentee_edit.html",
         mentee=mentee,
         form=form,
-        discharge_form=discharge_form,
         link_form=link_form,
         assignments=people_queries.mentee_assignments(mentee),
         earliest=people.earliest_shown_on(mentee),
-        on=today(),
+        on=today(current_user),
     )
 
 
@@ -103,6 +156,7 @@ def mentee_edit(mentee_id: int) -> ResponseReturnValue:
     """Change a mentee's names, record number and start date."""
     mentee = mentee_or_404(mentee_id)
     if request.method == "GET":
+        audit_view(mentee, "mentee", mentee.id)
         return _mentee_page(mentee)
     form = MenteeForm()
     if form.validate_on_submit() and save(
@@ -122,12 +176,14 @@ def mentee_edit(mentee_id: int) -> ResponseReturnValue:
     return _mentee_page(mentee, form=form)
 
 
-@bp.route("/mentees/<int:mentee_id>/discharge", methods=["POST"])
+@bp.route("/mentees/<int:mentee_id>/discharge", methods=["GET", "POST"])
 @allowed_if(permissions.can_manage_people)
 def mentee_discharge(mentee_id: int) -> ResponseReturnValue:
-    """Discharge a mentee; their history and assignments stay readable."""
+    """Ask, then discharge a mentee; their history and assignments stay readable."""
     mentee = mentee_or_404(mentee_id)
-    form = DischargeForm()
+    form = DischargeForm(
+        data={"discharged_on": today(current_user)} if request.method == "GET" else None
+    )
     if form.validate_on_submit() and save(
         form,
         lambda: people.discharge_mentee(
@@ -136,7 +192,9 @@ def mentee_discharge(mentee_id: int) -> ResponseReturnValue:
         lambda _: f"{mentee.name} is discharged.",
     ):
         return redirect(url_for(".mentee_edit", mentee_id=mentee.id))
-    return _mentee_page(mentee, discharge_form=form)
+    return render_template("admin/mentee_discharge.html", mentee=mentee, form=form), (
+        422 if form.errors else 200
+    )
 
 
 @bp.route("/mentees/<int:mentee_id>/readmit", methods=["POST"])
@@ -169,3 +227,22 @@ def mentee_link(mentee_id: int) -> ResponseReturnValue:
         ):
             return redirect(url_for(".mentee_edit", mentee_id=mentee.id))
     return _mentee_page(mentee, link_form=form)
+
+
+@bp.route("/mentees/<int:mentee_id>/unlink", methods=["POST"])
+@allowed_if(permissions.can_manage_people)
+def mentee_unlink(mentee_id: int) -> ResponseReturnValue:
+    """Unlink the login from this record: it stops seeing the record at once, and stays
+    active so it can be linked again (deactivate it on its People page to stop it)."""
+    mentee = mentee_or_404(mentee_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        save(
+            form,
+            lambda: people.unlink_login(mentee, actor=current_user),
+            lambda user: (
+                f"{user.display_name} ({user.username}) no longer signs in to {mentee.name}'s "
+                "record. The login is still active: link it again, or deactivate it."
+            ),
+        )
+    return redirect(url_for(".mentee_edit", mentee_id=mentee.id))

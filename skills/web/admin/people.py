@@ -7,8 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 
 from ... import permissions
-from ...models import User
-from ...services import people, people_queries
+from ...models import Assignment, User
+from ...services import people, people_flows, people_queries
+from ...timeutil import today
 from ..forms import EmptyForm, submitted
 from ..security import start_session
 from . import (
@@ -22,7 +23,7 @@ from . import (
     save,
     user_or_404,
 )
-from .forms import PasswordResetForm, UserEditForm, UserForm
+from .forms import DeactivateForm, PasswordResetForm, SearchForm, UserEditForm, UserForm
 
 
 def _keep_own_session(user: User) -> None:
@@ -41,9 +42,10 @@ def _keep_own_session(user: User) -> None:
 @bp.route("/people", endpoint="people")
 @allowed_if(permissions.can_manage_people)
 def people_list() -> ResponseReturnValue:
-    """Everyone with a login in the organisation."""
-    page = page_of(people_queries.people_page(org_id(), page_number(), PER_PAGE))
-    return render_template("admin/people.html", page=page)
+    """Everyone with a login in the organisation; ?q= searches names and usernames."""
+    search = SearchForm(formdata=request.args)
+    rows = people_queries.people_page(org_id(), page_number(), PER_PAGE, search.q.data)
+    return render_template("admin/people.html", page=page_of(rows), search=search)
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -60,8 +62,12 @@ def person_new() -> ResponseReturnValue:
             submitted(form.password.data),
             submitted(form.roles.data),
             actor=current_user,
+            must_change_password=True,
         ),
-        lambda user: f"{user.display_name} can now sign in as “{user.username}”.",
+        lambda user: (
+            f"{user.display_name} can now sign in as “{user.username}” and will "
+            "choose their own password at the first sign-in."
+        ),
     ):
         return redirect(url_for(".people"))
     return render_template("admin/person_new.html", form=form)
@@ -109,11 +115,43 @@ def _set_active(user_id: int, change: Callable[..., None], done: str) -> Respons
     return redirect(url_for(".person_edit", user_id=user.id))
 
 
-@bp.route("/people/<int:user_id>/deactivate", methods=["POST"])
+def _deactivated_message(user: User, ended: list[Assignment], kept: int) -> str:
+    message = f"{user.display_name} can no longer sign in."
+    if ended:
+        count = len(ended)
+        message += f" {count} assignment{'' if count == 1 else 's'} ended today."
+    elif kept:
+        message += (
+            f" Their {kept} assignment{'' if kept == 1 else 's'} stay until you end or move them."
+        )
+    return message
+
+
+@bp.route("/people/<int:user_id>/deactivate", methods=["GET", "POST"])
 @allowed_if(permissions.can_manage_people)
 def person_deactivate(user_id: int) -> ResponseReturnValue:
-    """Stop a person signing in; their sessions end at once."""
-    return _set_active(user_id, people.deactivate_user, "{name} can no longer sign in.")
+    """Ask, then stop a person signing in (their sessions end at once) and, if the admin
+    chooses, end their open assignments today."""
+    user = user_or_404(user_id)
+    open_now = people_queries.open_assignments_of(user, today(current_user))
+    form = DeactivateForm()
+    if not open_now:
+        del form.assignments  # nothing to choose
+    if form.validate_on_submit():
+        end = bool(open_now) and form.assignments.data == "end"
+        if save(
+            form,
+            lambda: people_flows.deactivate_staff(user, end_assignments=end, actor=current_user),
+            lambda ended: _deactivated_message(user, ended, len(open_now)),
+        ):
+            return redirect(url_for(".person_edit", user_id=user.id))
+    return render_template(
+        "admin/person_deactivate.html",
+        user=user,
+        form=form,
+        open_now=open_now,
+        on=today(current_user),
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/people/<int:user_id>/reactivate", methods=["POST"])
@@ -132,7 +170,10 @@ def person_password(user_id: int) -> ResponseReturnValue:
     if form.validate_on_submit() and save(
         form,
         lambda: people.reset_password(user, submitted(form.password.data), actor=current_user),
-        lambda _: f"New password set for {user.display_name}. Tell them in person.",
+        lambda _: (
+            f"New password set for {user.display_name}. Tell them in person; they "
+            "will choose their own at the next sign-in."
+        ),
     ):
         return redirect(url_for(".person_edit", user_id=user.id))
     return render_template("admin/person_password.html", user=user, form=form)

@@ -1,0 +1,401 @@
+"""Reports, second pass (issue 16): two copies, notes, compact checklist, distance
+travelled, caseload summary, batch, footers and CSV, read back from the PDF and CSV."""
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from skills.extensions import db
+from skills.permissions import MENTEE_COPY, Viewer
+from skills.reports import caseload_data, caseload_summary_pdf, mentee_report_data
+from skills.reports.caseload import CaseloadFilter, collation_key, last_name_key
+from skills.reports.content import NOTES_LIMIT
+from skills.reports.pdf import mentee_report_pdf
+from skills.services.signoffs import SignoffDetails, record_signoff
+
+STAFF = Viewer(sees_staff_notes=True)
+TODAY = date.today()
+JARGON = ("signed off", "Signed off", "Introduced", "Record number", "STAFF ONLY")
+
+
+def pages_of(pdf: bytes) -> list[str]:
+    assert pdf.startswith(b"%PDF-")
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def sign(mentee, skill, mentor, level, shown_on=TODAY, note="", visibility="mentee"):
+    event = record_signoff(
+        mentee,
+        skill,
+        mentor,
+        SignoffDetails(level=level, shown_on=shown_on, note=note, note_visibility=visibility),
+        allow_lower=True,
+    )
+    db.session.commit()
+    return event
+
+
+def csv_rows(body: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+@pytest.fixture
+def long_world(world, skill):
+    """World, with enough notes that mentee A's report runs to several pages, staff-only
+    markers spread through them."""
+    mentor = world.users["mentor_a"]
+    for n in range(24):
+        visibility = "staff" if n % 4 == 0 else "mentee"
+        marker = f"STAFF-QZA-X{n}" if visibility == "staff" else f"Shared note {n}"
+        sign(world.mentee_a, skill("use-atm"), mentor, 1 + n % 2, note=f"{marker} " * 30,
+             visibility=visibility)  # fmt: skip
+    return world
+
+
+# --- 1. Two copies ----------------------------------------------------------------------
+
+
+def staff_markers(world) -> list[str]:
+    return [*world.staff_markers_a, *(f"STAFF-QZA-X{n}" for n in range(0, 24, 4))]
+
+
+@pytest.mark.parametrize("who", ["cm_a", "mentor_a"])
+def test_staff_download_is_the_mentee_copy_unless_staff_copy_is_chosen(
+    who, client, login, long_world
+):
+    world = long_world
+    login(world.users[who])
+    url = f"/mentees/{world.mentee_a.id}/report.pdf"
+    for query in ("", "?copy=mentee"):
+        response = client.get(url + query)
+        assert response.status_code == 200
+        assert "mentee-copy" in response.headers["Content-Disposition"]
+        pages = pages_of(response.get_data())
+        assert len(pages) > 2
+        for page in pages:
+            assert "Mentee copy" in page
+            for marker in staff_markers(world):
+                assert marker not in page
+        assert "Mentee signature" in pages[-1]
+    pages = pages_of(client.get(url + "?copy=staff").get_data())
+    assert all("Staff copy" in page for page in pages)
+    text = "\n".join(pages)
+    assert all(marker in text for marker in staff_markers(world))
+    assert "Mentee signature" not in text and "We went through this report" not in text
+    response = client.get(url + "?copy=everything")
+    assert response.status_code == 400 and "copy=mentee" in response.get_data(as_text=True)
+
+
+def test_a_mentee_asking_for_the_staff_copy_still_gets_their_own(client, login, long_world):
+    world = long_world
+    login(world.users["mentee_a"])
+    pages = pages_of(client.get("/me/report.pdf?copy=staff").get_data())
+    text = "\n".join(pages)
+    assert all("Mentee copy" in page for page in pages)
+    assert not any(marker in text for marker in staff_markers(world))
+
+
+def test_batch_mentee_copies_hold_no_staff_note_on_any_page(client, login, long_world):
+    world = long_world
+    login(world.users["cm_a"])
+    pages = pages_of(client.get("/caseload/batch.pdf").get_data())
+    assert any(world.markers_a[0] in page for page in pages)
+    for page in pages:
+        assert not any(marker in page for marker in staff_markers(world))
+    staff = "\n".join(pages_of(client.get("/caseload/batch.pdf?copy=staff").get_data()))
+    assert all(marker in staff for marker in staff_markers(world))
+
+
+@pytest.mark.parametrize("flags, staff", [([], False), (["--copy", "staff"], True)])
+def test_cli_prints_the_copy_asked(flags, staff, runner, long_world, tmp_path):
+    out = tmp_path / "r.pdf"
+    record = long_world.mentee_a.record_number
+    result = runner.invoke(args=["report", "mentee", record, *flags, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    pages = pages_of(out.read_bytes())
+    name = "Staff copy" if staff else "Mentee copy"
+    assert all(name in page for page in pages)
+    text = "\n".join(pages)
+    assert all((m in text) == staff for m in staff_markers(long_world))
+
+
+# --- 3. All the notes of a period ---------------------------------------------------------
+
+
+def test_a_cut_list_of_notes_says_how_many_there_were(client, login, world, skill):
+    mentor = world.users["mentor_a"]
+    for n in range(NOTES_LIMIT + 5):
+        sign(world.mentee_a, skill("read-timetable"), mentor, 1, note=f"Session {n}")
+    data = mentee_report_data(world.mentee_a, STAFF)
+    total = data.notes_total
+    assert total == NOTES_LIMIT + 5 + 3  # and the world's three notes
+    text = "\n".join(pages_of(mentee_report_pdf(data)))
+    assert f"The {NOTES_LIMIT} most recent of {total} notes; all are in the history CSV." in text
+    login(world.users["cm_a"])
+    day = TODAY.isoformat()
+    rows = csv_rows(
+        client.get(f"/mentees/{world.mentee_a.id}/history.csv?from={day}&to={day}").get_data()
+    )
+    assert len([r for r in rows if r["note"]]) == total
+
+
+def test_every_note_is_printed_when_under_the_limit(world, skill):
+    for n in range(12):
+        sign(world.mentee_a, skill("read-timetable"), world.users["mentor_a"], 1, note=f"N{n}-Q")
+    text = "\n".join(pages_of(mentee_report_pdf(mentee_report_data(world.mentee_a, STAFF))))
+    assert all(f"N{n}-Q" in text for n in range(12)) and "most recent of" not in text
+
+
+# --- 4. Compact checklist, plain words -----------------------------------------------------
+
+
+def test_skills_not_started_are_summarised_per_area(make_mentee):
+    mentee = make_mentee(name="New Person")
+    staff = "\n".join(pages_of(mentee_report_pdf(mentee_report_data(mentee, STAFF))))
+    assert "Not started (3): Get a transit card, Read a timetable, Ride and pay." in staff
+    assert "Not started (2): Open a bank account, Use an ATM." in staff
+    own = "\n".join(pages_of(mentee_report_pdf(mentee_report_data(mentee, MENTEE_COPY))))
+    assert "Not started yet (3): Get a transit card" in own
+    assert "I can do 0 of 5" not in own and "I am just getting started" in own
+
+
+def test_mentee_copy_uses_mentee_words_and_large_type(world, skill):
+    mentee = world.mentee_a
+    sign(mentee, skill("ride-and-pay"), world.users["mentor_a"], 3, note="Well done QZ")
+    sign(mentee, skill("read-timetable"), world.users["mentor_a"], 1, note="Seen it QZ")
+    pdf = mentee_report_pdf(mentee_report_data(mentee, MENTEE_COPY))
+    text = "\n".join(pages_of(pdf))
+    for word in JARGON:
+        assert word not in text, word
+    assert "I have seen how it is done" in text and "I can do this on my own" in text
+    sizes: dict[str, float] = {}
+
+    def visit(run, _cm, _tm, _font, size):
+        for wanted in ("Well done QZ", "Seen it QZ", "Read a timetable"):
+            if wanted in run:
+                sizes[wanted] = size
+
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        page.extract_text(visitor_text=visit)
+    assert len(sizes) == 3 and min(sizes.values()) >= 11, sizes
+    staff = "\n".join(pages_of(mentee_report_pdf(mentee_report_data(mentee, STAFF))))
+    assert "Introduced" in staff and "Record number" in staff
+
+
+# --- 2. Distance travelled -----------------------------------------------------------------
+
+
+def test_a_past_period_shows_its_own_counts_and_the_change(make_user, make_mentee, assign, skill):
+    mentor = make_user("mentor")
+    mentee = make_mentee(start_date=TODAY - timedelta(days=200))
+    assign(mentor, mentee)
+    before, inside, after = (TODAY - timedelta(days=d) for d in (150, 60, 5))
+    sign(mentee, skill("get-transit-card"), mentor, 3, before)
+    sign(mentee, skill("read-timetable"), mentor, 3, inside)
+    sign(mentee, skill("ride-and-pay"), mentor, 3, after)  # after the period: not counted
+    period = {"period_from": TODAY - timedelta(days=100), "period_to": TODAY - timedelta(days=30)}
+    data = mentee_report_data(mentee, STAFF, **period)
+    around = data.domains[0]
+    assert (around.at_start, around.signed_off, data.signed_off) == (1, 2, 2)
+    assert not data.baseline
+    assert data.trend[-1].signed_off == 2 and data.trend[0].signed_off == 1
+    assert len(data.trend) >= 3  # a point per month
+    text = "\n".join(pages_of(mentee_report_pdf(data)))
+    start = period["period_from"].isoformat()
+    assert f"1 → 2 of 3 (+1 since {start})" in text
+    assert "Skills signed off at the end of each month" in text
+    assert "Read a timetable" in text and "Ride and pay" in text  # listed as not started yet
+    today = mentee_report_data(mentee, STAFF)
+    assert today.domains[0].signed_off == 3
+
+
+def test_a_single_reading_is_a_baseline_not_change(make_user, make_mentee, assign, skill):
+    mentor = make_user("mentor")
+    mentee = make_mentee(start_date=TODAY - timedelta(days=40))
+    assign(mentor, mentee)
+    sign(mentee, skill("get-transit-card"), mentor, 3, TODAY - timedelta(days=3))
+    sign(mentee, skill("use-atm"), mentor, 3, TODAY - timedelta(days=3))
+    data = mentee_report_data(mentee, STAFF, period_from=TODAY - timedelta(days=30))
+    assert data.baseline
+    text = "\n".join(pages_of(mentee_report_pdf(data)))
+    assert "1 of 3 (baseline)" in text and "since" not in text.split("Summary")[1].split("Next")[0]
+
+
+def test_the_mentee_page_has_a_period_form_defaulting_to_90_days(client, login, world):
+    login(world.users["cm_a"])
+    page = client.get(f"/mentees/{world.mentee_a.id}").get_data(as_text=True)
+    start = max(TODAY - timedelta(days=90), world.mentee_a.start_date)
+    assert f'name="from" value="{start.isoformat()}"' in page
+    assert f'name="to" value="{TODAY.isoformat()}"' in page
+    assert 'name="copy" value="mentee" checked' in page
+    login(world.users["mentee_a"])
+    page = client.get("/me/").get_data(as_text=True)
+    assert 'name="from"' in page and 'name="copy"' not in page
+
+
+def test_caseload_summary_has_change_mentors_and_averages(make_user, make_mentee, assign, skill):
+    mentor = make_user("mentor", name="Pat Guide")
+    manager = make_user("case_manager")
+    one = make_mentee(name="Ann Able", start_date=TODAY - timedelta(days=200))
+    two = make_mentee(name="Ben Baker", start_date=TODAY - timedelta(days=200))
+    for mentee in (one, two):
+        assign(mentor, mentee)
+        assign(manager, mentee)
+    sign(one, skill("get-transit-card"), mentor, 3, TODAY - timedelta(days=120))
+    sign(one, skill("use-atm"), mentor, 3, TODAY - timedelta(days=10))
+    sign(one, skill("read-timetable"), mentor, 3, TODAY - timedelta(days=9))
+    data = caseload_data([one, two], owner="Case Person")
+    assert [(r.full_name, r.change, r.mentors) for r in data.rows] == [
+        ("Ann Able", 2, ["Pat Guide"]),
+        ("Ben Baker", 0, ["Pat Guide"]),
+    ]
+    per_domain, overall, change = data.averages
+    assert change == 1.0 and overall == 30.0  # (60 + 0) / 2
+    text = "\n".join(pages_of(caseload_summary_pdf(data)))
+    ann = next(line for line in text.splitlines() if "Ann Able" in line)
+    assert "Pat Guide" in ann and "+2" in ann
+    assert "Average of 2" in text and "+1.0" in text
+
+
+# --- 5. Caseload summary -------------------------------------------------------------------
+
+
+def test_names_sort_by_last_name_whatever_the_accents():
+    names = ["Wei Zhang", "Ana Łukasz", "Émile Zola", "bo lee", "Zoë Ålund", "Li Wei"]
+    assert sorted(names, key=last_name_key) == [
+        "Zoë Ålund",
+        "bo lee",
+        "Ana Łukasz",
+        "Li Wei",
+        "Wei Zhang",
+        "Émile Zola",
+    ]
+    assert collation_key("Łukasz") < collation_key("Wei") < collation_key("Zoë")
+    assert collation_key("ÉMILE") == collation_key("emile")
+
+
+def test_downloads_apply_the_caseload_page_filters(client, login, make_user, make_mentee, assign):
+    manager = make_user("case_manager", username="cmfilter")
+    pat, sam = make_user("mentor", name="Pat Filter"), make_user("mentor", name="Sam Other")
+    for n in range(6):
+        mentee = make_mentee(name=f"Person Q{n}")
+        assign(manager, mentee)
+        assign(pat if n < 4 else sam, mentee)
+    login(manager)
+    page = client.get("/caseload/?mentor=Pat+Filter").get_data(as_text=True)
+    assert "4 mentees shown" in page
+    assert "mentor=Pat+Filter" in page  # the download links carry the filters
+    response = client.get("/caseload/summary.csv?mentor=Pat+Filter")
+    rows = csv_rows(response.get_data())
+    assert len(rows) == 4 and {r["mentor"] for r in rows} == {"Pat Filter"}
+    disposition = response.headers["Content-Disposition"]
+    assert f"caseload-cmfilter-{TODAY.isoformat()}.csv" in disposition
+    text = "\n".join(pages_of(client.get("/caseload/report.pdf?mentor=Pat+Filter").get_data()))
+    assert text.count("Person Q") == 4 and "4 mentees (active, mentor Pat Filter)" in text
+    batch = pages_of(client.get("/caseload/batch.pdf?mentor=Pat+Filter").get_data())
+    assert "4 reports" in batch[0]
+    assert len(csv_rows(client.get("/caseload/summary.csv").get_data())) == 6
+    assert client.get("/caseload/summary.csv?status=everyone").status_code == 400
+
+
+def test_summary_repeats_the_legend_on_every_page(make_mentee, org):
+    mentees = [make_mentee(name=f"Person Number{n:02d}") for n in range(45)]
+    pdf = caseload_summary_pdf(caseload_data(mentees, filters=CaseloadFilter("all")))
+    pages = pages_of(pdf)
+    assert len(pages) > 1
+    assert all("1. Getting around · 2. Money and banking" in page for page in pages)
+
+
+def test_table_columns_asked_right_aligned_end_at_the_same_x():
+    from reportlab.lib.pagesizes import letter
+
+    from skills.reports.layout import Layout
+    from skills.reports.text import text_width
+
+    lay = Layout(letter)
+    lay.table([("Name", 200), ("Count", 60)], [["a", "7"], ["b", "1234"]], right=(1,))
+    ends = {
+        round(x + text_width(s, font) * size, 1)
+        for font, size, _, x, _, s in lay.texts
+        if s in ("Count", "7", "1234")
+    }
+    assert len(ends) == 1  # right edges line up
+    lefts = {round(x, 1) for _, _, _, x, _, s in lay.texts if s in ("a", "b", "Name")}
+    assert len(lefts) == 1
+
+
+# --- 6. Batch ------------------------------------------------------------------------------
+
+
+def test_batch_has_a_cover_odd_page_starts_labels_title_and_author(
+    client, login, make_user, make_mentee, assign, skill
+):
+    manager = make_user("case_manager", name="Casey Owner")
+    mentor = make_user("mentor")
+    names = ["Wei Zhang", "Łukasz Adamski", "Ana Long"]
+    for name in names:
+        mentee = make_mentee(name=name)
+        assign(manager, mentee)
+        assign(mentor, mentee)
+        if name == "Ana Long":
+            for n in range(20):
+                sign(mentee, skill("use-atm"), mentor, 1, note=f"long note {n} " * 40)
+    login(manager)
+    reader = PdfReader(io.BytesIO(client.get("/caseload/batch.pdf").get_data()))
+    texts = [page.extract_text() for page in reader.pages]
+    assert "Caseload of Casey Owner" in texts[0] and "Contents" in texts[0]
+    assert texts[0].index("Łukasz Adamski") < texts[0].index("Ana Long")
+    assert texts[0].index("Ana Long") < texts[0].index("Wei Zhang")
+    starts = [reader.get_destination_page_number(entry) for entry in reader.outline]
+    assert [entry["/Title"].split(" (")[0] for entry in reader.outline] == [
+        "Łukasz Adamski",
+        "Ana Long",
+        "Wei Zhang",
+    ]
+    assert starts[0] >= 1 and all(start % 2 == 0 for start in starts)  # odd page numbers
+    assert any("left blank on purpose" in text for text in texts)
+    assert reader.metadata.title == "Progress reports, caseload of Casey Owner"
+    assert reader.metadata.author == "Casey Owner"
+    labels = reader.page_labels
+    assert labels[0].startswith("Contents") and labels[starts[1]].endswith("-1")
+
+
+# --- 7. Footers ----------------------------------------------------------------------------
+
+
+def test_footer_says_who_printed_in_the_organisation_time_zone(client, login, world, org):
+    org.time_zone = "America/Chicago"
+    db.session.commit()
+    login(world.users["cm_a"])
+    name = world.users["cm_a"].display_name
+    pages = pages_of(client.get(f"/mentees/{world.mentee_a.id}/report.pdf").get_data())
+    for page in pages:
+        assert f"Printed by {name} on " in page
+        assert " CST" in page or " CDT" in page
+    summary = "\n".join(pages_of(client.get("/caseload/report.pdf").get_data()))
+    assert f"Printed by {name} on " in summary
+
+
+# --- 8. CSV --------------------------------------------------------------------------------
+
+
+def test_cli_writes_the_history_csv_with_record_name_and_area(runner, world, tmp_path):
+    out = tmp_path / "history.csv"
+    record = world.mentee_a.record_number
+    result = runner.invoke(args=["report", "history", record, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = csv_rows(out.read_bytes())
+    assert len(rows) == 3
+    assert {(r["record number"], r["name"], r["area"]) for r in rows} == {
+        (record, "Alma Qzmarkera", "Getting around"),
+        (record, "Alma Qzmarkera", "Money and banking"),
+    }
+    assert any(r["note"] == "STAFF-QZA-1" for r in rows)  # the staff view: every note
+    result = runner.invoke(
+        args=["report", "history", record, "--from", "2026-02-02", "--to", "2026-01-01", "-o",
+              str(out)]
+    )  # fmt: skip
+    assert result.exit_code == 2 and "after" in result.output

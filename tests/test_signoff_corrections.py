@@ -1,0 +1,147 @@
+"""Corrections, exactly: every field of the new event and of its audit row, and each
+refusal's words and field (what the mentor reads beside the form)."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from skills.extensions import db
+from skills.models import AuditEvent, Level, SignoffEvent
+from skills.services import curriculum as curriculum_service
+from skills.services.signoffs import (
+    REASON_MAX,
+    SignoffDetails,
+    SignoffError,
+    correct_signoff,
+    level_scale,
+    record_signoff,
+)
+
+from .conftest import MINI_CURRICULUM
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def first(make_user, make_mentee, assign, skill):
+    mentor = make_user("mentor")
+    mentee = make_mentee(start_date=TODAY - timedelta(days=30))
+    assign(mentor, mentee)
+    event = record_signoff(
+        mentee, skill(), mentor, SignoffDetails(level=3, shown_on=TODAY - timedelta(days=2))
+    )
+    db.session.commit()
+    return event
+
+
+def _refusal(original, corrector, reason, level=2) -> SignoffError:
+    with pytest.raises(SignoffError) as caught:
+        correct_signoff(original, corrector, SignoffDetails(level=level, shown_on=TODAY), reason)
+    db.session.rollback()
+    return caught.value
+
+
+def test_a_correction_stores_every_field_and_its_audit_row(first, skill):
+    mentor = first.recorded_by
+    fix = correct_signoff(
+        first,
+        mentor,
+        SignoffDetails(
+            level=2,
+            shown_on=TODAY - timedelta(days=1),
+            note="Practised at the station",
+            note_visibility="staff",
+            support="reminders",
+            place="Central station",
+            practised_with="mentor",
+        ),
+        "  Wrong level picked  ",
+    )
+    db.session.commit()
+    db.session.expire_all()
+    fix = db.session.get(SignoffEvent, fix.id)
+    assert (fix.mentee_id, fix.skill_id, fix.kind) == (
+        first.mentee_id,
+        first.skill_id,
+        "correction",
+    )
+    assert (fix.recorded_by_id, fix.corrects_id) == (mentor.id, first.id)
+    assert fix.correction_reason == "Wrong level picked"
+    assert fix.group_session_id == first.group_session_id
+    assert (fix.level, fix.shown_on) == (2, TODAY - timedelta(days=1))
+    assert (fix.note, fix.note_visibility) == ("Practised at the station", "staff")
+    assert (fix.support, fix.place, fix.practised_with) == (
+        "reminders",
+        "Central station",
+        "mentor",
+    )
+
+    row = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "signoff.correct")).one()
+    assert (row.actor_id, row.mentee_id, row.organisation_id) == (
+        mentor.id,
+        first.mentee_id,
+        mentor.organisation_id,
+    )
+    assert (row.object_type, row.object_id, row.outcome) == ("signoff_event", str(fix.id), "ok")
+    assert json.loads(row.detail) == {"corrects": first.id, "skill": skill().key, "level": 2}
+
+
+def test_each_refusal_says_exactly_what_is_wrong(first, make_user, assign):
+    mentor = first.recorded_by
+    error = _refusal(first, mentor, "   ")
+    assert (str(error), error.field) == ("Say why this entry is being corrected.", "reason")
+    error = _refusal(first, mentor, "x" * (REASON_MAX + 1))
+    assert (str(error), error.field) == (
+        f"The reason is {REASON_MAX + 1} characters long; the limit is {REASON_MAX}.",
+        "reason",
+    )
+    other = make_user("mentor")
+    assign(other, first.mentee)
+    error = _refusal(first, other, "mine now")
+    assert (str(error), error.field) == (
+        "Only the mentor who made an entry, while still assigned, can correct it.",
+        None,
+    )
+    # A reason of exactly the limit is accepted, once; the entry is then corrected.
+    correct_signoff(first, mentor, SignoffDetails(level=2, shown_on=TODAY), "x" * REASON_MAX)
+    db.session.commit()
+    error = _refusal(first, mentor, "again")
+    assert (str(error), error.field) == (
+        "This entry was already corrected; correct the newer entry instead.",
+        None,
+    )
+
+
+def test_the_level_scale_is_read_lowest_first_whatever_order_levels_were_added(
+    app, skill, tmp_path
+):
+    # A level added by a later load gets a later row: the scale must still read in order.
+    text = MINI_CURRICULUM.read_text()
+    without_two = text.replace(
+        """  - value: 2
+    name: Practicing with support
+    mentee_text: I am practicing with help
+""",
+        "",
+    )
+    assert without_two != text
+    path = tmp_path / "mini-scale.yaml"
+    # A fresh library key, so the fixture's curriculum is untouched.
+    path.write_text(without_two.replace("id: mini", "id: mini-scale"))
+    curriculum_service.load_files([path])
+    path.write_text(text.replace("id: mini", "id: mini-scale"))
+    curriculum_service.load_files([path])
+    db.session.commit()
+    scale_skill = db.session.scalar(
+        select(Level.curriculum_id).where(Level.value == 2).order_by(Level.id.desc())
+    )
+    rows = db.session.scalars(
+        select(Level).where(Level.curriculum_id == scale_skill).order_by(Level.id)
+    ).all()
+    assert [lv.value for lv in rows] == [0, 1, 3, 2]  # stored out of order
+    from skills.models import Skill
+
+    one = db.session.scalar(select(Skill).where(Skill.curriculum_id == scale_skill))
+    assert [lv.value for lv in level_scale(one)] == [0, 1, 2, 3]

@@ -6,12 +6,12 @@ compiling them).
 """
 
 from datetime import date, datetime, time, tzinfo
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale
-from flask_login import current_user
 
 from .extensions import babel
 from .services.languages import DEFAULT_LANGUAGE, LANGUAGES
@@ -32,15 +32,23 @@ def language_of(user: object) -> str:
     return DEFAULT_LANGUAGE
 
 
+def _signed_in() -> Any:
+    """The signed-in person if this request has already loaded them, else None. Never
+    loads them here: a page about an unreachable database is rendered in English rather
+    than asking that database who is signed in."""
+    if not has_request_context():
+        return None
+    user = g.get("_login_user")  # where Flask-Login keeps the user it loaded
+    return user if user is not None and user.is_authenticated else None
+
+
 def _select_locale() -> str:
-    user = current_user if has_request_context() and current_user.is_authenticated else None
-    return f"{language_of(user)}_{REGION}"
+    return f"{language_of(_signed_in())}_{REGION}"
 
 
 def _select_timezone() -> str | None:
-    if has_request_context() and current_user.is_authenticated:
-        return current_user.organisation.time_zone
-    return None  # Flask-Babel's default, UTC
+    user = _signed_in()
+    return user.organisation.time_zone if user is not None else None  # None: UTC
 
 
 def _locale() -> Locale:

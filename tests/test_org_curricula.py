@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from skills.extensions import db
-from skills.models import AuditEvent, Curriculum, CurriculumAdoption, Skill
+from skills.models import AuditEvent, Curriculum, CurriculumAdoption, Mentee, Skill
 from skills.services import curriculum as curriculum_service
 from skills.services import voice
 from skills.services.curriculum import owners
@@ -298,3 +298,72 @@ def test_the_settings_page_lists_the_curricula_in_use(client, login, world):
     page = client.get("/admin/settings").get_data(as_text=True)
     assert "Mini curriculum" not in page
     assert "Our own mini" in page and "your own, version 9" in page
+
+
+def test_nothing_an_admin_does_to_people_assignments_or_settings_changes_another(
+    client, login, world
+):
+    """The same check for the rest of an admin's work: people, mentees, assignments, a
+    caseload transfer, a roster import and the organization's settings."""
+    before = _other_org_outputs(client, login, world)
+    today = date.today().isoformat()
+    login(world.users["admin"])
+    made = client.post(
+        "/admin/people/new",
+        data={
+            "username": "newmentorqz",
+            "display_name": "New Mentor QZORG",
+            "roles": ["mentor"],
+            "password": "plum-harbor-lantern-quiet",
+        },
+    )
+    assert made.status_code == 302, made.get_data(as_text=True)
+    added = client.post(
+        "/admin/mentees/new",
+        data={"full_name": "Added Mentee QZORG", "start_date": today},
+    )
+    assert added.status_code == 302, added.get_data(as_text=True)
+    mentor_a = world.users["mentor_a"]
+    moved = client.post(
+        f"/admin/assignments/transfer?source={mentor_a.id}-mentor",
+        data={
+            "target_id": str(world.users["other_mentor"].id),
+            "effective_on": today,
+            "mentee_ids": [str(world.mentee_a.id)],
+            "idempotency_key": "iso-1",
+        },
+    )
+    assert moved.status_code == 302, moved.get_data(as_text=True)
+    settings = client.post(
+        "/admin/settings",
+        data={
+            "name": "Renamed Program QZORG",
+            "time_zone": "America/Los_Angeles",
+            "two_step_roles": ["mentor", "case_manager"],
+        },
+    )
+    assert settings.status_code == 302, settings.get_data(as_text=True)
+    roster = (
+        "type,username,name,roles,record_number,start_date,mentor\n"
+        f"mentee,,Imported QZORG,,R-QZ-1,{today},newmentorqz\n"
+    )
+    imported = client.post(
+        "/admin/people/import",
+        data={"files": (io.BytesIO(roster.encode()), "roster.csv"), "action": "import"},
+        content_type="multipart/form-data",
+    )
+    assert imported.status_code in (200, 302), imported.get_data(as_text=True)
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Mentee).where(Mentee.record_number == "R-QZ-1")
+        )
+        == 1
+    )
+
+    after = _other_org_outputs(client, login, world)
+    for url, text in before.items():
+        assert after[url] == text, f"{url} changed for the other organisation"
+        assert "QZORG" not in after[url]
+    # The other organization's people still sign in without two-step.
+    login(world.users["other_org_mentor"])
+    assert client.get("/mentor/").status_code == 200

@@ -27,8 +27,8 @@ from .extensions import db
 from .models import Assignment, Mentee, Organisation, SignoffEvent, SkillStatus, User
 from .models.curriculum import counts_as_signed_off
 from .services import audit, counters, people
+from .services.curriculum_view import CurriculumView, curriculum_view
 from .services.passwords import hash_password
-from .services.progress import CurriculumView, curriculum_view
 from .services.signoffs import SignoffDetails, correct_signoff
 from .timeutil import today
 

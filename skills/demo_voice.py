@@ -44,7 +44,7 @@ from .models import (
     User,
 )
 from .services import voice
-from .services.progress import CurriculumView
+from .services.curriculum_view import CurriculumView
 from .timeutil import utcnow
 
 SECOND = timedelta(seconds=1)

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from ..models import Mentee
+from ..services.curriculum_view import CurriculumView, view_for
 from ..services.people_queries import staff_names
-from ..services.progress import CaseloadRow, CurriculumView, caseload_progress, view_for
+from ..services.progress import CaseloadRow, caseload_progress
 from ..timeutil import today, utcnow
 from .distance import caseload_readings, counts_on
 

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Mentee, Organisation, User
 from ..services import audit
 from ..services import history as histories
-from ..services.progress import curriculum_view
+from ..services.curriculum_view import curriculum_view
 from ..timeutil import today
 from .caseload import CaseloadFilter, caseload_data, last_name_key
 from .caseload_pdf import BatchCover, caseload_batch_pdf, caseload_summary_pdf

@@ -8,8 +8,8 @@ from io import StringIO
 
 from ..models import Mentee
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
+from ..services.curriculum_view import CurriculumView
 from ..services.history import HistoryEntry
-from ..services.progress import CurriculumView
 from .caseload import CaseloadData
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice or

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import SignoffEvent
 from ..models.curriculum import counts_as_signed_off
-from ..services.progress import CurriculumView
+from ..services.curriculum_view import CurriculumView
 
 TREND_MONTHS = 12  # at most this many monthly points on the chart
 

@@ -7,8 +7,9 @@ from flask_login import current_user
 from .. import permissions
 from ..extensions import db
 from ..services import voice
+from ..services.curriculum_view import curriculum_view
 from ..services.people_queries import staff_names
-from ..services.progress import caseload_progress, curriculum_view
+from ..services.progress import caseload_progress
 from ..timeutil import today
 from .forms import CaseloadFilterForm, choices
 from .loading import audit_list

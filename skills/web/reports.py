@@ -44,7 +44,7 @@ from ..reports.csv_export import areas_of
 from ..reports.stamp import stamp
 from ..services import audit
 from ..services import history as histories
-from ..services.progress import curriculum_view
+from ..services.curriculum_view import curriculum_view
 from ..timeutil import today
 from .loading import deny, load_mentee, query_args
 

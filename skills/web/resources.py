@@ -10,7 +10,7 @@ from wtforms.validators import Length, Optional
 from .. import permissions
 from ..extensions import db
 from ..services import voice
-from ..services.progress import curriculum_view
+from ..services.curriculum_view import curriculum_view
 from .loading import load_skill
 
 bp = Blueprint("resources", __name__, url_prefix="/admin/resources")

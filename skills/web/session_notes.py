@@ -19,8 +19,8 @@ from ..reports.billing_csv import billing_csv
 from ..services import audit, billing_settings
 from ..services import session_note_queries as queries
 from ..services import session_notes as notes
+from ..services.curriculum_view import curriculum_view
 from ..services.organisations import SettingsRefused
-from ..services.progress import curriculum_view
 from .forms import EmptyForm, SelectChoice, choices, submitted
 from .loading import audit_view, load_mentee
 from .session_note_forms import (

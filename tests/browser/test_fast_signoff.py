@@ -169,7 +169,7 @@ def test_mentee_opens_an_area_and_a_skill_and_can_make_it_a_goal(new_page, site)
     last = skills.last
     assert "I can" in last.inner_text()
     last.locator("a").first.click()
-    assert page.get_by_role("heading", name="Steps to practise").is_visible()
+    assert page.get_by_role("heading", name="Steps to practice").is_visible()
     make = page.get_by_role("button", name="Make this one of my goals")
     if goals_before < 5 and make.count():
         make.click()

@@ -157,14 +157,15 @@ def test_case_manager_downloads_by_keyboard(keyboard_page, site):
     sign_in_by_keyboard(page, keys, site.case_manager)
     keys.tab_to(link_to(rf"^/mentees/{site.mentee_id}$"))
     keys.activate()
-    keys.tab_to(link_to(r"/report\.pdf$"))
-    with page.expect_download() as pdf:
-        page.keyboard.press("Enter")
-    assert Path(pdf.value.path()).read_bytes().startswith(b"%PDF")
+    # The whole history first (a link), then the report form: its period, copy, and PDF.
     keys.tab_to(link_to(r"/history\.csv$"))
     with page.expect_download() as history:
         page.keyboard.press("Enter")
-    assert Path(history.value.path()).read_bytes().decode("utf-8-sig").startswith("entry,")
+    assert Path(history.value.path()).read_bytes().decode("utf-8-sig").startswith("record")
+    keys.tab_to(button("Progress report (PDF)"))
+    with page.expect_download() as pdf:
+        page.keyboard.press("Enter")
+    assert Path(pdf.value.path()).read_bytes().startswith(b"%PDF")
 
 
 def test_admin_uploads_a_curriculum_by_keyboard(keyboard_page, site):

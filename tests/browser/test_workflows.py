@@ -103,7 +103,7 @@ def test_case_manager_downloads_a_pdf_report_and_a_csv(new_page, site):
     page.locator(f"a[href='/mentees/{site.mentee_id}']").first.click()
     screenshot(page, "case-manager-mentee-desktop")
     with page.expect_download() as pdf:
-        page.get_by_role("link", name="Progress report (PDF)").click()
+        page.get_by_role("button", name="Progress report (PDF)").click()
     assert pdf.value.suggested_filename.endswith(".pdf")
     assert Path(pdf.value.path()).read_bytes().startswith(b"%PDF")
 
@@ -111,7 +111,14 @@ def test_case_manager_downloads_a_pdf_report_and_a_csv(new_page, site):
         page.get_by_role("link", name="History (CSV)").click()
     text = Path(history.value.path()).read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][:4] == ["entry", "date shown", "recorded at (UTC)", "skill"]
+    assert rows[0][:6] == [
+        "record number",
+        "name",
+        "entry",
+        "date shown",
+        "recorded at (UTC)",
+        "area",
+    ]
     assert len(rows) > 1
 
     page.goto("/caseload/")

@@ -16,7 +16,7 @@ from skills.demo import DEMO_PASSWORD
 from skills.extensions import db
 from skills.models import AuditEvent, SignInThrottle, User
 from skills.services import people, signin, two_step
-from skills.services.passwords import PasswordRejected, check_rules
+from skills.services.passwords import PasswordRejected, check_rules, verify
 from skills.web import devices
 
 from .conftest import PASSWORD
@@ -411,3 +411,20 @@ def test_one_code_sent_from_several_browsers_at_once_signs_in_once(live_server):
     signed_in = [headers for status, headers, _ in results if status == 302]
     assert len(signed_in) == 1, [status for status, _, _ in results]
     assert all("already used" in page for status, _, page in results if status != 302)
+
+
+def test_the_current_password_on_the_change_form_has_the_accounts_budget(client, login, make_user):
+    """A borrowed session cannot guess the current password faster than sign-in allows."""
+    user = make_user("mentor")
+    login(user)
+    for _ in range(signin.ACCOUNT.limit):
+        wrong = client.post(
+            "/account/password", data={"current": WRONG, "new": "plum-harbor-lantern-quiet"}
+        )
+        assert "That is not your current password." in text(wrong)
+    refused = client.post(
+        "/account/password", data={"current": PASSWORD, "new": "plum-harbor-lantern-quiet"}
+    )
+    assert signin.ACCOUNT.message in text(refused)
+    db.session.refresh(user)
+    assert verify(user.password_hash, PASSWORD)[0]  # unchanged

@@ -197,6 +197,13 @@ def check_password(
     return attempt
 
 
+def reserve_current_password(user: User) -> Reservation:
+    """Reserve a check of a signed-in person's current password (changing it): the
+    account's sign-in budget, so a borrowed session cannot guess it faster than the
+    sign-in page allows."""
+    return reserve([(ACCOUNT, user.username)])
+
+
 def reserve_code(user: User) -> Reservation:
     """Reserve a two-step code attempt: a budget per person, apart from passwords."""
     return reserve([(CODE, str(user.id)), (CODE_DAY, str(user.id))])

@@ -52,10 +52,18 @@ def password() -> ResponseReturnValue:
     """Change my password; my other sessions end, this one continues."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        ok, _ = verify(current_user.password_hash, submitted(form.current.data))
-        if not ok:
-            form.current.errors = [*form.current.errors, "That is not your current password."]
+        reservation = signin.reserve_current_password(current_user)
+        ok = False
+        if reservation.refused_by:
+            form.current.errors = [*form.current.errors, reservation.refused_by.message]
         else:
+            ok, _ = verify(current_user.password_hash, submitted(form.current.data))
+            if ok:
+                signin.give_back(reservation)
+                db.session.commit()
+            else:
+                form.current.errors = [*form.current.errors, "That is not your current password."]
+        if ok:
             try:
                 current_user.password_hash = hash_password(
                     submitted(form.new.data), (current_user.username, current_user.display_name)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from .demo_bulk import insert_rows as _insert
+from .demo_notes import add_session_notes
 from .demo_text import (
     CASE_MANAGER_NAMES,
     DOMAIN_PLACES,
@@ -185,7 +186,15 @@ def create_demo(
     firsts = [db.session.get(Mentee, mentee_ids[r["record_number"]]) for r in mentee_rows[:3]]
     _a_few_corrections([mentee for mentee in firsts if mentee is not None])
     add_voice(org, view, rng, on)
-    audit.record("demo.create", None, organisation_id=org.id, mentees=mentees, events=len(events))
+    notes = add_session_notes(org, view, rng, on)
+    audit.record(
+        "demo.create",
+        None,
+        organisation_id=org.id,
+        mentees=mentees,
+        events=len(events),
+        session_notes=notes,
+    )
     db.session.flush()
     if cache_size is not None:
         db.session.execute(text(f"PRAGMA cache_size = {int(cache_size)}"))

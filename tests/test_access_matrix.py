@@ -156,6 +156,7 @@ ADMIN_ORG_WIDE = {
     # The world's curriculum is in the shared library, and both organisations use it.
     "admin.curriculum_download",
     "admin.audit",
+    "admin.audit_export",
     "admin.settings",
 }
 

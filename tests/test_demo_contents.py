@@ -2,13 +2,21 @@
 replies, confirmations, disagreements, group sessions, local details, refreshers,
 stalled mentees and notes that fit their skills; the same seed gives the same data."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from skills.demo import create_demo
-from skills.demo_text import DOMAIN_NOTES, GENERAL_NOTES, SKILL_NOTES, STAFF_NOTES
+from skills.demo_notes import HOW_IT_WENT
+from skills.demo_text import (
+    DOMAIN_NOTES,
+    GENERAL_NOTES,
+    SKILL_NOTES,
+    STAFF_NOTE_GENERAL,
+    STAFF_NOTES,
+)
 from skills.extensions import db
 from skills.models import (
     Assignment,
@@ -18,6 +26,7 @@ from skills.models import (
     GroupSession,
     Mentee,
     Organisation,
+    Photo,
     SelfRating,
     SignoffConfirmation,
     SignoffDisagreement,
@@ -26,10 +35,21 @@ from skills.models import (
     SkillResource,
     User,
 )
+from skills.models.session_notes import (
+    SessionNote,
+    SessionNoteAddendum,
+    SessionNoteComment,
+    SessionNoteSignoff,
+    SessionNoteSkill,
+)
 from skills.services import curriculum as curriculum_service
 from skills.services import voice
+from skills.services.photos import encode
 from skills.services.progress import caseload_progress, curriculum_view
+from skills.services.session_note_queries import billing_month
+from skills.services.session_notes import minutes_between, units_for
 from skills.services.status import status_differences
+from skills.timeutil import today
 
 from .conftest import MINI_CURRICULUM
 
@@ -156,6 +176,115 @@ def test_demo_notes_fit_their_skills(demo):
 STAFF_NOTES_GENERAL = ("Check in with the case manager before the next session.",)
 
 
+def test_demo_session_notes_add_up_and_fit_their_sign_offs(demo):
+    notes = db.session.scalars(select(SessionNote).where(SessionNote.organisation_id == demo.id))
+    notes = notes.all()
+    on = today(demo)
+    assert len(notes) > 50
+    mentors = {n.mentor_id for n in notes}
+    assert mentors == set(
+        db.session.scalars(
+            select(User.id).where(User.organisation_id == demo.id, User.roles == "mentor")
+        )
+    )
+    for note in notes:
+        assert 15 <= note.minutes <= 90 and note.contact_on < on
+        assert note.minutes == minutes_between(note.starts_at, note.ends_at)
+        assert note.units == units_for(note.minutes) and note.service_code == "H0038"
+        assert note.contact_on >= note.mentee.start_date
+        assert note.what_we_did and note.how_it_went and note.next_step
+        if note.signed:
+            assert note.signed_name == note.mentor.display_name
+            assert note.signed_credential == note.mentor.credential
+            assert note.signed_on >= note.contact_on
+        if note.note_visibility == "mentee":  # shared notes never carry staff-only words
+            staff_words = (*STAFF_NOTES.values(), STAFF_NOTE_GENERAL)
+            assert not any(w in note.how_it_went for w in staff_words), note.how_it_went
+    # Sign-offs of the day are linked to the note, and its skills are theirs.
+    links = db.session.execute(
+        select(SessionNote, SignoffEvent)
+        .join(SessionNoteSignoff, SessionNoteSignoff.note_id == SessionNote.id)
+        .join(SignoffEvent, SignoffEvent.id == SessionNoteSignoff.signoff_event_id)
+    ).all()
+    assert len(links) > 50
+    for note, event in links:
+        assert (event.mentee_id, event.recorded_by_id, event.shown_on) == (
+            note.mentee_id,
+            note.mentor_id,
+            note.contact_on,
+        )
+        skills = set(
+            db.session.scalars(
+                select(SessionNoteSkill.skill_id).where(SessionNoteSkill.note_id == note.id)
+            )
+        )
+        assert event.skill_id in skills
+        skill = db.session.get(Skill, event.skill_id)
+        assert skill.title in note.what_we_did
+    # Check-ins without a sign-off: no level change, still documented.
+    check_ins = [n for n in notes if n.how_it_went == HOW_IT_WENT[0]]
+    assert check_ins and all(n.mode == "phone" for n in check_ins)
+
+
+def test_demo_session_notes_are_mostly_signed_on_time_some_late_some_overdue(demo):
+    notes = db.session.scalars(select(SessionNote)).all()
+    on = today(demo)
+    on_time = [n for n in notes if n.signed and not n.late]
+    late = [n for n in notes if n.late]
+    overdue = [n for n in notes if n.overdue(on)]
+    assert late and overdue
+    assert len(on_time) > 4 * (len(late) + len(overdue))
+    for mentor_id in {n.mentor_id for n in notes}:
+        mine = [n for n in notes if n.mentor_id == mentor_id]
+        assert any(n.overdue(on) for n in mine) or len(mine) < 10
+    shared = [n for n in notes if n.note_visibility == "mentee"]
+    assert 0.2 < len(shared) / len(notes) < 0.6
+    # Last month's billing has both sections.
+    last_month = (on.replace(day=1) - timedelta(days=1)).replace(day=1)
+    month = billing_month(demo, last_month)
+    assert month.billable and month.not_billed
+    assert {n.mode for n in notes} == {"in_person", "phone", "video"}
+
+
+def test_demo_has_addenda_comments_and_credentials(demo):
+    addenda = db.session.scalars(select(SessionNoteAddendum)).all()
+    assert addenda
+    for addendum in addenda:
+        note = db.session.get(SessionNote, addendum.note_id)
+        assert note.signed and addendum.at > note.signed_at
+        assert addendum.author_id == note.mentor_id
+    comments = db.session.scalars(select(SessionNoteComment)).all()
+    assert comments
+    for comment in comments:
+        note = db.session.get(SessionNote, comment.note_id)
+        assert note.note_visibility == "mentee"
+        assert comment.author_id == note.mentee.user_id
+    mentors = db.session.scalars(select(User).where(User.roles == "mentor")).all()
+    assert all(m.credential for m in mentors) and "CPS" in {m.credential for m in mentors}
+
+
+def test_demo_photos_are_stored_as_an_upload_would_be(demo):
+    photos = db.session.scalars(select(Photo).order_by(Photo.id)).all()
+    assert 3 <= len(photos) <= 5
+    assert any(p.did_it_id for p in photos)
+    assert any(p.signoff_event_id for p in photos)
+    assert any(p.session_note_id for p in photos)
+    withdrawn = [p for p in photos if p.withdrawn]
+    assert len(withdrawn) == 1 and withdrawn[0].data is None and withdrawn[0].withdrawn_by_id
+    for photo in photos:
+        if photo.withdrawn:
+            continue
+        assert photo.data[:3] == b"\xff\xd8\xff" and len(photo.data) == photo.byte_size
+        # Encoding again changes nothing in size: what is stored is what an upload stores.
+        again = encode(photo.data)
+        assert (again.width, again.height) == (photo.width, photo.height)
+        assert b"Exif" not in photo.data[:200]
+        if photo.session_note_id:
+            note = db.session.get(SessionNote, photo.session_note_id)
+            assert note.mentee_id == photo.mentee_id and note.mentor_id == photo.uploaded_by_id
+            assert not note.signed or photo.uploaded_at <= note.signed_at
+
+
 def _snapshot(org: Organisation) -> dict:
     """What the demo holds for one organisation, without ids or the organisation."""
     mentees = {
@@ -209,6 +338,28 @@ def _snapshot(org: Organisation) -> dict:
                 SignoffDisagreement.mentee_id.in_(mine)
             )
         ),
+        "notes": rows(
+            select(
+                SessionNote.mentee_id,
+                SessionNote.contact_on,
+                SessionNote.starts_at,
+                SessionNote.ends_at,
+                SessionNote.mode,
+                SessionNote.place,
+                SessionNote.what_we_did,
+                SessionNote.how_it_went,
+                SessionNote.note_visibility,
+                SessionNote.signed_on,
+                SessionNote.signed_credential,
+            ).where(SessionNote.mentee_id.in_(mine))
+        ),
+        "addenda": rows(select(SessionNoteAddendum.text, SessionNoteAddendum.at)),
+        "comments": rows(select(SessionNoteComment.words, SessionNoteComment.at)),
+        "photos": rows(
+            select(Photo.mentee_id, Photo.data, Photo.width, Photo.withdrawn_at.is_(None)).where(
+                Photo.mentee_id.in_(mine)
+            )
+        ),
         "assignments": len(
             rows(select(Assignment.mentee_id).where(Assignment.mentee_id.in_(mine)))
         ),
@@ -226,6 +377,7 @@ def test_same_seed_same_day_gives_the_same_demo(app, tmp_path):
 
     first = build()
     assert first["events"] and first["goals"] and first["claims"] and first["disagreements"]
+    assert first["notes"] and first["photos"]
     # Demo usernames are fixed, so the second run goes into a second (SQLite) database.
     second_app = create_app(
         {

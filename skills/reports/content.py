@@ -35,6 +35,7 @@ from .items import (
     NoteItem,
     SignedOffItem,
 )
+from .session_note_content import session_note_items
 from .stamp import stamp
 
 # Every note of the period is printed up to this many (the newest); the report then
@@ -117,7 +118,9 @@ def mentee_report_data(
     view = view_for([mentee], view)
     progress = mentee_progress(mentee, view)
     entries = histories.history(mentee, viewer)
-    return _report(mentee, progress, entries, view, start, end, viewer, printed_by)
+    data = _report(mentee, progress, entries, view, start, end, viewer, printed_by)
+    data.session_notes = session_note_items({mentee.id: viewer}, {mentee.id: start}, end)[mentee.id]
+    return data
 
 
 def batch_report_data(
@@ -157,10 +160,12 @@ def _batch(
         part = mentees[first : first + chunk]
         viewers = {m.id: viewer_of(m) for m in part}
         entries = histories.histories(viewers)
+        starts = {m.id: period_from or min(m.start_date, end) for m in part}
+        contacts = session_note_items(viewers, starts, end)
         for mentee in part:
-            start = period_from or min(mentee.start_date, end)
+            start = starts[mentee.id]
             progress = mentee_progress(mentee, view)
-            yield _report(
+            data = _report(
                 mentee,
                 progress,
                 entries[mentee.id],
@@ -170,6 +175,8 @@ def _batch(
                 viewers[mentee.id],
                 printed_by,
             )
+            data.session_notes = contacts[mentee.id]
+            yield data
 
 
 def _checklist(

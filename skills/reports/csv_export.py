@@ -136,3 +136,23 @@ def mentee_history_csv(
         for e in sorted(entries, key=lambda e: e.id)
     )
     return _csv(header, rows)
+
+
+AUDIT_HEADER = [
+    "time",
+    "actor name",
+    "actor username",
+    "action",
+    "mentee record number",
+    "mentee name",
+    "object",
+    "outcome",
+    "client address",
+    "details",
+]
+
+
+def audit_csv(rows: Iterable[Iterable[object]]) -> bytes:
+    """The audit log as read on its page, one row per event (`audit_text.export_row`);
+    times arrive as local ISO text with their offset, so the reader's zone shows."""
+    return _csv(AUDIT_HEADER, rows)

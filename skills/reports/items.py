@@ -1,7 +1,7 @@
 """The plain dataclasses a progress report is made of (gathered in `content`)."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from .distance import TrendPoint
 from .stamp import Stamp
@@ -76,6 +76,25 @@ class NoteItem:
     level_text: str = ""
 
 
+@dataclass(slots=True)
+class SessionNoteItem:
+    """One documented contact (a session note) of the period."""
+
+    contact_on: date
+    starts_at: time
+    ends_at: time
+    minutes: int
+    units: int
+    mode: str
+    place: str
+    mentor: str
+    what_we_did: str
+    how_it_went: str
+    next_step: str
+    staff_only: bool
+    signed: bool
+
+
 @dataclass
 class MenteeReportData:
     """Everything one progress report shows; notes its viewer may not read are already
@@ -114,6 +133,17 @@ class MenteeReportData:
     # Skills signed off at each month's end in the period (the last at its end).
     trend: list[TrendPoint] = field(default_factory=list)
     stamp: Stamp | None = None
+    # Session notes of the period the reader may see, oldest first (all of them: the
+    # totals below add them up).
+    session_notes: list[SessionNoteItem] = field(default_factory=list)
+
+    @property
+    def session_minutes(self) -> int:
+        return sum(n.minutes for n in self.session_notes)
+
+    @property
+    def session_units(self) -> int:
+        return sum(n.units for n in self.session_notes)
 
     @property
     def copy_name(self) -> str:

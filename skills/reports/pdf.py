@@ -245,6 +245,43 @@ def _notes(lay: Layout, data: MenteeReportData, staff: bool) -> None:
         lay.paragraph("No notes in this period.")
 
 
+SESSION_NOTES_PRINTED = 50  # the newest; the totals count every note of the period
+
+
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if hours else f"{rest} min"
+
+
+def _session_notes(lay: Layout, data: MenteeReportData, staff: bool) -> None:
+    small = _small(lay)
+    notes = data.session_notes
+    lay.heading("Session notes in this period" if staff else "Our sessions", keep_with_next=40)
+    if not notes:
+        lay.paragraph("No session notes in this period.")
+        return
+    total = f"{len(notes)} session(s), {_duration(data.session_minutes)} in all"
+    lay.paragraph(f"{total}, {data.session_units} billing unit(s)." if staff else f"{total}.")
+    if len(notes) > SESSION_NOTES_PRINTED:
+        lay.paragraph(f"The {SESSION_NOTES_PRINTED} most recent are below.", size=small)
+    for note in notes[-SESSION_NOTES_PRINTED:]:
+        span = f"{note.starts_at:%H:%M}–{note.ends_at:%H:%M} ({note.minutes} min"
+        span += f", {note.units} unit(s))" if staff else ")"
+        label = " · ".join(x for x in (_d(note.contact_on), span, note.mode, note.place) if x)
+        if staff:
+            label += f" · {note.mentor}" + ("" if note.signed else " · UNSIGNED")
+            label += " · STAFF ONLY" if note.staff_only else ""
+        lay.paragraph(label, BOLD, small, keep_with_next=22)
+        for part, text in (
+            ("What we did", note.what_we_did),
+            ("How it went", note.how_it_went),
+            ("Next step", note.next_step),
+        ):
+            if text:
+                lay.paragraph(f"{part}: {text}", indent=10)
+        lay.gap(5)
+
+
 def layout_mentee(data: MenteeReportData) -> Layout:
     """Lay out one progress report: the staff copy or the mentee's copy."""
     staff = data.staff_view
@@ -286,6 +323,7 @@ def layout_mentee(data: MenteeReportData) -> Layout:
 
     _checklist(lay, data, staff)
     _notes(lay, data, staff)
+    _session_notes(lay, data, staff)
 
     if data.goals:
         lay.heading("My goals")

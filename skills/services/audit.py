@@ -4,9 +4,9 @@ with the change."""
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -118,18 +118,38 @@ class AuditSearch:
     actor: str | None = None  # a username
     mentee: str | None = None  # a record number
     action: str | None = None  # an action, or its family: "mentee" finds "mentee.update"
-    since: date | None = None  # from the start of this UTC day
-    until: date | None = None  # to the end of this UTC day
+    since: date | None = None  # from the start of this day in `where`
+    until: date | None = None  # to the end of this day in `where`
+    where: tzinfo = UTC  # the organisation's time zone: the dates people mean are local
+
+
+# An export larger than this is refused with a request to narrow the filters: it is
+# built in memory, and a spreadsheet past this size is no longer read by a person.
+EXPORT_CAP = 50_000
 
 
 def search(
     organisation_id: int, wanted: AuditSearch, number: int, per_page: int
 ) -> Slice[AuditEvent]:
     """One page of the organisation's audit events matching `wanted`, newest first."""
+    return fetch_page(_matching(organisation_id, wanted), number, per_page)
+
+
+def export_rows(organisation_id: int, wanted: AuditSearch) -> list[AuditEvent] | None:
+    """Every event matching `wanted`, newest first; None when more than EXPORT_CAP match."""
+    rows = list(db.session.scalars(_matching(organisation_id, wanted).limit(EXPORT_CAP + 1)))
+    return None if len(rows) > EXPORT_CAP else rows
+
+
+def _start_of(day: date, where: tzinfo) -> datetime:
+    return datetime.combine(day, time.min, where).astimezone(UTC)
+
+
+def _matching(organisation_id: int, wanted: AuditSearch) -> Select[AuditEvent]:
+    # Names are looked up a page at a time (services/audit_text.py), not per row.
     query = (
         select(AuditEvent)
         .where(AuditEvent.organisation_id == organisation_id)
-        .options(selectinload(AuditEvent.actor), selectinload(AuditEvent.mentee))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
     if wanted.actor:
@@ -148,8 +168,7 @@ def search(
             | AuditEvent.action.startswith(wanted.action + ".", autoescape=True)
         )
     if wanted.since:
-        query = query.where(AuditEvent.at >= datetime.combine(wanted.since, time.min, UTC))
+        query = query.where(AuditEvent.at >= _start_of(wanted.since, wanted.where))
     if wanted.until and wanted.until < date.max:  # the last day has no day after it
-        end = datetime.combine(wanted.until + timedelta(days=1), time.min, UTC)
-        query = query.where(AuditEvent.at < end)
-    return fetch_page(query, number, per_page)
+        query = query.where(AuditEvent.at < _start_of(wanted.until + timedelta(1), wanted.where))
+    return query

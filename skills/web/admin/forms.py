@@ -181,8 +181,8 @@ class AuditFilterForm(FlaskForm):
     actor = StringField("Person (username)", validators=[Optional(), Length(max=64)])
     mentee = StringField("Mentee record number", validators=[Optional(), Length(max=32)])
     action = StringField("Action", validators=[Optional(), Length(max=64)])
-    since = DateField("From (UTC)", validators=[Optional()])
-    until = DateField("To (UTC)", validators=[Optional()])
+    since = DateField("From", validators=[Optional()])  # a day in the organization's zone
+    until = DateField("To", validators=[Optional()])
 
     def validate_until(self, field: DateField) -> None:
         if field.data and self.since.data and field.data < self.since.data:

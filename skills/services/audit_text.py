@@ -1,0 +1,230 @@
+"""Audit events in words: names instead of internal ids, and a plain sentence per action.
+
+Names are looked up in bulk for a whole page (one query for people, one for mentees),
+and only within the reading organisation, so another organisation's names never show.
+The stored detail never holds note text or secrets; this only rewords what is there."""
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import TypeVar
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import AuditEvent, Mentee, User
+from ..models.people import ROLE_LABELS
+
+# Detail keys whose values are ids of people, or of mentees (one id or a list of them).
+PERSON_KEYS = frozenset({"staff", "user", "previous_user", "source", "target"})
+MENTEE_KEYS = frozenset({"moved", "already_with_target"})
+Named = TypeVar("Named", User, Mentee)
+
+
+@dataclass
+class Names:
+    """The people and mentees a page of events mentions, by id."""
+
+    users: dict[int, User] = field(default_factory=dict)
+    mentees: dict[int, Mentee] = field(default_factory=dict)
+
+    def person(self, value: object) -> str:
+        user = self.users.get(_as_id(value) or 0)
+        if user is None:
+            return "no login" if value is None else f"someone no longer on record (#{value})"
+        return f"{user.display_name} ({user.username})"
+
+    def mentee(self, value: object) -> str:
+        mentee = self.mentees.get(_as_id(value) or 0)
+        if mentee is None:
+            return f"a mentee no longer on record (#{value})"
+        return f"{mentee.full_name} ({mentee.record_number})"
+
+
+def _as_id(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _detail(event: AuditEvent) -> dict[str, object]:
+    if not event.detail:
+        return {}
+    try:
+        values = json.loads(event.detail)
+    except ValueError:
+        return {"detail": event.detail}
+    return values if isinstance(values, dict) else {"detail": event.detail}
+
+
+def _ids(values: object) -> list[object]:
+    return list(values) if isinstance(values, list) else [values]
+
+
+def names_for(organisation_id: int, events: Iterable[AuditEvent]) -> Names:
+    """Every person and mentee `events` mention, in two queries whatever their number."""
+    user_ids: set[int] = set()
+    mentee_ids: set[int] = set()
+    for event in events:
+        if event.actor_id:
+            user_ids.add(event.actor_id)
+        if event.mentee_id:
+            mentee_ids.add(event.mentee_id)
+        if event.object_type in ("user", "mentee") and event.object_id:
+            target = user_ids if event.object_type == "user" else mentee_ids
+            target.add(_as_id(event.object_id) or 0)
+        for key, value in _detail(event).items():
+            if key in PERSON_KEYS or key in MENTEE_KEYS:
+                target = user_ids if key in PERSON_KEYS else mentee_ids
+                target.update(i for i in map(_as_id, _ids(value)) if i)
+    names = Names()
+    names.users = {u.id: u for u in _in_org(User, organisation_id, user_ids)}
+    names.mentees = {m.id: m for m in _in_org(Mentee, organisation_id, mentee_ids)}
+    return names
+
+
+def _in_org(model: type[Named], organisation_id: int, ids: set[int]) -> list[Named]:
+    # In chunks, so an export naming thousands stays under every database's parameter limit.
+    ordered = sorted(ids)
+    found: list[Named] = []
+    for start in range(0, len(ordered), 5000):
+        chunk = ordered[start : start + 5000]
+        found += db.session.scalars(
+            select(model).where(model.organisation_id == organisation_id, model.id.in_(chunk))
+        )
+    return found
+
+
+def _value(key: str, value: object, names: Names) -> str:
+    if key in PERSON_KEYS:
+        return names.person(value)
+    if key in MENTEE_KEYS:
+        return ", ".join(names.mentee(v) for v in _ids(value)) or "none"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    if value is None:
+        return "none"
+    if key == "roles":
+        return roles_text(str(value))
+    return str(value)
+
+
+def generic(event: AuditEvent, names: Names) -> str:
+    """Any detail as "key: value" pairs, with people and mentees named."""
+    return "; ".join(
+        f"{key.replace('_', ' ')}: {_value(key, value, names)}"
+        for key, value in _detail(event).items()
+    )
+
+
+def roles_text(roles: str | None) -> str:
+    """Stored role names ("case_manager mentor") as people read them."""
+    return ", ".join(ROLE_LABELS.get(role, role) for role in (roles or "").split())
+
+
+def _object_person(event: AuditEvent, names: Names) -> str:
+    return names.person(event.object_id)
+
+
+def _sign_in(event: AuditEvent, names: Names) -> str:
+    if event.object_type == "username":
+        who = f"username “{event.object_id}”"
+    else:
+        user = names.users.get(_as_id(event.object_id) or 0)
+        who = f"username “{user.username}”" if user else names.person(event.object_id)
+    if event.outcome == "ok":
+        return "Signed in."
+    if event.outcome == "throttled":
+        return f"Sign-in refused, too many attempts, for {who}."
+    return f"Sign-in failed for {who}."
+
+
+def _user_create(event: AuditEvent, names: Names) -> str:
+    roles = roles_text(str(_detail(event).get("roles", "")))
+    return f"Created the login {_object_person(event, names)}" + (f" as {roles}." if roles else ".")
+
+
+def _link_login(event: AuditEvent, names: Names) -> str:
+    detail = _detail(event)
+    before = detail.get("previous_user")
+    earlier = "no login before" if before is None else f"replacing {names.person(before)}"
+    return f"Linked the login {names.person(detail.get('user'))} ({earlier})."
+
+
+def _assignment_create(event: AuditEvent, names: Names) -> str:
+    detail = _detail(event)
+    kind = str(detail.get("kind", "staff")).replace("_", " ")
+    return f"Assigned {names.person(detail.get('staff'))} as {kind}."
+
+
+def _person_sentence(text: str) -> Callable[[AuditEvent, Names], str]:
+    def sentence(event: AuditEvent, names: Names) -> str:
+        return text.format(person=_object_person(event, names))
+
+    return sentence
+
+
+SENTENCES: dict[str, Callable[[AuditEvent, Names], str]] = {
+    "auth.login": _sign_in,
+    "user.create": _user_create,
+    "user.deactivate": _person_sentence("Deactivated the login {person}."),
+    "user.reactivate": _person_sentence("Reactivated the login {person}."),
+    "user.password_reset": _person_sentence("Reset the password of {person}."),
+    "mentee.link_login": _link_login,
+    "mentee.unlink_login": lambda e, n: f"Unlinked the login {n.person(_detail(e).get('user'))}.",
+    "assignment.create": _assignment_create,
+}
+
+
+def describe(event: AuditEvent, names: Names) -> str:
+    """The event's detail as a sentence, or readable pairs where no sentence is written."""
+    sentence = SENTENCES.get(event.action)
+    if sentence is not None:
+        return sentence(event, names)
+    text = generic(event, names)
+    if event.action.startswith("user.") and event.object_type == "user":
+        who = _object_person(event, names)
+        return f"{who}: {text}" if text else who
+    return text
+
+
+def actor_name(event: AuditEvent, names: Names) -> tuple[str, str]:
+    """(display name, username) of who acted; the system when no one signed in did."""
+    user = names.users.get(event.actor_id or 0)
+    if user is None:
+        return ("system or not signed in", "") if event.actor_id is None else ("unknown", "")
+    return user.display_name, user.username
+
+
+def object_text(event: AuditEvent, names: Names) -> str:
+    """What the event was about, named where it is a person or a mentee."""
+    if event.object_type == "user" and event.object_id:
+        return "login " + names.person(event.object_id)
+    if event.object_type == "mentee" and event.object_id:
+        return "mentee " + names.mentee(event.object_id)
+    if event.object_type == "username":
+        return f"username “{event.object_id}”"
+    if event.object_type:
+        kind = event.object_type.replace("_", " ")
+        return f"{kind} {event.object_id}" if event.object_id else kind
+    return ""
+
+
+def export_row(event: AuditEvent, names: Names, where: tzinfo) -> list[object]:
+    """One event as a CSV row, in the columns of `csv_export.AUDIT_HEADER`."""
+    name, username = actor_name(event, names)
+    mentee = names.mentees.get(event.mentee_id or 0)
+    return [
+        event.at.astimezone(where).isoformat(timespec="seconds"),
+        name,
+        username,
+        event.action,
+        mentee.record_number if mentee else "",
+        mentee.full_name if mentee else "",
+        object_text(event, names),
+        event.outcome,
+        event.client_address,
+        describe(event, names),
+    ]

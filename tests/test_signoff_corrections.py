@@ -145,3 +145,25 @@ def test_the_level_scale_is_read_lowest_first_whatever_order_levels_were_added(
 
     one = db.session.scalar(select(Skill).where(Skill.curriculum_id == scale_skill))
     assert [lv.value for lv in level_scale(one)] == [0, 1, 2, 3]
+
+
+def test_a_correction_is_checked_against_the_organizations_today(first):
+    """At 04:30 UTC in winter it is still the evening before in New York: a correction dated the
+    UTC day is in the future there, and is refused."""
+    from datetime import UTC, datetime
+
+    from skills.timeutil import frozen_at
+
+    first.mentee.organisation.time_zone = "America/New_York"
+    db.session.commit()
+    with frozen_at(datetime(2031, 12, 2, 4, 30, tzinfo=UTC)):
+        with pytest.raises(SignoffError) as caught:
+            correct_signoff(
+                first, first.recorded_by, SignoffDetails(2, date(2031, 12, 2)), "wrong day"
+            )
+        assert caught.value.field == "shown_on"
+        db.session.rollback()
+        fix = correct_signoff(
+            first, first.recorded_by, SignoffDetails(2, date(2031, 12, 1)), "wrong day"
+        )
+        assert fix.shown_on == date(2031, 12, 1)

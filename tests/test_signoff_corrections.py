@@ -167,3 +167,21 @@ def test_a_correction_is_checked_against_the_organizations_today(first):
             first, first.recorded_by, SignoffDetails(2, date(2031, 12, 1)), "wrong day"
         )
         assert fix.shown_on == date(2031, 12, 1)
+
+
+def test_a_correction_of_a_group_sign_off_stays_in_its_group(make_user, make_mentee, assign, skill):
+    from skills.services import voice
+
+    mentor = make_user("mentor")
+    mentee = make_mentee(start_date=TODAY - timedelta(days=30))
+    assign(mentor, mentee)
+    session = voice.record_group_session(
+        mentor, skill(), TODAY, [voice.Attendee(mentee, 2)], place="Library"
+    )
+    db.session.commit()
+    original = db.session.scalars(
+        select(SignoffEvent).where(SignoffEvent.group_session_id == session.id)
+    ).one()
+    fix = correct_signoff(original, mentor, SignoffDetails(1, TODAY), "Was level 1")
+    db.session.commit()
+    assert fix.group_session_id == session.id is not None

@@ -48,3 +48,18 @@ def test_the_programs_note_limit_applies(app, pair, skill):
     )
     db.session.rollback()
     assert record_signoff(mentee, skill(), mentor, SignoffDetails(1, TODAY, note="x" * 10))
+
+
+def test_the_service_refuses_a_lower_level_unless_told_to_record_it(pair, skill):
+    """The default protects the record: only a caller that asked the mentor may lower."""
+    mentor, mentee = pair
+    record_signoff(mentee, skill(), mentor, SignoffDetails(level=3, shown_on=TODAY))
+    db.session.commit()
+    with pytest.raises(SignoffError) as caught:
+        record_signoff(mentee, skill(), mentor, SignoffDetails(level=1, shown_on=TODAY))
+    assert caught.value.field == "confirm_lower"
+    db.session.rollback()
+    lowered = record_signoff(
+        mentee, skill(), mentor, SignoffDetails(level=1, shown_on=TODAY), allow_lower=True
+    )
+    assert lowered.level == 1

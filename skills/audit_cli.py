@@ -14,7 +14,7 @@ from .models import AuditEvent
 from .services import audit
 from .timeutil import utcnow
 
-audit_group = AppGroup("audit", help="Read audit events that belong to no organisation.")
+audit_group = AppGroup("audit", help="Read audit events that belong to no organization.")
 
 
 def _shown(value: object) -> str:
@@ -47,7 +47,7 @@ def _line(event: AuditEvent) -> str:
 )
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100_000))
 def failures(days: int, action: str | None, limit: int) -> None:
-    """Refused sign-ins and requests that belong to no organisation, newest first."""
+    """Refused sign-ins and requests that belong to no organization, newest first."""
     events = audit.operator_failures(utcnow() - timedelta(days=days), action, limit)
     for event in events:
         click.echo(_line(event))

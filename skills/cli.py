@@ -156,7 +156,7 @@ def curriculum_check(files: tuple[Path, ...]) -> None:
 )
 def curriculum_load(files: tuple[Path, ...], organisation: str | None) -> None:
     """Load curriculum files into the shared library (default: every file in the
-    curriculum folder). Every organisation using a curriculum gets an audit event."""
+    curriculum folder). Every organization using a curriculum gets an audit event."""
     owner = _organisation(organisation).id if organisation else None
     _load_curriculum(list(files) or _curriculum_paths(), owner)
 
@@ -165,7 +165,7 @@ def curriculum_load(files: tuple[Path, ...], organisation: str | None) -> None:
 @click.argument("keys", nargs=-1)
 @click.option("--organisation", required=True, help="The organization's name.")
 def curriculum_use(keys: tuple[str, ...], organisation: str) -> None:
-    """Set which shared-library curricula (by id) an organisation uses; none listed: none."""
+    """Set which shared-library curricula (by id) an organization uses; none listed: none."""
     org = _organisation(organisation)
     by_key = {c.key: c.id for c in owners.library()}
     unknown = [k for k in keys if k not in by_key]
@@ -273,7 +273,7 @@ def people_import(
 @click.option("--months", default=6, show_default=True, type=click.IntRange(1, 120))
 @click.option("--seed", default=1, show_default=True, type=int)
 def demo_command(**options: int) -> None:
-    """Create a demo organisation with people and months of sign-off history."""
+    """Create a demo organization with people and months of sign-off history."""
     _refuse_demo_in_production()
     _create_demo(options)
 

@@ -33,7 +33,7 @@ def _roles(text: str) -> frozenset[str]:
     help=f"Roles that must use two-step sign-in, comma-separated ({','.join(ROLES)}), or none.",
 )
 def two_step_command(name: str, roles: str) -> None:
-    """Require two-step sign-in of everyone holding one of --roles in organisation NAME."""
+    """Require two-step sign-in of everyone holding one of --roles in organization NAME."""
     wanted = _roles(roles)
     org = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if org is None:

@@ -82,6 +82,9 @@ def _flask(env: dict, *args: str, timeout: float) -> str:
 def build(url: str, sizes: dict, timeout: float = 600) -> dict:
     """Migrate, load the curriculum, and time `flask demo` at the given sizes."""
     env = app_env(url)
+    # A bulk load, not a page: the app's per-statement and idle-in-transaction limits
+    # (PostgreSQL) would end it on a busy machine.
+    env.update(DATABASE_STATEMENT_TIMEOUT="0", DATABASE_IDLE_IN_TRANSACTION_TIMEOUT="0")
     _flask(env, "db", "upgrade", timeout=timeout)
     _flask(env, "curriculum", "load", timeout=timeout)
     args = [

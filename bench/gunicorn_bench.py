@@ -1,15 +1,8 @@
-"""gunicorn settings for the served-load benchmark (`bench/served.py`)."""
+"""gunicorn settings for the benchmarks (`bench/served.py`, `bench/soak.py`).
 
-import gc
-import os
+The app comes from `skills.wsgi`, which already calls `gc.freeze()` after building it;
+nothing here changes how it runs, only what gunicorn logs.
+"""
 
 loglevel = "warning"
 accesslog = None
-
-
-def post_worker_init(worker) -> None:
-    # The app is built by now: keep the collector from rescanning its objects on every
-    # full collection (the issue's p99 figure; see docs/deployment.md).
-    if os.environ.get("BENCH_GC_FREEZE"):
-        gc.collect()
-        gc.freeze()

@@ -1,26 +1,40 @@
 """In-process page timings: `python bench/pages.py LOGINS_JSON REPEATS` (DATABASE_URL set).
 
 Each page is requested through the Flask test client as a signed-in person (full layout,
-CSRF on, the app as `create_app()` builds it), each request in its own app context as on
-a server. The mentor page is measured twice: before and after `gc.freeze()`, which moves
-the objects made while building the app out of the collector's sight. Prints JSON.
+CSRF on, the app as `create_app()` builds it, with `gc.freeze()` after start-up as
+`skills.wsgi` does), each request in its own app context as on a server. The pages are
+interleaved: every round requests each page once, in a shuffled order, so no page is
+measured in a warm loop of its own (mixed pages are slower than one page repeated).
+/health is among them, as the floor.
+
+For each request: wall time, this process's CPU time, and on PostgreSQL the CPU time of
+the database's server processes (from /proc, summed over the database's backends). Every
+answer is checked: status 200 and a response size within 10 % of the first one.
+Prints JSON.
 """
 
 import gc
 import json
+import os
+import random
 import sys
 import time
 
+import procstat
 from common import CSRF, PASSWORD, summary_ms
 
-WARM_UP = 10
-# A page stops being timed after this long, once it has at least MIN_SAMPLES samples.
-TIME_BUDGET = 20.0
-MIN_SAMPLES = 50
+WARM_UP = 5
+# The interleaved rounds stop after this long, once there are MIN_ROUNDS of them.
+TIME_BUDGET = 90.0
+MIN_ROUNDS = 50
+# Org-summary function calls: per function.
+CALL_BUDGET = 15.0
 
 
-def sign_in(app, username: str):
+def sign_in(app, username: str | None):
     client = app.test_client()
+    if username is None:
+        return client
     page = client.get("/login").get_data(as_text=True)
     token = CSRF.search(page).group(1)
     response = client.post(
@@ -31,60 +45,110 @@ def sign_in(app, username: str):
     return client
 
 
-def time_requests(client, path: str, repeats: int, expect: str) -> dict:
-    for _ in range(WARM_UP):
-        response = client.get(path)
-    body = response.get_data(as_text=True)
-    if response.status_code != 200 or expect not in body:
-        raise RuntimeError(f"GET {path}: {response.status_code}, {expect!r} not in the page")
-    times, cpu = [], []
-    budget_ends = time.perf_counter() + TIME_BUDGET
-    for _ in range(repeats):
+def cpu_figures(cpu: list[float], db_cpu: list[float] | None) -> dict:
+    """CPU time of this process (p50, p99, mean) and, on PostgreSQL, the mean CPU time of
+    the database's server processes per request."""
+    figures = summary_ms(cpu)
+    result = {
+        "cpu_p50_ms": figures["p50_ms"],
+        "cpu_p99_ms": figures["p99_ms"],
+        "cpu_mean_ms": round(1000 * sum(cpu) / len(cpu), 2),
+    }
+    if db_cpu is not None:
+        result["db_cpu_mean_ms"] = round(1000 * sum(db_cpu) / len(db_cpu), 2)
+    return result
+
+
+class Page:
+    def __init__(self, client, path: str, expect: str) -> None:
+        self.client, self.path, self.expect = client, path, expect
+        self.times: list[float] = []
+        self.cpu: list[float] = []
+        self.db_cpu: list[float] = []
+        self.bytes = 0
+        self.size_errors = 0
+
+    def check(self) -> None:
+        for _ in range(WARM_UP):
+            response = self.client.get(self.path)
+        body = response.get_data(as_text=True)
+        if response.status_code != 200 or self.expect not in body:
+            raise RuntimeError(
+                f"GET {self.path}: {response.status_code}, {self.expect!r} not in the page"
+            )
+        self.bytes = len(response.get_data())
+
+    def request(self, backend_pids: list[int] | None) -> None:
+        db_started = procstat.cpu_seconds(backend_pids) if backend_pids else 0.0
         started, cpu_started = time.perf_counter(), time.process_time()
-        response = client.get(path)
-        times.append(time.perf_counter() - started)
-        cpu.append(time.process_time() - cpu_started)
-        assert response.status_code == 200
-        if len(times) >= MIN_SAMPLES and started > budget_ends:
-            break
-    return {"path": path, "bytes": len(body), **summary_ms(times), **cpu_ms(cpu)}
+        response = self.client.get(self.path)
+        self.times.append(time.perf_counter() - started)
+        self.cpu.append(time.process_time() - cpu_started)
+        if backend_pids:
+            self.db_cpu.append(procstat.cpu_seconds(backend_pids) - db_started)
+        size = len(response.get_data())
+        if response.status_code != 200 or abs(size - self.bytes) > self.bytes / 10:
+            self.size_errors += 1
+
+    def result(self, postgres: bool) -> dict:
+        return {
+            "path": self.path,
+            "bytes": self.bytes,
+            "bad_answers": self.size_errors,
+            **summary_ms(self.times),
+            **cpu_figures(self.cpu, self.db_cpu if postgres else None),
+        }
 
 
-def cpu_ms(seconds: list[float]) -> dict:
-    """CPU time of this process: less disturbed than wall time on a busy machine, but
-    it leaves out the work a PostgreSQL server process does for the request."""
-    figures = summary_ms(seconds)
-    return {"cpu_p50_ms": figures["p50_ms"], "cpu_p99_ms": figures["p99_ms"]}
+def interleaved(pages: dict[str, Page], repeats: int, backend_pids: list[int] | None) -> int:
+    """Rounds of every page once, shuffled; returns the number of rounds."""
+    order = list(pages)
+    rng = random.Random(7)  # noqa: S311 - an order, not a secret
+    budget_ends = time.perf_counter() + TIME_BUDGET
+    rounds = 0
+    while rounds < repeats and (rounds < MIN_ROUNDS or time.perf_counter() < budget_ends):
+        rng.shuffle(order)
+        for name in order:
+            pages[name].request(backend_pids)
+        rounds += 1
+    return rounds
 
 
-def time_calls(app, function, repeats: int) -> dict:
+def time_calls(app, function, repeats: int, backend_pids: list[int] | None) -> dict:
     from skills.extensions import db
+
+    times: list[float] = []
+    cpu: list[float] = []
+    db_cpu: list[float] = []
 
     def once():
         with app.app_context():
+            db_started = procstat.cpu_seconds(backend_pids) if backend_pids else 0.0
             started, cpu_started = time.perf_counter(), time.process_time()
             result = function()
-            elapsed = time.perf_counter() - started
+            times.append(time.perf_counter() - started)
             cpu.append(time.process_time() - cpu_started)
+            if backend_pids:
+                db_cpu.append(procstat.cpu_seconds(backend_pids) - db_started)
             db.session.remove()
-        return elapsed, result
+        return result
 
-    cpu: list[float] = []
     for _ in range(3):
-        _, result = once()
-    cpu.clear()
-    times = []
-    budget_ends = time.perf_counter() + TIME_BUDGET
-    while len(times) < repeats and (
-        len(times) < MIN_SAMPLES // 2 or time.perf_counter() < budget_ends
-    ):
-        times.append(once()[0])
-    return {**summary_ms(times), **cpu_ms(cpu), "result": result}
+        result = once()
+    times.clear(), cpu.clear(), db_cpu.clear()
+    budget_ends = time.perf_counter() + CALL_BUDGET
+    while len(times) < repeats and (len(times) < 20 or time.perf_counter() < budget_ends):
+        once()
+    return {
+        **summary_ms(times),
+        **cpu_figures(cpu, db_cpu if backend_pids is not None else None),
+        "result": result,
+    }
 
 
 def org_summary_functions(organisation_id: int) -> dict:
-    """What is timed as the org-wide summary: `progress.organisation_summary` (read from
-    the per-domain counters), and the caseload rows of every mentee for comparison."""
+    """What is timed as the org-wide summary: `progress.organisation_summary`, and the
+    caseload rows of every mentee for comparison."""
     from sqlalchemy import select
 
     from skills.extensions import db
@@ -116,6 +180,7 @@ def org_summary_functions(organisation_id: int) -> dict:
 def main() -> None:
     logins = json.loads(sys.argv[1])
     repeats = int(sys.argv[2])
+    url = os.environ["DATABASE_URL"]
 
     from skills import create_app
 
@@ -128,24 +193,40 @@ def main() -> None:
     build_ms = (time.perf_counter() - started) * 1000
     mentees_big = logins["big_caseload"]
     pages = {
-        "mentor": (clients["mentor"], "/mentor/", "My mentees"),
-        "mentee": (clients["mentee"], "/me/", "I can"),
-        "caseload_500": (clients["case_manager_500"], "/caseload/", f"{mentees_big} mentees"),
-        "caseload_50": (clients["case_manager_50"], "/caseload/", "50 mentees"),
+        "health": Page(sign_in(app, None), "/health", "ok"),
+        "mentor": Page(clients["mentor"], "/mentor/", 'id="mentee-'),
+        "mentee": Page(clients["mentee"], "/me/", 'href="/me/'),
+        "caseload_500": Page(
+            clients["case_manager_500"], "/caseload/", f"{mentees_big} mentees shown"
+        ),
+        "caseload_50": Page(clients["case_manager_50"], "/caseload/", "50 mentees shown"),
         # The admin's dashboard shows the org-wide summary over every mentee.
-        "admin_dashboard": (clients["admin"], "/admin/", "Progress across the organisation"),
+        "admin_dashboard": Page(clients["admin"], "/admin/", 'id="progress-heading"'),
     }
-    results = {"app_build_and_sign_in_ms": round(build_ms, 1)}
-    # Before the freeze: the collector still scans everything made at start-up.
-    client, path, expect = pages["mentor"]
-    results["mentor_unfrozen"] = time_requests(client, path, repeats, expect)
+    # As skills.wsgi does after building the app.
     gc.collect()
     gc.freeze()
-    results["gc_frozen_objects"] = gc.get_freeze_count()
-    for name, (client, path, expect) in pages.items():
-        results[name] = time_requests(client, path, repeats, expect)
+    for page in pages.values():
+        page.check()
+    backend = procstat.backends(url)
+    pids = backend.pids() if backend else None
+    load_before = procstat.load()
+    rounds = interleaved(pages, repeats, pids)
+    results: dict = {
+        "app_build_and_sign_in_ms": round(build_ms, 1),
+        "rounds": rounds,
+        "load_before": load_before,
+        "load_after": procstat.load(),
+        "postgres_backends": len(pids) if pids is not None else None,
+    }
+    postgres = backend is not None
+    for name, page in pages.items():
+        results[name] = page.result(postgres)
     for name, function in org_summary_functions(logins["organisation_id"]).items():
-        results[name] = time_calls(app, function, repeats)
+        results[name] = time_calls(app, function, repeats, pids)
+    results["load_end"] = procstat.load()
+    if backend:
+        backend.close()
     print(json.dumps(results))
 
 

@@ -11,210 +11,46 @@ memory figures are its own:
 - the batch PDF builder alone, given data gathered per mentee with
   `mentee_report_data` (and how long that gathering takes).
 
-Targets (issue 4): single report median <= 40 ms; batch <= 10 s and <= 300 MB.
-Prints a table and writes bench/results/reports.json.
+Targets (issue 4): single report median <= 40 ms; batch <= 10 s and <= 300 MB. The
+PDFs are tagged (issue 16): the figures include the structure tree.
+Prints a table, with the load averages beside the figures (the machine may be shared),
+and writes bench/results/reports.json.
+
+`--peer weasyprint` measures instead the single report against WeasyPrint rendering
+the same data (bench/report_peer.py; `pip install -e '.[bench]'`): CPU ratio, target
+at least 40 times faster.
 """
 
 import argparse
 import json
-import random
+import os
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
 from pypdf import PdfReader  # a test dependency; only counts pages here
+from report_data import build_database, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "bench" / "results" / "reports.json"
-SKILLS = 150
-DOMAINS = 8
-MENTEES = 500
 SINGLE_RUNS = 30
 WARM_UP = 3
 TIME_LIMIT = 600  # seconds per measuring process
 TARGETS = {"single_median_ms": 40.0, "batch_seconds": 10.0, "batch_peak_mb": 300.0}
-
-FIRST = ["José", "Zoë", "Łukasz", "Ánh", "Søren", "Maria", "DeShawn", "Guadalupe", "Wei", "Chloé"]
-LAST = ["García", "Müller", "Kowalski", "Nguyễn Thị", "Sørensen", "Johnson", "O'Brien", "Chen"]
-WORDS = [
-    "bus",
-    "card",
-    "stop",
-    "map",
-    "list",
-    "shop",
-    "cook",
-    "stove",
-    "bank",
-    "budget",
-    "bill",
-    "phone",
-    "call",
-    "clinic",
-    "pharmacy",
-    "refill",
-    "calendar",
-    "laundry",
-    "lease",
-    "rent",
-    "landlord",
-    "form",
-    "office",
-    "appointment",
-    "schedule",
-    "practice",
-    "calm",
-    "ask",
-    "help",
-    "again",
-    "ready",
-    "time",
-    "safe",
-    "store",
-    "label",
-    "price",
-    "fresh",
-    "plan",
-    "week",
-]
+PEER_RATIO = 40.0  # WeasyPrint's CPU time over ours, at least
 
 
-def _sentence(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize()
-
-
-def write_curriculum(directory: Path) -> Path:
-    """A curriculum file with SKILLS skills spread over DOMAINS domains."""
-    rng = random.Random(7)  # noqa: S311 - reproducible made-up data, not secrets
-    lines = [
-        "id: bench",
-        'version: "1"',
-        "title: Benchmark curriculum",
-        "signed_off_level: 3",
-        "levels:",
-    ]
-    for value, name, text in [
-        (0, "Not started", "Not started yet"),
-        (1, "Introduced", "I have seen how it is done"),
-        (2, "Practising with support", "I am practising with help"),
-        (3, "Can do it on my own", "I can do this on my own"),
-    ]:
-        lines += [f"  - value: {value}", f"    name: {name}", f"    mentee_text: {text}"]
-    lines.append("domains:")
-    per_domain = -(-SKILLS // DOMAINS)
-    made = 0
-    for d in range(DOMAINS):
-        lines += [
-            f"  - key: area-{d}",
-            f"    title: Area {d + 1} {_sentence(rng, 2)}",
-            "    skills:",
-        ]
-        for _ in range(min(per_domain, SKILLS - made)):
-            title = _sentence(rng, rng.randint(3, 7))
-            lines += [
-                f"      - key: skill-{made}",
-                f"        title: {title}",
-                f"        i_can: I can {title.lower()}.",
-                f"        description: {_sentence(rng, 12)}.",
-            ]
-            made += 1
-    path = directory / "bench.yaml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def make_app(directory: Path):
-    from skills import create_app
-
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / 'bench.sqlite'}",
-            "CURRICULUM_DIR": directory,
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 64,
-        }
-    )
-
-
-def build_database(directory: Path) -> dict:
-    """Curriculum, a mentor, a case manager, MENTEES mentees and their sign-offs."""
-    from sqlalchemy import insert, select
-
-    from skills.extensions import db
-    from skills.models import SignoffEvent, Skill
-    from skills.services import assignments, curriculum, people
-    from skills.services.status import rebuild_statuses
-
-    curriculum_file = write_curriculum(directory)
-    app = make_app(directory)
-    rng = random.Random(1)  # noqa: S311 - reproducible made-up data, not secrets
-    today = date.today()
-    with app.app_context():
-        db.create_all()
-        curriculum.load_files([curriculum_file])
-        org = people.get_or_create_organisation("Riverside Peer Support")
-        mentor = people.create_user(org, "mentor", "Łukasz Kowalski", "bench-password-1", "mentor")
-        manager = people.create_user(
-            org, "manager", "Søren Sørensen", "bench-password-1", "case_manager"
-        )
-        mentees = []
-        for i in range(MENTEES):
-            name = f"{FIRST[i % len(FIRST)]} {LAST[(i // len(FIRST)) % len(LAST)]} {i}"
-            mentee = people.create_mentee(org, name, today - timedelta(days=300))
-            assignments.assign(mentor, mentee, "mentor", mentee.start_date)
-            assignments.assign(manager, mentee, "case_manager", mentee.start_date)
-            mentees.append(mentee)
-        skills = list(db.session.scalars(select(Skill).order_by(Skill.id)))
-        assert len(skills) == SKILLS
-        events = []
-        now = datetime.now(UTC)
-        for n, mentee in enumerate(mentees):
-            for skill in skills:
-                # The first mentee has all 150 skills under way; the others most of them.
-                if n and rng.random() < 0.15:
-                    continue
-                shown = today - timedelta(days=rng.randint(40, 290))
-                levels = [1, 3] if rng.random() < 0.6 else [rng.randint(1, 2)]
-                for level in levels:
-                    note = ""
-                    roll = rng.random()
-                    if roll < 0.02:
-                        note = _sentence(rng, 330)[:2000]
-                    elif roll < 0.35:
-                        note = _sentence(rng, rng.randint(8, 40)) + ". <b>&amp;</b> ok"
-                    events.append(
-                        {
-                            "mentee_id": mentee.id,
-                            "skill_id": skill.id,
-                            "kind": "signoff",
-                            "level": level,
-                            "recorded_by_id": mentor.id,
-                            "recorded_at": now,
-                            "shown_on": shown,
-                            "note": note,
-                            "note_visibility": "staff" if rng.random() < 0.2 else "mentee",
-                            "support": rng.choice([None, "own", "reminders", "shown"]),
-                            "place": rng.choice([None, "Library", "Grocery store"]),
-                        }
-                    )
-                    shown += timedelta(days=rng.randint(5, 30))
-                    if shown > today:
-                        break
-        for start in range(0, len(events), 5000):
-            db.session.execute(insert(SignoffEvent), events[start : start + 5000])
-        rebuild_statuses()
-        db.session.commit()
-        return {"mentees": MENTEES, "skills": SKILLS, "events": len(events)}
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages, to print beside a figure."""
+    return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _peak_mb() -> float:
@@ -234,6 +70,7 @@ def measure_single(directory: Path) -> dict:
     from skills.services.progress import curriculum_view
 
     app = make_app(directory)
+    load = _load()
     with app.app_context():
         mentee = db.session.scalar(select(Mentee).order_by(Mentee.id))
         started = time.perf_counter()
@@ -272,6 +109,7 @@ def measure_single(directory: Path) -> dict:
         "gather_first_ms": round(gather_ms, 1),
         "gather_median_ms": round(statistics.median(gathers), 1),
         "peak_mb": round(_peak_mb(), 1),
+        "load": f"{load}, after {_load()}",
     }
 
 
@@ -287,6 +125,7 @@ def measure_batch(directory: Path) -> dict:
     from skills.services.progress import curriculum_view
 
     app = make_app(directory)
+    load = _load()
     with app.app_context():
         wall, cpu = time.perf_counter(), time.process_time()
         mentees = list(db.session.scalars(select(Mentee).order_by(Mentee.id)))
@@ -303,6 +142,7 @@ def measure_batch(directory: Path) -> dict:
         "seconds": round(wall, 2),
         "cpu_seconds": round(cpu, 2),
         "peak_mb": round(_peak_mb(), 1),
+        "load": f"{load}, after {_load()}",
     }
 
 
@@ -317,6 +157,7 @@ def measure_builder(directory: Path) -> dict:
     from skills.services.progress import curriculum_view
 
     app = make_app(directory)
+    load = _load()
     with app.app_context():
         mentees = list(db.session.scalars(select(Mentee).order_by(Mentee.id)))
         view = curriculum_view(mentees[0].organisation_id)
@@ -332,7 +173,24 @@ def measure_builder(directory: Path) -> dict:
         "cpu_seconds": round(cpu, 2),
         "bytes": len(pdf),
         "peak_mb": round(_peak_mb(), 1),
+        "load": f"{load}, after {_load()}",
     }
+
+
+def measure_peer(directory: Path) -> dict:
+    """Our single report against WeasyPrint's, from the same data (bench/report_peer.py)."""
+    from report_peer import measure_peer as peer
+    from sqlalchemy import select
+
+    from skills.extensions import db
+    from skills.models import Mentee
+    from skills.permissions import Viewer
+    from skills.reports import mentee_report_data
+
+    app = make_app(directory)
+    with app.app_context():
+        mentee = db.session.scalar(select(Mentee).order_by(Mentee.id))
+        return peer(mentee_report_data(mentee, Viewer(sees_staff_notes=True)))
 
 
 MEASURES = {
@@ -340,6 +198,7 @@ MEASURES = {
     "single": measure_single,
     "batch": measure_batch,
     "builder": measure_builder,
+    "peer": measure_peer,
 }
 
 
@@ -361,6 +220,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     parser.add_argument("directory", nargs="?", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--peer",
+        choices=["weasyprint"],
+        help="measure the single report against this renderer instead (CPU ratio)",
+    )
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(MEASURES[args.measure](args.directory)))
@@ -377,6 +241,9 @@ def main() -> None:
             f"Database: {setup['mentees']} mentees, {setup['skills']} skills, "
             f"{setup['events']} sign-off events ({setup['seconds']} s to build)"
         )
+        if args.peer:
+            _report_peer(_child("peer", directory))
+            return
         single = _child("single", directory)
         batch = _child("batch", directory)
         builder = _child("builder", directory)
@@ -405,6 +272,8 @@ def main() -> None:
     print(f"{'measure':<{width}}  {'result':>22}  target")
     for name, value, target in rows:
         print(f"{name:<{width}}  {value:>22}  {target}")
+    for name, measured in (("single", single), ("batch", batch), ("builder", builder)):
+        print(f"{name}: {measured['load']}")
     print("All targets met." if all(checks.values()) else f"Targets missed: {checks}")
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -425,6 +294,29 @@ def main() -> None:
         + "\n"
     )
     print(f"Wrote {RESULTS.relative_to(ROOT)}")
+
+
+def _report_peer(peer: dict) -> None:
+    """Print the peer comparison and write it to bench/results/reports-peer.json."""
+    ms, pages = peer["cpu_median_ms"], peer["pages"]
+    print(f"WeasyPrint {peer['weasyprint']}, CPU time per report, median:")
+    for key, name in (
+        ("ours", "ours (reportlab, tagged)"),
+        ("weasyprint", "WeasyPrint"),
+        ("weasyprint_tagged", "WeasyPrint, pdf_tags=True"),
+    ):
+        print(f"  {name:<28} {ms[key]:>9.1f} ms  {pages[key]} pages  ({peer['runs'][key]} runs)")
+    ratio = peer["ratio"]
+    print(
+        f"CPU ratio: {ratio}x (WeasyPrint tagged: {peer['ratio_tagged']}x); "
+        f"target >= {PEER_RATIO:g}x: {'met' if ratio >= PEER_RATIO else 'MISSED'}"
+    )
+    print(f"load {peer['load_before']} before, {peer['load_after']} after (1, 5, 15 min)")
+    path = RESULTS.with_name("reports-peer.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamp = {"when": datetime.now(UTC).isoformat(timespec="seconds")}
+    path.write_text(json.dumps(stamp | peer, indent=2) + "\n")
+    print(f"Wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

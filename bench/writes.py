@@ -13,13 +13,14 @@ import subprocess
 import sys
 import time
 
+import procstat
 from common import BENCH, app_env, summary_ms
 
 LOCK_WORDS = ("locked", "busy", "deadlock", "could not serialize", "serialization")
 
 
 def worker(index: int, start_at: float, seconds: float) -> dict:
-    from sqlalchemy import select
+    from sqlalchemy import select, text
     from sqlalchemy.exc import DBAPIError
 
     from skills import create_app
@@ -42,10 +43,16 @@ def worker(index: int, start_at: float, seconds: float) -> dict:
         ]
         skill_ids = list(db.session.scalars(select(Skill.id).where(Skill.retired.is_(False))))
         mentor_id = mentor.id
+        # The PostgreSQL server process of this writer's one pooled connection, for its CPU.
+        backend = []
+        if db.engine.dialect.name == "postgresql":
+            backend = [db.session.scalar(text("SELECT pg_backend_pid()"))]
         db.session.remove()
         n = index
         time.sleep(max(0.0, start_at - time.time()))
         ends = time.time() + seconds
+        cpu_started = time.process_time()
+        db_cpu_started = procstat.cpu_seconds(backend)
         while time.time() < ends:
             n += 1
             started = time.perf_counter()
@@ -73,7 +80,11 @@ def worker(index: int, start_at: float, seconds: float) -> dict:
                 first_error = first_error or repr(exc)[:200]
             finally:
                 db.session.remove()
+        cpu = time.process_time() - cpu_started
+        db_cpu = procstat.cpu_seconds(backend) - db_cpu_started
     return {
+        "cpu": cpu,
+        "db_cpu": db_cpu if backend else None,
         "ok": ok,
         "lock_errors": locks,
         "other_errors": other,
@@ -86,6 +97,7 @@ def run(url: str, writers: int = 8, seconds: float = 10, env: dict | None = None
     """Start `writers` processes against `url`; sum what they did in `seconds`.
     `env` adds settings, for example SQLITE_SYNCHRONOUS."""
     start_at = time.time() + 5  # time for every process to import and connect
+    load = procstat.load()
     processes = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and script
             [
@@ -118,7 +130,13 @@ def run(url: str, writers: int = 8, seconds: float = 10, env: dict | None = None
                 process.wait(timeout=10)
     latencies = [t for r in results for t in r.pop("latencies")]
     ok = sum(r["ok"] for r in results)
+    cpu = sum(r["cpu"] for r in results)
+    db_cpu = [r["db_cpu"] for r in results if r["db_cpu"] is not None]
     return {
+        "load": load,
+        "load_after": procstat.load(),
+        "cpu_ms_per_signoff": round(1000 * cpu / ok, 2) if ok else None,
+        "db_cpu_ms_per_signoff": round(1000 * sum(db_cpu) / ok, 2) if ok and db_cpu else None,
         "settings": env or {},
         "writers": writers,
         "seconds": seconds,

@@ -45,6 +45,8 @@ def _load_curriculum(paths: list[Path], organisation_id: int | None = None) -> N
     db.session.commit()
     for summary in summaries:
         click.echo(f"Curriculum {summary}")
+        for warning in summary.warnings:  # loaded all the same: missing translations
+            click.echo(str(warning), err=True)
 
 
 def _curriculum_paths() -> list[Path]:
@@ -134,17 +136,20 @@ curriculum_group = AppGroup("curriculum", help="Check and load curriculum files.
 @curriculum_group.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def curriculum_check(files: tuple[Path, ...]) -> None:
-    """Check curriculum files; print every error as file:line and exit 1 if any."""
+    """Check curriculum files; print every error and warning (a missing translation) as
+    file:line and exit 1 if any error."""
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         _fail("No such file: " + ", ".join(missing))
-    errors = curriculum_service.check_files(files)
-    for error in errors:
-        click.echo(str(error))
+    errors, warnings = curriculum_service.check_report(files)
+    for problem in [*errors, *warnings]:
+        click.echo(str(problem))
     if errors:
         click.echo(f"{curriculum_service.error_count(errors)} error(s).", err=True)
         sys.exit(1)
     click.echo(f"{len(files)} file(s) OK.")
+    if warnings:
+        click.echo(f"{curriculum_service.error_count(warnings)} warning(s).", err=True)
 
 
 @curriculum_group.command("load")

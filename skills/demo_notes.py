@@ -32,7 +32,7 @@ from .models.session_notes import (
     SessionNoteSkill,
 )
 from .services.curriculum_view import CurriculumView
-from .services.photos import encode
+from .services.photos import encode, small_copy
 from .services.session_notes import minutes_between, units_for
 from .timeutil import utcnow, zone
 
@@ -293,6 +293,7 @@ def _photo_row(org: Organisation, mentee_id: int, by: int, at: datetime, raw: by
         "height": encoded.height,
         "byte_size": len(encoded.data),
         "data": encoded.data,
+        "thumbnail": small_copy(encoded),
         "did_it_id": None,
         "signoff_event_id": None,
         "session_note_id": None,
@@ -328,6 +329,7 @@ def _photos(org: Organisation, ids: list[int], rows: list[dict]) -> None:
         if n == 1:  # the mentee thought better of it: the bytes are gone, the row says so
             row |= {
                 "data": None,
+                "thumbnail": None,
                 "byte_size": 0,
                 "withdrawn_at": min(at + timedelta(hours=1), utcnow()),
             }

@@ -316,7 +316,7 @@ def _group_sessions(
         ]
         voice.record_group_session(
             db.session.get_one(User, mentor_id),
-            skill,
+            db.session.get_one(Skill, skill.id),
             on - timedelta(days=1 + n % 3),
             attendees,
             place="Peer center",
@@ -354,4 +354,4 @@ def _local_details(org: Organisation, view: CurriculumView) -> None:
         firsts = [view.skills[d.id][0] for d in view.domains if view.skills.get(d.id)]
         chosen = [(skill, RESOURCE_GENERAL) for skill in firsts[:2]]
     for skill, details in chosen:
-        voice.set_resource(org.id, skill, details, admin)
+        voice.set_resource(org.id, db.session.get_one(Skill, skill.id), details, admin)

@@ -11,11 +11,22 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
 from flask import Flask, g, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, speaklater
+from markupsafe import Markup, escape
 
 from .extensions import babel
 from .services.languages import DEFAULT_LANGUAGE, LANGUAGES
 from .timeutil import zone
+
+
+# Flask-Babel's lazy strings call themselves safe HTML (__html__ returns the text as is),
+# so a lazy message carrying a name, `_l("%(name)s is discharged.", name=...)`, would
+# reach a page unescaped. No message of ours holds markup: every lazy string escapes.
+def _escaped(self: speaklater.LazyString) -> Markup:
+    return escape(str(self))
+
+
+speaklater.LazyString.__html__ = _escaped
 
 # Every deployment serves US programs: formats and zone names as used in the US.
 REGION = "US"
@@ -84,6 +95,16 @@ def local_time(value: time | None) -> str:
     return "" if value is None else format_time(value, "short", locale=_locale())
 
 
+def iso(value: date | datetime | None) -> str:
+    """A date or time for a machine-readable attribute (`<time datetime>`): ISO 8601,
+    whole seconds (HTML allows at most three decimals, Python writes six)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
 def _zone() -> tzinfo:
     return zone(_select_timezone())
 
@@ -96,5 +117,5 @@ def html_lang() -> str:
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", f"{DEFAULT_LANGUAGE}_{REGION}")
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
-    app.jinja_env.filters.update(date=local_date, datetime=local_datetime, time=local_time)
+    app.jinja_env.filters.update(date=local_date, datetime=local_datetime, time=local_time, iso=iso)
     app.jinja_env.globals.update(html_lang=html_lang, languages=LANGUAGES)

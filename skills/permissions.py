@@ -136,6 +136,12 @@ def can_sign_session_note(user: User | None, note: SessionNote) -> bool:
     return _usable(user) and user.has_role("mentor") and note.mentor_id == user.id
 
 
+def can_edit_session_note(user: User | None, note: SessionNote) -> bool:
+    """Its author edits a note until it is signed (each edit kept as a version); after
+    that only addenda."""
+    return can_sign_session_note(user, note) and not note.signed
+
+
 def can_read_session_note(user: User | None, note: SessionNote) -> bool:
     """Staff who may read the mentee's staff notes, and the note's author; the mentee
     reads it on their own pages when it is shared with them."""
@@ -220,6 +226,19 @@ can_manage_people = can_use_admin_pages
 can_manage_curriculum = can_use_admin_pages
 can_read_audit = can_use_admin_pages
 can_manage_settings = can_use_admin_pages
+
+
+def billing_scope(user: User | None, caseload: bool = False) -> str | None:
+    """Which billing export `user` may download: "organisation" for admins,
+    "caseload" for case managers (the notes about mentees currently assigned to them;
+    also an admin who is a case manager and asks for `caseload`), None for anyone else."""
+    if caseload and can_use_caseload(user):
+        return "caseload"
+    if can_manage_settings(user):
+        return "organisation"
+    if can_use_caseload(user):
+        return "caseload"
+    return None
 
 
 def skill_in_use(organisation_id: int, skill: Skill) -> bool:

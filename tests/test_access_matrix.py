@@ -113,14 +113,20 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("session_notes.mentee_notes", "GET"): allow(*A_STAFF_READERS, own_mentee="self"),
     ("session_notes.show", "GET"): allow(*A_STAFF_READERS, own_mentee="self"),
     ("session_notes.sign", "POST"): allow("mentor_a"),
+    # The world's shared note is mentor A's and unsigned: only its author edits it.
+    ("session_notes.edit", "GET"): allow("mentor_a"),
+    ("session_notes.edit", "POST"): allow("mentor_a"),
+    ("session_notes.group", "GET"): allow(*MENTORS),
+    ("session_notes.group", "POST"): allow(*MENTORS),
     ("session_notes.addendum", "POST"): allow("mentor_a"),
     ("session_notes.my_notes", "GET"): allow(*MENTEES),
     ("session_notes.my_note", "GET"): allow("mentee_a"),
     ("session_notes.comment", "POST"): allow("mentee_a"),
     ("session_notes.credential", "GET"): allow(*STAFF),
     ("session_notes.credential", "POST"): allow(*STAFF),
-    ("session_notes.billing", "GET"): allow(*ADMINS),
-    ("session_notes.billing_export", "GET"): allow(*ADMINS),
+    # Billing: admins for their organization, case managers for their caseload.
+    ("session_notes.billing", "GET"): allow(*ADMINS, "cm_a", "other_cm"),
+    ("session_notes.billing_export", "GET"): allow(*ADMINS, "cm_a", "other_cm"),
     ("session_notes.billing_settings_page", "GET"): allow(*ADMINS),
     ("session_notes.billing_settings_page", "POST"): allow(*ADMINS),
     # Photos follow their record: mentee A's "I did it" (added by mentee A), mentor A's

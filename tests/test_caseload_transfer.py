@@ -325,7 +325,7 @@ def test_another_organisations_person_is_refused(make_user, leaving):
     dana, _, _ = leaving
     elsewhere = people.get_or_create_organisation("Elsewhere")
     outsider = make_user("mentor", organisation=elsewhere)
-    with pytest.raises(PeopleError, match="same organisation"):
+    with pytest.raises(PeopleError, match="same organization"):
         transfer_service.transfer_caseload(dana, outsider, "mentor", TODAY)
 
 

@@ -425,6 +425,6 @@ def test_the_current_password_on_the_change_form_has_the_accounts_budget(client,
     refused = client.post(
         "/account/password", data={"current": PASSWORD, "new": "plum-harbor-lantern-quiet"}
     )
-    assert signin.ACCOUNT.message in text(refused)
+    assert str(signin.ACCOUNT.message) in text(refused)
     db.session.refresh(user)
     assert verify(user.password_hash, PASSWORD)[0]  # unchanged

@@ -168,3 +168,14 @@ def test_users_read_us_english():
     for path in [*(ROOT / "curriculum").glob("*.yaml"), ROOT / "skills/translations/messages.pot"]:
         found += [f"{path.name}: {m[0]}" for m in BRITISH.finditer(path.read_text())]
     assert found == []
+
+
+def test_a_lazy_message_carrying_a_name_is_escaped_on_a_page(app):
+    from flask import render_template_string
+    from flask_babel import lazy_gettext
+
+    with app.test_request_context("/"):
+        message = lazy_gettext("%(name)s is discharged.", name="<script>alert(1)</script>")
+        page = render_template_string("<p>{{ message }}</p>", message=message)
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; is discharged." in page

@@ -175,3 +175,33 @@ def test_concurrent_saves_of_the_curricula_in_use_add_one_row(live_server):
     assert _count(url, select(func.count()).select_from(CurriculumAdoption)) == 1
     uses = select(func.count()).select_from(AuditEvent)
     assert _count(url, uses.where(AuditEvent.action == "curriculum.use")) == 1
+
+
+def test_concurrent_new_assignments_of_one_pair_add_one(live_server):
+    from skills.models import Assignment, User
+
+    server, url, ids = live_server
+
+    def second_mentor(mentee, user):
+        people.create_user(mentee.organisation, "boss", "Avery Admin", PASSWORD, ["admin"])
+        helper = people.create_user(mentee.organisation, "helper", "Sam Lee", PASSWORD, ["mentor"])
+        return {"staff": helper.id}
+
+    made = _setup(url, ids, second_mentor)
+    clients = [Client(server, "boss") for _ in range(THREADS)]
+    forms = []
+    for client in clients:
+        status, _, page = client.call("GET", "/admin/assignments/new")
+        assert status == 200
+        fields = {"staff_id": str(made["staff"]), "mentee_id": str(ids["mentee"])}
+        forms.append({**inputs(page), **fields, "kind": "mentor"})
+
+    statuses = all_at_once(
+        clients, lambda c: c.call("POST", "/admin/assignments/new", forms[clients.index(c)])[0]
+    )
+    assert 500 not in statuses
+    assert statuses.count(302) == 1, statuses  # the others are told the pair is assigned
+    pair = select(func.count()).select_from(Assignment)
+    pair = pair.where(Assignment.staff_id == made["staff"], Assignment.mentee_id == ids["mentee"])
+    assert _count(url, pair) == 1
+    assert _count(url, select(func.count()).select_from(User)) >= 3

@@ -408,6 +408,7 @@ def test_billing_csv_lists_signed_notes_and_the_rest_apart(client, login, pair, 
             "CPS",
             "In person",
             "'=HYPERLINK(1)",
+            "",  # group size: a one-to-one contact
         ]
     ]
     assert rest[0] == ["Not billed: unsigned or signed late"]

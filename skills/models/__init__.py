@@ -18,6 +18,12 @@ from .session_notes import (
     SessionNoteSkill,
 )
 from .signoffs import DomainCounter, GroupSession, SignoffEvent, SkillStatus
+from .totals import (
+    CURRICULUM_TABLES,
+    CacheVersion,
+    OrganisationDomainTotal,
+    curriculum_version_ddl,
+)
 from .two_step import RecoveryCode
 from .voice import (
     DidItReport,
@@ -38,10 +44,17 @@ def _attach_append_only(table: Table) -> None:
 for _table in Model.metadata.sorted_tables:
     if _table.name in APPEND_ONLY_TABLES:
         _attach_append_only(_table)
+for _table in Model.metadata.sorted_tables:
+    if _table.name in CURRICULUM_TABLES:
+        for _dialect in ("sqlite", "postgresql"):
+            for _statement in curriculum_version_ddl(_table.name, _dialect):
+                event.listen(_table, "after_create", DDL(_statement).execute_if(dialect=_dialect))
 for _model in (SignoffEvent, AuditEvent):
     chain_model(_model)
 
 __all__ = [
+    "CacheVersion",
+    "OrganisationDomainTotal",
     "CurriculumAdoption",
     "ROLES",
     "Assignment",

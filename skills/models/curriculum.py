@@ -33,13 +33,44 @@ def counts_as_signed_off(level: Any, signed_off_level: Any) -> Any:
     return level >= signed_off_level
 
 
+def in_language(english: Any, translation: Any) -> Any:
+    """The one rule for curriculum text in a language: its translation when the file
+    gave one, else the English."""
+    return translation or english
+
+
+def translation(translations: dict[str, Any] | None, name: str, language: str) -> Any:
+    """Field `name`'s translation into `language` from a row's `translations`, or None."""
+    return (translations or {}).get(language, {}).get(name)
+
+
+def translation_sql(model: Any, name: str, language: str) -> ColumnElement[str | None]:
+    """`translation` as SQL, for queries that read text column by column (NULL when
+    there is none); tests/test_curriculum_translations.py checks the two agree."""
+    return model.translations[(language, name)].as_string()
+
+
+class Translatable:
+    """Curriculum text in the program's other languages, kept on the row beside the
+    English: {"es": {"title": "...", "steps": ["...", ...]}}. Whoever reads a row has its
+    translations too, so no page needs a query of its own for them."""
+
+    translations: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )
+
+    def text_in(self, name: str, language: str) -> Any:
+        """Field `name` in `language` (`in_language`)."""
+        return in_language(getattr(self, name), translation(self.translations, name, language))
+
+
 def recheck_due_on(shown_on: date, recheck_days: int | None) -> date | None:
     """The one rule for a re-check: due `recheck_days` after the day a skill was shown at
     the signed-off level; None for a skill with no interval."""
     return shown_on + timedelta(days=recheck_days) if recheck_days else None
 
 
-class Curriculum(Model):
+class Curriculum(Translatable, Model):
     """A curriculum of the shared library (no organisation: the platform operator loads it
     from the command line) or one organisation's own (only its people see it)."""
 
@@ -124,7 +155,7 @@ class CurriculumLoad(Model):
     summary: Mapped[str] = mapped_column(Text, default="")
 
 
-class Level(Model):
+class Level(Translatable, Model):
     __tablename__ = "levels"
     __table_args__ = (UniqueConstraint("curriculum_id", "value"),)
 
@@ -137,7 +168,7 @@ class Level(Model):
     curriculum: Mapped[Curriculum] = relationship(back_populates="levels")
 
 
-class Domain(Model):
+class Domain(Translatable, Model):
     __tablename__ = "domains"
     __table_args__ = (UniqueConstraint("curriculum_id", "key"),)
 
@@ -154,7 +185,7 @@ class Domain(Model):
     skills: Mapped[list["Skill"]] = relationship(order_by="Skill.position", back_populates="domain")
 
 
-class Skill(Model):
+class Skill(Translatable, Model):
     __tablename__ = "skills"
     __table_args__ = (UniqueConstraint("curriculum_id", "key"),)
 

@@ -1,8 +1,9 @@
 """Photo evidence attached to an "I did it", a sign-off or a session note.
 
 The bytes live in the database (app servers keep nothing on disk), already re-encoded
-with no EXIF (services/photos.py). Withdrawing erases the bytes and keeps the row, so
-the record still says a photo was there, who withdrew it and when.
+with no EXIF (services/photos.py), with a small copy made at upload. Withdrawing erases
+the bytes of both and keeps the row, so the record still says a photo was there, who
+withdrew it and when.
 """
 
 from datetime import datetime
@@ -49,6 +50,9 @@ class Photo(Model):
     byte_size: Mapped[int] = mapped_column()
     # Deferred: listing a record's photos never loads their bytes. None once withdrawn.
     data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # The small copy, made once at upload (services/photos.py, `thumbnail`); the same
+    # content type as `data`. Erased with it.
+    thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
@@ -23,11 +24,12 @@ from ..secrets_crypto import EncryptedSecret
 from ..timeutil import UTCDateTime, utcnow
 
 ROLES = ("admin", "case_manager", "mentor", "mentee")
+# Lazy: each reader sees them in their own language.
 ROLE_LABELS = {
-    "admin": "Admin",
-    "case_manager": "Case manager",
-    "mentor": "Mentor",
-    "mentee": "Mentee",
+    "admin": _l("Admin"),
+    "case_manager": _l("Case manager"),
+    "mentor": _l("Mentor"),
+    "mentee": _l("Mentee"),
 }
 ASSIGNMENT_KINDS = ("mentor", "case_manager")
 DEFAULT_TIME_ZONE = "America/New_York"
@@ -50,6 +52,8 @@ class Organisation(Model):
     # and the days after a contact within which its note is signed on time.
     billing_code: Mapped[str] = mapped_column(String(16), default="H0038", server_default="H0038")
     billing_modifiers: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # Added to the modifiers of each note of a group contact (HQ: "group setting").
+    group_modifiers: Mapped[str] = mapped_column(String(32), default="HQ", server_default="HQ")
     unit_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
     unit_threshold: Mapped[int] = mapped_column(default=8, server_default="8")
     sign_within_days: Mapped[int] = mapped_column(default=3, server_default="3")
@@ -109,7 +113,7 @@ class User(UserMixin, Model):
 
     @property
     def role_labels(self) -> str:
-        return ", ".join(ROLE_LABELS[r] for r in ROLES if r in self.role_set)
+        return ", ".join(str(ROLE_LABELS[r]) for r in ROLES if r in self.role_set)
 
 
 class Mentee(Model):
@@ -117,6 +121,8 @@ class Mentee(Model):
     __table_args__ = (
         UniqueConstraint("organisation_id", "record_number"),
         CheckConstraint("status IN ('active', 'discharged')", name="status"),
+        # The org-wide summary counts mentees, active and stalled ones from this alone.
+        Index("ix_mentees_progress", "organisation_id", "status", "last_signoff_on", "start_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,6 +133,9 @@ class Mentee(Model):
     start_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="active")
     discharged_on: Mapped[date | None] = mapped_column(Date)
+    # The latest date shown of the mentee's current skill levels (live skills), kept in
+    # the sign-off's transaction (`services.counters`); `flask check` recounts it.
+    last_signoff_on: Mapped[date | None] = mapped_column(Date)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

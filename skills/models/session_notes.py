@@ -1,8 +1,11 @@
 """Session notes: one documented contact between a mentor and a mentee, for the record
-and for billing; its skills, linked sign-offs, addenda and the mentee's comments.
+and for billing; its skills, linked sign-offs, addenda, the mentee's comments, and the
+versions an edit replaced.
 
-A note may change until it is signed; after that only addenda and comments are added
-(services/session_notes.py refuses the rest).
+A note may change until it is signed, and every edit keeps the text it replaced as a
+version; after signing only addenda and comments are added (services/session_notes.py
+and services/session_note_edits.py refuse the rest). A group contact is one note per
+mentee, sharing a `group_key`.
 """
 
 from datetime import date, datetime, time
@@ -15,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    UniqueConstraint,
     and_,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
@@ -72,6 +76,9 @@ class SessionNote(Model):
     signed_credential: Mapped[str | None] = mapped_column(String(40))
     # Set by the form so a double submit or a retry records one note.
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The notes of one group contact share this key (each mentee has their own note and
+    # billing line); None for a contact with one mentee.
+    group_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
     mentee: Mapped[Mentee] = relationship()
     mentor: Mapped[User] = relationship()
@@ -163,3 +170,40 @@ class SessionNoteComment(Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User] = relationship()
+
+
+class SessionNoteVersion(Model):
+    """The note as it stood before one edit by its author: written once, never changed,
+    so an unsigned note's history is kept rather than overwritten. Number 1 is the note
+    as first saved. Read by staff who may read the note, never by the mentee (an
+    earlier version may have been staff-only)."""
+
+    __tablename__ = "session_note_versions"
+    __table_args__ = (UniqueConstraint("note_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The unique constraint's index serves "the versions of a note" too.
+    note_id: Mapped[int] = mapped_column(ForeignKey("session_notes.id"))
+    number: Mapped[int] = mapped_column()
+    # Who replaced this version, and when.
+    replaced_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    contact_on: Mapped[date] = mapped_column(Date)
+    starts_at: Mapped[time] = mapped_column(Time)
+    ends_at: Mapped[time] = mapped_column(Time)
+    mode: Mapped[str] = mapped_column(String(16))
+    place: Mapped[str] = mapped_column(String(200), default="")
+    what_we_did: Mapped[str] = mapped_column(Text, default="")
+    how_it_went: Mapped[str] = mapped_column(Text, default="")
+    next_step: Mapped[str] = mapped_column(Text, default="")
+    note_visibility: Mapped[str] = mapped_column(String(8))
+    minutes: Mapped[int] = mapped_column()
+    units: Mapped[int] = mapped_column()
+    # The skills worked on, as space-separated ids (the skills themselves stay).
+    skill_ids: Mapped[str] = mapped_column(Text, default="")
+
+    replaced_by: Mapped[User] = relationship()
+
+    @property
+    def mode_label(self) -> str:
+        return MODES.get(self.mode, self.mode)

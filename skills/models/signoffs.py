@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -27,13 +28,14 @@ from .people import Mentee, User
 
 NOTE_VISIBILITY = ("mentee", "staff")
 # How much help the mentee needed; the order runs from most independent.
+# Labels are lazy: each is read in the reader's language when shown.
 SUPPORT_LEVELS = {
-    "own": "On my own",
-    "reminders": "With reminders",
-    "shown": "Someone showed me",
-    "hands_on": "Hands-on help",
+    "own": _l("On my own"),
+    "reminders": _l("With reminders"),
+    "shown": _l("Someone showed me"),
+    "hands_on": _l("Hands-on help"),
 }
-PRACTISED_WITH = {"alone": "Alone", "mentor": "With mentor", "group": "In a group"}
+PRACTISED_WITH = {"alone": _l("Alone"), "mentor": _l("With mentor"), "group": _l("In a group")}
 
 
 class GroupSession(Model):

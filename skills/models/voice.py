@@ -3,6 +3,7 @@ and the organisation's local resources for a skill."""
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -10,7 +11,8 @@ from ..extensions import Model
 from ..timeutil import UTCDateTime, utcnow
 from .curriculum import Skill
 
-SELF_RATINGS = {"can": "I can do this", "help": "I'd like help with this"}
+# Lazy: read in the reader's language when shown.
+SELF_RATINGS = {"can": _l("I can do this"), "help": _l("I'd like help with this")}
 MAX_GOALS = 5
 
 

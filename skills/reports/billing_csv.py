@@ -1,6 +1,8 @@
 """A month's session notes for billing, as CSV: the billable notes first, then, after a
 blank line, the notes not billed (unsigned or signed late) with the reason. Nothing is
-left out silently. Cells go through `safe_cell`, so no text runs as a formula."""
+left out silently. Cells go through `safe_cell`, so no text runs as a formula. The file
+is read by billing systems, so it stays in English whatever the reader's language; a
+group contact's lines give the number of mentees in the group."""
 
 import csv
 from io import StringIO
@@ -22,11 +24,12 @@ HEADER = [
     "staff credential",
     "mode",
     "place",
+    "group size",
 ]
 NOT_BILLED_TITLE = "Not billed: unsigned or signed late"
 
 
-def _row(note: SessionNote) -> list[object]:
+def _row(note: SessionNote, group_sizes: dict[str, int]) -> list[object]:
     return [
         note.mentee.record_number,
         note.contact_on,
@@ -40,6 +43,7 @@ def _row(note: SessionNote) -> list[object]:
         note.signed_credential or note.mentor.credential or "",
         note.mode_label,
         note.place,
+        group_sizes.get(note.group_key, "") if note.group_key else "",
     ]
 
 
@@ -49,10 +53,10 @@ def billing_csv(data: BillingMonth) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
     for note in data.billable:
-        writer.writerow([safe_cell(v) for v in _row(note)])
+        writer.writerow([safe_cell(v) for v in _row(note, data.group_sizes)])
     writer.writerow([])
     writer.writerow([NOT_BILLED_TITLE])
     writer.writerow([*HEADER, "reason"])
     for note, reason in data.not_billed:
-        writer.writerow([safe_cell(v) for v in [*_row(note), reason]])
+        writer.writerow([safe_cell(v) for v in [*_row(note, data.group_sizes), reason]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

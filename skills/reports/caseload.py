@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 from ..models import Mentee
 from ..services.curriculum_view import CurriculumView, view_for
 from ..services.people_queries import staff_names
@@ -52,7 +54,10 @@ class CaseloadFilter:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(
-                f"Show mentees with status “{self.status[:20]}”? Choose active, discharged or all."
+                _l(
+                    "Show mentees with status “%(status)s”? Choose active, discharged or all.",
+                    status=self.status[:20],
+                )
             )
 
     def mentees(self, mentees: Sequence[Mentee], mentors: dict[int, list[str]]) -> list[Mentee]:

@@ -19,6 +19,7 @@ from .caseload import CaseloadData
 from .items import MenteeReportData
 from .layout import GREY, Layout
 from .pdf import layout_mentee, made, mentee_footer
+from .tagging import text_string
 from .text import BOLD, FONT, clean, one_line
 from .writer import Writer, new_canvas
 
@@ -44,8 +45,8 @@ def _cover(writer: Writer, cover: BatchCover) -> None:
     lay = Layout(letter, f"Progress reports · Caseload of {cover.owner} · contents")
     if cover.organisation:
         lay.paragraph(cover.organisation, BOLD, 10, GREY)
-    lay.paragraph("Progress reports", BOLD, 20)
-    lay.paragraph(f"Caseload of {cover.owner}", BOLD, 13)
+    title = lay.paragraph("Progress reports", BOLD, 20, role="H1")
+    lay.paragraph(f"Caseload of {cover.owner}", BOLD, 13, into=title)
     lay.paragraph(
         f"{len(cover.contents)} report{'s' if len(cover.contents) != 1 else ''}, each starting "
         "on a new sheet when printed double-sided."
@@ -56,24 +57,30 @@ def _cover(writer: Writer, cover: BatchCover) -> None:
         ([str(i), clean(name), record] for i, (name, record) in enumerate(cover.contents, 1)),
         right=(0,),
     )
-    writer.draw(lay, cover.printed or f"Made {made(utcnow())}")
+    writer.draw(lay, cover.printed or f"Made {made(utcnow())}", outline=False)
     if writer.pages % 2:
         writer.blank(lay, BLANK)
 
 
 def caseload_batch_pdf(
-    reports: Iterable[MenteeReportData], cover: BatchCover | None = None
+    reports: Iterable[MenteeReportData],
+    cover: BatchCover | None = None,
+    language: str = "en-US",
 ) -> bytes:
     """Every progress report of a caseload in one PDF, with a bookmark and page labels
     per mentee; each report starts on an odd page.
 
     `reports` may be a generator, so only one mentee's data need be held at a time.
-    Page numbers count within each mentee's report.
+    Page numbers count within each mentee's report. Each report is a section of the
+    structure tree, titled with the mentee's name (and its language, when a report is
+    printed in another than the document's `language`); the bookmarks are one per
+    mentee, not per heading, so 500 reports give a list one can scroll.
     """
     buffer = BytesIO()
     owner = cover.owner if cover else ""
     title = "Progress reports" + (f", caseload of {owner}" if owner else "")
-    canvas = new_canvas(buffer, title, owner or (cover.organisation if cover else ""))
+    author = owner or (cover.organisation if cover else "")
+    canvas = new_canvas(buffer, title, author, language=language)
     writer = Writer(canvas)
     if cover:
         canvas.addPageLabel(0, style=ARABIC, start=1, prefix="Contents ")
@@ -85,36 +92,42 @@ def caseload_batch_pdf(
         canvas.bookmarkPage(key)
         canvas.addOutlineEntry(f"{clean(data.name)} ({data.record_number})", key, level=0)
         canvas.addPageLabel(writer.pages, style=ARABIC, start=1, prefix=f"{data.record_number}-")
-        writer.draw(layout_mentee(data), mentee_footer(data))
+        lay = layout_mentee(data)
+        lay.root.attrs = f"/T {text_string(clean(data.name))}"
+        if data.language != language:
+            lay.root.attrs += f" /Lang {text_string(data.language)}"
+        writer.draw(lay, mentee_footer(data), outline=False)
         if writer.pages % 2:
             writer.blank(Layout(letter), BLANK)
     if count == 0:
         lay = Layout(letter)
-        lay.paragraph("Progress reports", BOLD, 20)
+        lay.paragraph("Progress reports", BOLD, 20, role="H1")
         lay.gap(6)
         lay.paragraph("The caseload is empty: there are no mentees to report on.")
         writer.draw(lay, cover.printed if cover and cover.printed else f"Made {made(utcnow())}")
     else:
         canvas.showOutline()
-    canvas.save()
+    writer.save()
     return buffer.getvalue()
 
 
-def caseload_summary_pdf(data: CaseloadData) -> bytes:
+def caseload_summary_pdf(data: CaseloadData, language: str = "en-US") -> bytes:
     """One table row per mentee: mentors, percent per area, overall, change in the period,
     last sign-off, stalled; averages last. The areas' legend repeats on every page."""
     buffer = BytesIO()
     title = "Caseload summary" + (f", {data.owner}" if data.owner else "")
-    canvas = new_canvas(buffer, title, data.owner or data.organisation, landscape(letter))
+    author = data.owner or data.organisation
+    canvas = new_canvas(buffer, title, author, landscape(letter), language)
     legend = "Areas: " + " · ".join(f"{i}. {t}" for i, t in enumerate(data.domains, 1))
     period = f"{_d(data.period_from)} to {_d(data.period_to)}"
     header = "Caseload summary" + (f" · {data.owner}" if data.owner else "")
     lay = Layout(landscape(letter), [header, legend if data.domains else ""], 9.0)
     if data.organisation:
         lay.paragraph(data.organisation, BOLD, 10, GREY)
-    lay.paragraph("Caseload summary", BOLD, 20)
+    lay.bookmark(title, 1)
+    heading = lay.paragraph("Caseload summary", BOLD, 20, role="H1")
     if data.owner:
-        lay.paragraph(f"Caseload of {data.owner}", BOLD, 11)
+        lay.paragraph(f"Caseload of {data.owner}", BOLD, 11, into=heading)
     count = len(data.rows)
     mentees = "mentee" if count == 1 else "mentees"
     lay.paragraph(
@@ -173,8 +186,11 @@ def caseload_summary_pdf(data: CaseloadData) -> bytes:
             size=8.5,
             right=range(first_number, first_number + len(data.domains) + 2),
             bold_last=True,
+            row_headers=True,
         )
     footer = data.printed or f"Made {made(data.generated_at)}"
-    Writer(canvas).draw(lay, one_line(footer, FONT, 7.5, 600))
-    canvas.save()
+    writer = Writer(canvas)
+    writer.draw(lay, one_line(footer, FONT, 7.5, 600))
+    canvas.showOutline()
+    writer.save()
     return buffer.getvalue()

@@ -8,9 +8,12 @@ these functions and hand the result to a builder in `pdf` or `csv_export`.
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import local_date
 from ..models import Curriculum, Mentee, Skill
 from ..models.curriculum import counts_as_signed_off
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
@@ -18,6 +21,7 @@ from ..models.voice import SELF_RATINGS
 from ..permissions import Viewer
 from ..services import history as histories
 from ..services import voice
+from ..services.curriculum_view import SkillItem, skill_detail
 from ..services.progress import (
     CurriculumView,
     MenteeProgress,
@@ -48,9 +52,14 @@ __all__ = ["MenteeReportData", "batch_report_data", "mentee_report_data"]
 def check_period(start: date, end: date) -> None:
     """ValueError, with a message for people, if a period ends before it starts."""
     if start > end:
+        # Lazy: read in the language of whoever is shown it.
         raise ValueError(
-            f"The period starts on {start.isoformat()}, after it ends on {end.isoformat()}. "
-            "Choose a start date on or before the end date."
+            _l(
+                "The period starts on %(start)s, after it ends on %(end)s. "
+                "Choose a start date on or before the end date.",
+                start=LazyString(local_date, start),
+                end=LazyString(local_date, end),
+            )
         )
 
 
@@ -82,8 +91,11 @@ def _labels(support: str | None, practised_with: str | None) -> tuple[str | None
     )
 
 
-def _signed_off_levels(view: CurriculumView, skill_ids: set[int]) -> dict[int, tuple[int, Skill]]:
-    """Signed-off level and skill per skill id; retired skills cost one extra query."""
+def _signed_off_levels(
+    view: CurriculumView, skill_ids: set[int]
+) -> dict[int, tuple[int, SkillItem]]:
+    """Signed-off level and skill per skill id (text in the view's language); retired
+    skills cost one extra query."""
     known = {
         skill.id: (view.signed_off_level(skill.curriculum_id), skill)
         for skills in view.skills.values()
@@ -97,7 +109,7 @@ def _signed_off_levels(view: CurriculumView, skill_ids: set[int]) -> dict[int, t
             .join(Curriculum, Curriculum.id == Skill.curriculum_id)
             .where(Skill.id.in_(missing))
         ):
-            known[skill.id] = (level, skill)
+            known[skill.id] = (level, skill_detail(skill, view.language))
     return known
 
 

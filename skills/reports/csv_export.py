@@ -1,10 +1,14 @@
 """CSV exports for spreadsheets: UTF-8 with a byte-order mark, ISO dates, and no
-cell that a spreadsheet would run as a formula."""
+cell that a spreadsheet would run as a formula. Headers and words in cells are in the
+reader's language (gettext in the request that downloads the file; English elsewhere)."""
 
 import csv
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from io import StringIO
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..models import Mentee
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
@@ -15,8 +19,9 @@ from .caseload import CaseloadData
 # A cell starting with one of these is read as a formula by Excel, LibreOffice or
 # Google Sheets (the OWASP "CSV injection" list); a leading apostrophe makes it text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-KINDS = {"signoff": "sign-off", "correction": "correction", "refresher": "refresher"}
-VISIBILITY = {"mentee": "mentee and staff", "staff": "staff only"}
+KINDS = {"signoff": _l("sign-off"), "correction": _l("correction"), "refresher": _l("refresher")}
+VISIBILITY = {"mentee": _l("mentee and staff"), "staff": _l("staff only")}
+STATUSES = {"active": _l("active"), "discharged": _l("discharged")}
 
 
 def safe_cell(value: object) -> object:
@@ -28,7 +33,7 @@ def safe_cell(value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, int | float):
         return value
     text = str(value)
@@ -38,7 +43,7 @@ def safe_cell(value: object) -> object:
 def _csv(header: list[str], rows: Iterable[Iterable[object]]) -> bytes:
     out = StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([str(h) for h in header])
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])
     # The byte-order mark tells Excel the file is UTF-8, so accented names open intact.
@@ -47,25 +52,25 @@ def _csv(header: list[str], rows: Iterable[Iterable[object]]) -> bytes:
 
 def caseload_csv(data: CaseloadData) -> bytes:
     """The caseload summary: one row per mentee, percent signed off per domain."""
-    since = data.period_from.isoformat() if data.period_from else "start"
+    since = data.period_from.isoformat() if data.period_from else _("start")
     header = [
-        "name",
-        "record number",
-        "status",
-        "mentor",
+        _("name"),
+        _("record number"),
+        _("status"),
+        _("mentor"),
         *(f"{title} (%)" for title in data.domains),
-        "overall (%)",
-        "skills signed off",
-        "skills in total",
-        f"change since {since}",
-        "last sign-off",
-        "stalled",
+        _("overall") + " (%)",
+        _("skills signed off"),
+        _("skills in total"),
+        _("change since %(day)s", day=since),
+        _("last sign-off"),
+        _("stalled"),
     ]
     rows = (
         [
             row.full_name,
             row.record_number,
-            row.status,
+            STATUSES.get(row.status, row.status),
             ", ".join(row.mentors),
             *row.percents,
             row.percent,
@@ -93,24 +98,24 @@ def mentee_history_csv(
     whose record it is, so rows stay meaningful when files are combined."""
     areas = areas or {}
     header = [
-        "record number",
-        "name",
-        "entry",
-        "date shown",
-        "recorded at (UTC)",
-        "area",
-        "skill",
-        "level",
-        "level name",
-        "kind",
-        "corrects entry",
-        "reason",
-        "recorded by",
-        "support",
-        "place",
-        "with whom",
-        "note",
-        "note visibility",
+        _("record number"),
+        _("name"),
+        _("entry"),
+        _("date shown"),
+        _("recorded at (UTC)"),
+        _("area"),
+        _("skill"),
+        _("level"),
+        _("level name"),
+        _("kind"),
+        _("corrects entry"),
+        _("reason"),
+        _("recorded by"),
+        _("support"),
+        _("place"),
+        _("with whom"),
+        _("note"),
+        _("note visibility"),
     ]
     rows = (
         [
@@ -119,11 +124,13 @@ def mentee_history_csv(
             e.id,
             e.shown_on,
             e.recorded_at,
-            areas.get(e.skill_id, "retired skill"),
+            areas[e.skill_id] if e.skill_id in areas else _("retired skill"),
             e.skill_title,
             e.level,
             e.level_name,
-            KINDS.get(e.kind, e.kind) + (" (corrected later)" if e.corrected else ""),
+            _("%(kind)s (corrected later)", kind=KINDS.get(e.kind, e.kind))
+            if e.corrected
+            else KINDS.get(e.kind, e.kind),
             e.corrects_id,
             e.correction_reason,
             e.recorded_by_name,
@@ -139,16 +146,16 @@ def mentee_history_csv(
 
 
 AUDIT_HEADER = [
-    "time",
-    "actor name",
-    "actor username",
-    "action",
-    "mentee record number",
-    "mentee name",
-    "object",
-    "outcome",
-    "client address",
-    "details",
+    _l("time"),
+    _l("actor name"),
+    _l("actor username"),
+    _l("action"),
+    _l("mentee record number"),
+    _l("mentee name"),
+    _l("object"),
+    _l("outcome"),
+    _l("client address"),
+    _l("details"),
 ]
 
 

@@ -136,6 +136,8 @@ class MenteeReportData:
     # Session notes of the period the reader may see, oldest first (all of them: the
     # totals below add them up).
     session_notes: list[SessionNoteItem] = field(default_factory=list)
+    # The language the report is printed in (a BCP 47 tag), for screen readers.
+    language: str = "en-US"
 
     @property
     def session_minutes(self) -> int:

@@ -9,12 +9,11 @@ Which notes each copy holds was decided when the data was gathered (`content`).
 from datetime import date, datetime
 from io import BytesIO
 
-from reportlab.graphics.shapes import Drawing, Line, Rect, String
-from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import letter
 
+from .chart import trend_chart
 from .items import DomainSection, MenteeReportData
-from .layout import BAR_FILL, BLACK, GREY, RULE, Layout
+from .layout import BLACK, GREY, Layout
 from .text import BOLD, FONT, clean, one_line, wrap
 from .writer import Writer, new_canvas
 
@@ -44,53 +43,13 @@ def _change(section: DomainSection, data: MenteeReportData) -> str:
     return f"{section.at_start} → {section.signed_off} of {section.total} ({since})"
 
 
-def _trend_chart(data: MenteeReportData, width: float, staff: bool) -> Drawing:
-    """Skills signed off at each month's end in the period, as small bars."""
-    height, base, top_pad = 78.0, 14.0, 12.0
-    chart = Drawing(width, height)
-    most = max((p.signed_off for p in data.trend), default=0) or 1
-    slot = min((width - 10) / len(data.trend), 48.0)
-    size = 7.0 if staff else 9.0
-    chart.add(Line(0, base, slot * len(data.trend), base, strokeColor=Color(*RULE)))
-    for i, point in enumerate(data.trend):
-        x = i * slot + slot * 0.2
-        bar = (height - base - top_pad - size) * point.signed_off / most
-        if bar:
-            # Colours set after: types-reportlab mistypes Rect's keyword arguments.
-            rect = Rect(x, base, slot * 0.6, bar)
-            rect.setProperties({"fillColor": Color(*BAR_FILL), "strokeColor": Color(*BAR_FILL)})
-            chart.add(rect)
-        label = point.day.strftime("%b %Y" if i == 0 or point.day.month == 1 else "%b")
-        chart.add(
-            String(
-                x + slot * 0.3,
-                2,
-                label,
-                fontName=FONT,
-                fontSize=size - 1,
-                textAnchor="middle",
-                fillColor=Color(*GREY),
-            )
-        )
-        chart.add(
-            String(
-                x + slot * 0.3,
-                base + bar + 2,
-                str(point.signed_off),
-                fontName=FONT,
-                fontSize=size,
-                textAnchor="middle",
-            )
-        )
-    return chart
-
-
 def _header(lay: Layout, data: MenteeReportData, name: str, staff: bool) -> None:
     small = _small(lay)
     lay.paragraph(data.organisation or "Progress report", BOLD, 10, GREY)
     lay.gap(2)
-    lay.paragraph("Progress report", BOLD, 20)
-    lay.paragraph(name, BOLD, 14)
+    lay.bookmark(f"Progress report: {name}", 1)
+    title = lay.paragraph("Progress report", BOLD, 20, role="H1")
+    lay.paragraph(name, BOLD, 14, into=title)
     lay.gap(3)
     if staff:
         status = "Active"
@@ -147,12 +106,13 @@ def _summary(lay: Layout, data: MenteeReportData, staff: bool) -> None:
         lines = wrap(domain.title, FONT, size, label_w)
         height = max(len(lines) * size * 1.3, size + 5) + 3
         lay.need(height)
+        row = lay.element("P")  # the area and its change: the bar only draws the same
         for i, line in enumerate(lines):
-            lay.text(lay.left, lay.y - size - i * size * 1.3, line, size=size)
+            lay.text(lay.left, lay.y - size - i * size * 1.3, line, size=size, tag=row)
         fraction = domain.signed_off / domain.total if domain.total else 0
         lay.bar(bar_x, lay.y - size - 1, bar_w, size, fraction)
         text = one_line(_change(domain, data), FONT, size, lay.right - bar_x - bar_w - 8)
-        lay.text(bar_x + bar_w + 8, lay.y - size, text, size=size)
+        lay.text(bar_x + bar_w + 8, lay.y - size, text, size=size, tag=row)
         lay.y -= height
     if len(data.trend) > 1 and not data.baseline:
         lay.gap(6)
@@ -164,7 +124,8 @@ def _summary(lay: Layout, data: MenteeReportData, staff: bool) -> None:
             _small(lay),
             keep_with_next=80,
         )
-        lay.drawing(_trend_chart(data, lay.width, staff), 80)
+        points = "; ".join(f"{p.day:%b %Y}: {p.signed_off}" for p in data.trend)
+        lay.drawing(trend_chart(data, lay.width, staff), 80, f"A bar chart. {points}.")
 
 
 def _checklist(lay: Layout, data: MenteeReportData, staff: bool) -> None:
@@ -202,9 +163,11 @@ def _checklist(lay: Layout, data: MenteeReportData, staff: bool) -> None:
                     for s in shown
                 ),
                 caption=caption,
+                caption_role="H3",
+                row_headers=True,
             )
         else:
-            lay.paragraph(caption, BOLD, keep_with_next=lay.body * 2.6)
+            lay.paragraph(caption, BOLD, keep_with_next=lay.body * 2.6, role="H3")
         waiting = domain.not_started
         if waiting:
             lead = "Not started" if staff else "Not started yet"
@@ -229,7 +192,8 @@ def _notes(lay: Layout, data: MenteeReportData, staff: bool) -> None:
             small,
         )
     for note in data.notes:
-        extras = [x for x in (note.support, note.practised_with) if x]
+        # str(): the labels may be lazy translations, read in the current language.
+        extras = [str(x) for x in (note.support, note.practised_with) if x]
         if note.place:
             extras.append(f"at {note.place}")
         level = note.level_name if staff else (note.level_text or note.level_name)
@@ -296,7 +260,9 @@ def layout_mentee(data: MenteeReportData) -> Layout:
     lay.heading("Skills signed off in this period" if staff else "What I learned in this period")
     for item in data.signed_off_in_period:
         extras = " · ".join(
-            x for x in (item.support, item.practised_with, item.place and f"at {item.place}") if x
+            str(x)
+            for x in (item.support, item.practised_with, item.place and f"at {item.place}")
+            if x
         )
         lay.paragraph(f"{_d(item.shown_on)}  {item.i_can_now}", keep_with_next=11)
         who = item.mentor or "a mentor"
@@ -316,8 +282,9 @@ def layout_mentee(data: MenteeReportData) -> Layout:
         )
 
     lay.heading("Next, I'm learning")
-    for learning_item in data.learning:
-        lay.paragraph(f"•  {learning_item.title}: {learning_item.mentee_text}", indent=4)
+    with lay.group("L"):
+        for learning_item in data.learning:
+            lay.item("•", f"{learning_item.title}: {learning_item.mentee_text}")
     if not data.learning:
         lay.paragraph("Nothing yet: all skills are done.")
 
@@ -327,9 +294,10 @@ def layout_mentee(data: MenteeReportData) -> Layout:
 
     if data.goals:
         lay.heading("My goals")
-        for goal in data.goals:
-            done = "✓ done: " if goal.signed_off else ""
-            lay.paragraph(f"•  {goal.title}: {done}{goal.mentee_text}", indent=4)
+        with lay.group("L"):
+            for goal in data.goals:
+                done = "✓ done: " if goal.signed_off else ""
+                lay.item("•", f"{goal.title}: {done}{goal.mentee_text}")
     if data.own_words:
         lay.heading("In my own words")
         for shown_on, skill, words in data.own_words:
@@ -356,8 +324,9 @@ def layout_mentee(data: MenteeReportData) -> Layout:
         line_y = lay.y - 26
         lay.shapes.append(("line", lay.left, line_y, lay.left + 300, line_y, BLACK))
         lay.shapes.append(("line", lay.left + 340, line_y, lay.right, line_y, BLACK))
-        lay.text(lay.left, line_y - 12, f"{role} signature", size=10, color=GREY)
-        lay.text(lay.left + 340, line_y - 12, "Date", size=10, color=GREY)
+        field = lay.element("P")
+        lay.text(lay.left, line_y - 12, f"{role} signature", size=10, color=GREY, tag=field)
+        lay.text(lay.left + 340, line_y - 12, "Date", size=10, color=GREY, tag=field)
         lay.y -= 41
     return lay
 
@@ -373,7 +342,10 @@ def mentee_report_pdf(data: MenteeReportData) -> bytes:
     """One mentee's progress report on US Letter pages."""
     buffer = BytesIO()
     title = f"Progress report, record {data.record_number} ({data.copy_name.lower()})"
-    canvas = new_canvas(buffer, title, data.organisation)
-    Writer(canvas).draw(layout_mentee(data), mentee_footer(data))
-    canvas.save()
+    author = data.organisation or (data.stamp.by if data.stamp else "")
+    canvas = new_canvas(buffer, title, author, language=data.language)
+    writer = Writer(canvas)
+    writer.draw(layout_mentee(data), mentee_footer(data))
+    canvas.showOutline()
+    writer.save()
     return buffer.getvalue()

@@ -1,4 +1,6 @@
-"""Draws laid-out pages onto a reportlab canvas, each with its footer."""
+"""Draws laid-out pages onto a reportlab canvas, each with its footer, tagged: every
+line of text inside marked content of its structure element or an artifact (`tagging`),
+a bookmark per heading, the document's language and title (PDF 1.7)."""
 
 from io import BytesIO
 
@@ -9,6 +11,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from .layout import BLACK, GREY, MARGIN, Layout
+from .tagging import ARTIFACT, FOOTER, PAGINATION, Tagger
 from .text import BOLD, FONT, one_line, register_fonts, text_width
 
 CONFIDENTIAL = "Confidential: contains health information. Do not share without consent."
@@ -43,6 +46,8 @@ class Writer:
 
     def __init__(self, canvas: Canvas) -> None:
         self.canvas = canvas
+        self.tagger = Tagger(canvas)
+        self.bookmarks = 0
         # The canvas's document, which the font subset API takes; types-reportlab leaves
         # this private attribute out.
         self.doc = canvas._doc  # type: ignore[attr-defined]
@@ -71,16 +76,19 @@ class Writer:
             ]
         return runs
 
-    def draw(self, layout: Layout, footer: str) -> int:
-        """Draw every page of `layout`, each with the footer and "Page X of Y"; returns
-        the number of pages drawn."""
+    def draw(self, layout: Layout, footer: str, outline: bool = True) -> int:
+        """Draw every page of `layout`, each with the footer and "Page X of Y", and add
+        its structure to the document's (and its headings to the bookmarks unless
+        `outline` is false); returns the number of pages drawn."""
         count = len(layout.pages)
         left, right = MARGIN, layout.page_width - MARGIN
         confidential = one_line(CONFIDENTIAL, FONT, 7.5, right - left - 80)
         footer = one_line(footer, FONT, 7.5, right - left - 80)
-        for number, (texts, shapes, drawings) in enumerate(layout.pages, 1):
+        marks = list(layout.outline) if outline else []
+        begin = self.tagger.begin
+        for number, (texts, shapes, drawings, tags) in enumerate(layout.pages, 1):
             page = f"Page {number} of {count}"
-            out = ["0.6 w"]
+            out = [ARTIFACT, "0.6 w"]
             fill = stroke = None
             for kind, x1, y1, x2, y2, color in shapes:
                 if kind == "rect":
@@ -93,14 +101,28 @@ class Writer:
                         out.append(_rgb(color, "RG"))
                         stroke = color
                     out.append(f"{x1:.2f} {y1:.2f} m {x2:.2f} {y2:.2f} l S")
-            out.append("BT")
+            out += ["EMC", "BT"]
             current_font = current_color = None
-            for font, size, color, x, y, text in (
-                *texts,
-                (FONT, 7.5, GREY, left, 38, confidential),
-                (FONT, 7.5, GREY, left, 28, footer),
-                (BOLD, 8, BLACK, right - text_width(page, BOLD) * 8, 38, page),
+            current_tag: object = None
+            for (font, size, color, x, y, text), tag in zip(
+                (
+                    *texts,
+                    (FONT, 7.5, GREY, left, 38, confidential),
+                    (FONT, 7.5, GREY, left, 28, footer),
+                    (BOLD, 8, BLACK, right - text_width(page, BOLD) * 8, 38, page),
+                ),
+                (*tags, FOOTER, FOOTER, FOOTER),
+                strict=True,
             ):
+                if tag is not current_tag:
+                    if current_tag is not None:
+                        out.append("EMC")
+                    out.append(tag if isinstance(tag, str) else begin(tag))
+                    current_tag = tag
+                elif not isinstance(tag, str):
+                    # The next line of the same element: a space ends this one, so text
+                    # read from the tags keeps its words apart.
+                    out.append("( ) Tj")
                 if color != current_color:
                     out.append(_rgb(color, "rg"))
                     current_color = color
@@ -110,27 +132,48 @@ class Writer:
                         out.append(f"{name} {size:g} Tf")
                         current_font = (name, size)
                     out.append(f"({escaped}) Tj")
-            out.append("ET")
+            out += ["EMC", "ET"]
             self.canvas.addLiteral("\n".join(out))
-            for drawing, x, y in drawings:
+            for drawing, x, y, figure in drawings:
+                self.canvas.addLiteral(begin(figure))
                 renderPDF.draw(drawing, self.canvas, x, y)
+                self.canvas.addLiteral("EMC")
+            while marks and marks[0][0] == number - 1:
+                _, top, title, level = marks.pop(0)
+                self.bookmarks += 1
+                key = f"h{self.bookmarks}"
+                self.canvas.bookmarkHorizontalAbsolute(key, top)
+                self.canvas.addOutlineEntry(title, key, level=level - 1)
             self.canvas.showPage()
+            self.tagger.end_page()
             self.pages += 1
+        self.tagger.add(layout.root)
         return count
 
     def blank(self, layout: Layout, words: str) -> None:
         """A page with only `words` on it: the back of a sheet in a double-sided print."""
+        self.canvas.addLiteral(PAGINATION)
         self.canvas.setFont(FONT, 8)
         self.canvas.setFillColorRGB(*GREY)
         self.canvas.drawCentredString(layout.page_width / 2, layout.page_height / 2, words)
+        self.canvas.addLiteral("EMC")
         self.canvas.showPage()
         self.pages += 1
 
+    def save(self) -> None:
+        """Write the file (with the structure tree: `Tagger`)."""
+        self.canvas.save()
+
 
 def new_canvas(
-    buffer: BytesIO, title: str, author: str, pagesize: tuple[float, float] = letter
+    buffer: BytesIO,
+    title: str,
+    author: str,
+    pagesize: tuple[float, float] = letter,
+    language: str = "en-US",
 ) -> Canvas:
-    """A canvas with our fonts registered and the document's title, author and notice set."""
+    """A PDF 1.7 canvas with our fonts registered, the document's language, and its
+    title (shown in the viewer's title bar), author and notice set."""
     register_fonts()
     canvas = Canvas(
         buffer,
@@ -139,7 +182,10 @@ def new_canvas(
         # types-reportlab types this as a number; reportlab takes the font's name.
         initialFontName=FONT,  # type: ignore[arg-type]
         initialFontSize=9,
+        pdfVersion=(1, 7),
+        lang=language,
     )
+    canvas.setViewerPreference("DisplayDocTitle", "true")
     canvas.setTitle(title)
     canvas.setAuthor(author)
     canvas.setSubject(CONFIDENTIAL)

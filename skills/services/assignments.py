@@ -6,12 +6,14 @@ functions create and end them, and audit each change.
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Assignment, Mentee, User
-from ..models.people import ASSIGNMENT_KINDS
+from ..models.people import ASSIGNMENT_KINDS, ROLE_LABELS
 from ..timeutil import today
+from ..transactions import lock_for_write
 from . import audit
 from .people import PeopleError
 
@@ -26,16 +28,21 @@ def assign(
 ) -> Assignment:
     """Assign a mentor or case manager to a mentee; the caller commits."""
     if kind not in ASSIGNMENT_KINDS:
-        raise PeopleError("An assignment is for a mentor or a case manager.", "kind")
+        raise PeopleError(_("An assignment is for a mentor or a case manager."), "kind")
     if not staff.has_role(kind):
         raise PeopleError(
-            f"{staff.display_name} does not have the {kind.replace('_', ' ')} role.", "staff_id"
+            _(
+                "%(name)s does not have the %(role)s role.",
+                name=staff.display_name,
+                role=ROLE_LABELS[kind].lower(),
+            ),
+            "staff_id",
         )
     if staff.organisation_id != mentee.organisation_id:
-        raise PeopleError("Staff and mentee must belong to the same organisation.", "staff_id")
+        raise PeopleError(_("Staff and mentee must belong to the same organization."), "staff_id")
     starts_on = starts_on or today(mentee)
     if ends_on is not None and ends_on < starts_on:
-        raise PeopleError("The end date cannot be before the start date.", "ends_on")
+        raise PeopleError(_("The end date cannot be before the start date."), "ends_on")
     assignment = Assignment(
         staff_id=staff.id,
         mentee_id=mentee.id,
@@ -64,7 +71,7 @@ def end_assignment(
     """End access from `ends_on` (default today, so access stops at once); the caller commits."""
     ends_on = ends_on or today(assignment.mentee)
     if ends_on < assignment.starts_on:
-        raise PeopleError("The end date cannot be before the start date.", "ends_on")
+        raise PeopleError(_("The end date cannot be before the start date."), "ends_on")
     assignment.ends_on = ends_on
     audit.record(
         "assignment.end",
@@ -89,9 +96,14 @@ def add_assignment(
     """
     starts_on = starts_on or today(mentee)
     if not staff.active:
-        raise PeopleError(f"{staff.display_name} is deactivated.", "staff_id")
+        raise PeopleError(_("%(name)s is deactivated.", name=staff.display_name), "staff_id")
     if mentee.status != "active":
-        raise PeopleError(f"{mentee.name} is discharged; readmit them first.", "mentee_id")
+        raise PeopleError(
+            _("%(name)s is discharged; readmit them first.", name=mentee.name), "mentee_id"
+        )
+    # The staff member's row, as a caseload transfer locks it: two admins (or an admin and
+    # a transfer or roster import) cannot both find no overlap and both assign.
+    lock_for_write(User, staff.id)
     # The new assignment has no end, so any other one not ended by its start overlaps.
     overlapping = db.session.scalar(
         select(Assignment.id).where(
@@ -103,8 +115,12 @@ def add_assignment(
     )
     if overlapping:
         raise PeopleError(
-            f"{staff.display_name} is already assigned to {mentee.name} as "
-            f"{kind.replace('_', ' ')}.",
+            _(
+                "%(staff)s is already assigned to %(name)s as %(role)s.",
+                staff=staff.display_name,
+                name=mentee.name,
+                role=ROLE_LABELS[kind].lower(),
+            ),
             "staff_id",
         )
     return assign(staff, mentee, kind, starts_on, actor=actor)
@@ -114,5 +130,7 @@ def stop_assignment(assignment: Assignment, ends_on: date, actor: User | None = 
     """`end_assignment`, refusing one that has already ended; the caller commits."""
     ended_on = assignment.ends_on
     if ended_on is not None and assignment.has_ended(today(assignment.mentee)):
-        raise PeopleError(f"This assignment already ended on {ended_on.isoformat()}.")
+        raise PeopleError(
+            _("This assignment already ended on %(date)s.", date=ended_on.isoformat())
+        )
     end_assignment(assignment, ends_on, actor=actor)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import TypeVar
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -20,6 +22,58 @@ from ..models.people import ROLE_LABELS
 PERSON_KEYS = frozenset({"staff", "user", "previous_user", "source", "target"})
 MENTEE_KEYS = frozenset({"moved", "already_with_target"})
 Named = TypeVar("Named", User, Mentee)
+
+# Detail keys and values as readers see them; a key not listed shows its own words.
+DETAIL_LABELS = {
+    "changed": _l("changed"),
+    "changes": _l("changes"),
+    "roles": _l("roles"),
+    "old_roles": _l("old roles"),
+    "kind": _l("as"),
+    "staff": _l("staff member"),
+    "user": _l("login"),
+    "previous_user": _l("previous login"),
+    "source": _l("from"),
+    "target": _l("to"),
+    "moved": _l("moved"),
+    "already_with_target": _l("already with them"),
+    "effective_on": _l("from the date"),
+    "ends_on": _l("access stops on"),
+    "discharged_on": _l("discharged on"),
+    "was_discharged_on": _l("had been discharged on"),
+    "via": _l("through"),
+    "files": _l("files"),
+    "mentees": _l("mentees"),
+    "logins": _l("logins"),
+    "assignments": _l("assignments"),
+    "rows": _l("rows"),
+    "format": _l("format"),
+    "filters": _l("filters"),
+    "count": _l("count"),
+    "old": _l("before"),
+    "new": _l("after"),
+    "version": _l("version"),
+}
+VALUE_LABELS = {
+    "mentor": _l("mentor"),
+    "case_manager": _l("case manager"),
+    "display_name": _l("full name"),
+    "full_name": _l("full name"),
+    "preferred_name": _l("preferred name"),
+    "record_number": _l("record number"),
+    "start_date": _l("start date"),
+    "settings page": _l("settings page"),
+    "admin page": _l("admin page"),
+    "command line": _l("command line"),
+    "cli": _l("command line"),
+    "none": _l("none"),
+}
+OUTCOMES = {
+    "ok": _l("ok"),
+    "denied": _l("denied"),
+    "failed": _l("failed"),
+    "throttled": _l("throttled"),
+}
 
 
 @dataclass
@@ -32,13 +86,15 @@ class Names:
     def person(self, value: object) -> str:
         user = self.users.get(_as_id(value) or 0)
         if user is None:
-            return "no login" if value is None else f"someone no longer on record (#{value})"
+            if value is None:
+                return _("no login")
+            return _("someone no longer on record (#%(id)s)", id=value)
         return f"{user.display_name} ({user.username})"
 
     def mentee(self, value: object) -> str:
         mentee = self.mentees.get(_as_id(value) or 0)
         if mentee is None:
-            return f"a mentee no longer on record (#{value})"
+            return _("a mentee no longer on record (#%(id)s)", id=value)
         return f"{mentee.full_name} ({mentee.record_number})"
 
 
@@ -97,31 +153,41 @@ def _in_org(model: type[Named], organisation_id: int, ids: set[int]) -> list[Nam
     return found
 
 
+def _word(value: object) -> str:
+    # Only plain words are looked up: a name or a number shows as it is.
+    return str(VALUE_LABELS.get(value, value)) if isinstance(value, str) else str(value)
+
+
 def _value(key: str, value: object, names: Names) -> str:
     if key in PERSON_KEYS:
         return names.person(value)
     if key in MENTEE_KEYS:
-        return ", ".join(names.mentee(v) for v in _ids(value)) or "none"
+        return ", ".join(names.mentee(v) for v in _ids(value)) or _("none")
     if isinstance(value, list):
-        return ", ".join(map(str, value)) or "none"
+        return ", ".join(map(_word, value)) or _("none")
     if value is None:
-        return "none"
-    if key == "roles":
+        return _("none")
+    if key in ("roles", "old_roles"):
         return roles_text(str(value))
-    return str(value)
+    return _word(value)
 
 
 def generic(event: AuditEvent, names: Names) -> str:
     """Any detail as "key: value" pairs, with people and mentees named."""
     return "; ".join(
-        f"{key.replace('_', ' ')}: {_value(key, value, names)}"
+        f"{DETAIL_LABELS.get(key, key.replace('_', ' '))}: {_value(key, value, names)}"
         for key, value in _detail(event).items()
     )
 
 
 def roles_text(roles: str | None) -> str:
     """Stored role names ("case_manager mentor") as people read them."""
-    return ", ".join(ROLE_LABELS.get(role, role) for role in (roles or "").split())
+    return ", ".join(str(ROLE_LABELS.get(role, role)) for role in (roles or "").split())
+
+
+def outcome_text(outcome: str) -> str:
+    """An event's outcome ("ok", "denied") in the reader's language."""
+    return str(OUTCOMES.get(outcome, outcome))
 
 
 def _object_person(event: AuditEvent, names: Names) -> str:
@@ -130,38 +196,56 @@ def _object_person(event: AuditEvent, names: Names) -> str:
 
 def _sign_in(event: AuditEvent, names: Names) -> str:
     if event.object_type == "username":
-        who = f"username “{event.object_id}”"
+        username = event.object_id
     else:
         user = names.users.get(_as_id(event.object_id) or 0)
-        who = f"username “{user.username}”" if user else names.person(event.object_id)
+        username = user.username if user else None
+    who = (
+        _("username “%(username)s”", username=username)
+        if username is not None
+        else names.person(event.object_id)
+    )
     if event.outcome == "ok":
-        return "Signed in."
+        return _("Signed in.")
     if event.outcome == "throttled":
-        return f"Sign-in refused, too many attempts, for {who}."
-    return f"Sign-in failed for {who}."
+        return _("Sign-in refused, too many attempts, for %(who)s.", who=who)
+    return _("Sign-in failed for %(who)s.", who=who)
 
 
 def _user_create(event: AuditEvent, names: Names) -> str:
     roles = roles_text(str(_detail(event).get("roles", "")))
-    return f"Created the login {_object_person(event, names)}" + (f" as {roles}." if roles else ".")
+    person = _object_person(event, names)
+    if roles:
+        return _("Created the login %(person)s as %(roles)s.", person=person, roles=roles)
+    return _("Created the login %(person)s.", person=person)
 
 
 def _link_login(event: AuditEvent, names: Names) -> str:
     detail = _detail(event)
     before = detail.get("previous_user")
-    earlier = "no login before" if before is None else f"replacing {names.person(before)}"
-    return f"Linked the login {names.person(detail.get('user'))} ({earlier})."
+    login = names.person(detail.get("user"))
+    if before is None:
+        return _("Linked the login %(login)s (no login before).", login=login)
+    return _(
+        "Linked the login %(login)s (replacing %(before)s).",
+        login=login,
+        before=names.person(before),
+    )
 
 
 def _assignment_create(event: AuditEvent, names: Names) -> str:
     detail = _detail(event)
-    kind = str(detail.get("kind", "staff")).replace("_", " ")
-    return f"Assigned {names.person(detail.get('staff'))} as {kind}."
+    kind = detail.get("kind", "staff")
+    return _(
+        "Assigned %(person)s as %(kind)s.",
+        person=names.person(detail.get("staff")),
+        kind=_word(kind) if kind in VALUE_LABELS else str(kind).replace("_", " "),
+    )
 
 
-def _person_sentence(text: str) -> Callable[[AuditEvent, Names], str]:
+def _person_sentence(text: Callable[[str], str]) -> Callable[[AuditEvent, Names], str]:
     def sentence(event: AuditEvent, names: Names) -> str:
-        return text.format(person=_object_person(event, names))
+        return text(_object_person(event, names))
 
     return sentence
 
@@ -169,11 +253,19 @@ def _person_sentence(text: str) -> Callable[[AuditEvent, Names], str]:
 SENTENCES: dict[str, Callable[[AuditEvent, Names], str]] = {
     "auth.login": _sign_in,
     "user.create": _user_create,
-    "user.deactivate": _person_sentence("Deactivated the login {person}."),
-    "user.reactivate": _person_sentence("Reactivated the login {person}."),
-    "user.password_reset": _person_sentence("Reset the password of {person}."),
+    "user.deactivate": _person_sentence(
+        lambda person: _("Deactivated the login %(person)s.", person=person)
+    ),
+    "user.reactivate": _person_sentence(
+        lambda person: _("Reactivated the login %(person)s.", person=person)
+    ),
+    "user.password_reset": _person_sentence(
+        lambda person: _("Reset the password of %(person)s.", person=person)
+    ),
     "mentee.link_login": _link_login,
-    "mentee.unlink_login": lambda e, n: f"Unlinked the login {n.person(_detail(e).get('user'))}.",
+    "mentee.unlink_login": lambda e, n: _(
+        "Unlinked the login %(login)s.", login=n.person(_detail(e).get("user"))
+    ),
     "assignment.create": _assignment_create,
 }
 
@@ -194,18 +286,20 @@ def actor_name(event: AuditEvent, names: Names) -> tuple[str, str]:
     """(display name, username) of who acted; the system when no one signed in did."""
     user = names.users.get(event.actor_id or 0)
     if user is None:
-        return ("system or not signed in", "") if event.actor_id is None else ("unknown", "")
+        if event.actor_id is None:
+            return _("system or not signed in"), ""
+        return _("unknown"), ""
     return user.display_name, user.username
 
 
 def object_text(event: AuditEvent, names: Names) -> str:
     """What the event was about, named where it is a person or a mentee."""
     if event.object_type == "user" and event.object_id:
-        return "login " + names.person(event.object_id)
+        return _("login %(person)s", person=names.person(event.object_id))
     if event.object_type == "mentee" and event.object_id:
-        return "mentee " + names.mentee(event.object_id)
+        return _("mentee %(mentee)s", mentee=names.mentee(event.object_id))
     if event.object_type == "username":
-        return f"username “{event.object_id}”"
+        return _("username “%(username)s”", username=event.object_id)
     if event.object_type:
         kind = event.object_type.replace("_", " ")
         return f"{kind} {event.object_id}" if event.object_id else kind

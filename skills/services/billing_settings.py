@@ -1,5 +1,6 @@
-"""An organisation's billing settings for session notes: service code, modifiers, the
-unit rule (services/session_notes.py, `units_for`) and the days to sign a note in.
+"""An organisation's billing settings for session notes: service code, modifiers (and
+those added for a group contact), the unit rule (services/session_notes.py, `units_for`)
+and the days to sign a note in.
 
 Every change is audited in the organisation's own log, with the old and new value.
 New notes use the settings; notes already written keep what they were written with.
@@ -7,6 +8,8 @@ New notes use the settings; notes already written keep what they were written wi
 
 import re
 from dataclasses import dataclass
+
+from flask_babel import gettext as _
 
 from ..models import Organisation, User
 from . import audit
@@ -24,6 +27,8 @@ class BillingSettings:
     unit_minutes: int
     unit_threshold: int
     sign_within_days: int
+    # Added to a group contact's notes after `modifiers`, e.g. "HQ".
+    group_modifiers: str = "HQ"
 
 
 def current(org: Organisation) -> BillingSettings:
@@ -33,37 +38,60 @@ def current(org: Organisation) -> BillingSettings:
         org.unit_minutes,
         org.unit_threshold,
         org.sign_within_days,
+        org.group_modifiers,
     )
+
+
+def _modifiers(raw: str, field: str) -> list[str]:
+    modifiers = raw.upper().replace(",", " ").split()
+    if len(modifiers) > MAX_MODIFIERS or not all(MODIFIER.fullmatch(m) for m in modifiers):
+        raise SettingsRefused(
+            _(
+                "Modifiers are up to %(max)d codes of two letters or digits, separated by "
+                "spaces, like HQ U1.",
+                max=MAX_MODIFIERS,
+            ),
+            field,
+        )
+    return modifiers
 
 
 def _clean(wanted: BillingSettings) -> BillingSettings:
     code = wanted.code.strip().upper()
     if not CODE.fullmatch(code):
         raise SettingsRefused(
-            "The service code is letters and digits only, like H0038.", "billing_code"
+            _("The service code is letters and digits only, like H0038."), "billing_code"
         )
-    modifiers = wanted.modifiers.upper().replace(",", " ").split()
-    if len(modifiers) > MAX_MODIFIERS or not all(MODIFIER.fullmatch(m) for m in modifiers):
+    modifiers = _modifiers(wanted.modifiers, "billing_modifiers")
+    group = _modifiers(wanted.group_modifiers, "group_modifiers")
+    if len(set(modifiers) | set(group)) > MAX_MODIFIERS:
         raise SettingsRefused(
-            f"Modifiers are up to {MAX_MODIFIERS} codes of two letters or digits, separated "
-            "by spaces, like HQ U1.",
-            "billing_modifiers",
+            _(
+                "With the modifiers of every note, a group note would carry more than "
+                "%(max)d modifiers; the claim form has room for %(max)d.",
+                max=MAX_MODIFIERS,
+            ),
+            "group_modifiers",
         )
     if not 1 <= wanted.unit_minutes <= 60:
-        raise SettingsRefused("A unit is from 1 to 60 minutes.", "unit_minutes")
+        raise SettingsRefused(_("A unit is from 1 to 60 minutes."), "unit_minutes")
     if not 1 <= wanted.unit_threshold <= wanted.unit_minutes:
         raise SettingsRefused(
-            f"A part unit counts from 1 to {wanted.unit_minutes} minutes (the unit's length).",
+            _(
+                "A part unit counts from 1 to %(max)d minutes (the unit's length).",
+                max=wanted.unit_minutes,
+            ),
             "unit_threshold",
         )
     if not 0 <= wanted.sign_within_days <= 30:
-        raise SettingsRefused("Notes are signed within 0 to 30 days.", "sign_within_days")
+        raise SettingsRefused(_("Notes are signed within 0 to 30 days."), "sign_within_days")
     return BillingSettings(
         code,
         " ".join(modifiers),
         wanted.unit_minutes,
         wanted.unit_threshold,
         wanted.sign_within_days,
+        " ".join(group),
     )
 
 
@@ -79,11 +107,12 @@ def update(
         "unit_minutes": (old.unit_minutes, clean.unit_minutes),
         "unit_threshold": (old.unit_threshold, clean.unit_threshold),
         "sign_within_days": (old.sign_within_days, clean.sign_within_days),
+        "group_modifiers": (old.group_modifiers, clean.group_modifiers),
     }
     changes = {name: pair for name, pair in columns.items() if pair[0] != pair[1]}
     if not changes:
         return changes
-    for name, (_, new) in changes.items():
+    for name, (_old, new) in changes.items():
         setattr(org, name, new)
     audit.record(
         "organisation.settings",

@@ -1,25 +1,60 @@
-"""Per-mentee, per-domain counters: live skills signed off and started, latest date shown.
+"""Figures kept beside the current-status rows so list pages need not count:
 
-They are counted from the current-status rows, in the same transaction as those rows
-change (`status.write_status`), so caseload and organisation pages read one row per
-mentee and domain instead of one per skill. Never a second truth: `differences`
-recounts them from the status rows, and `rebuild` replaces them.
+- per mentee and domain: live skills signed off and started, latest date shown;
+- per mentee: the latest date shown of any live skill (`Mentee.last_signoff_on`);
+- per organisation and domain: the sums of the domain counters, in stripes
+  (`OrganisationDomainTotal`), so an org-wide summary reads a few rows at any size.
+
+All change in the same transaction as a status row (`status.write_status` calls
+`changed` with the row's old and new part), by increments. Never a second truth:
+`differences` recounts each from the level below it, and `rebuild` replaces them.
 """
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models import DomainCounter, Skill, SkillStatus
+from ..models import DomainCounter, Mentee, OrganisationDomainTotal, Skill, SkillStatus
+from ..models.totals import STRIPES
 from ..upsert import Upsert
 
 COLUMNS = ("mentee_id", "domain_id", "signed_off", "started", "last_shown_on")
+TOTAL_COLUMNS = ("organisation_id", "domain_id", "stripe", "signed_off", "started")
+# Above this many mentees a rebuild recounts their organisations' totals whole.
+_DELTA_LIMIT = 1000
+
+
+class Counted(NamedTuple):
+    """What one status row adds to its mentee's domain counter."""
+
+    signed_off: int
+    started: int
+    shown_on: date | None
+
+
+def counted(level: int, signed_off: bool, shown_on: date | None) -> Counted:
+    """The counting rule: signed off, or started (a level above 0 short of signed off)."""
+    return Counted(int(signed_off), int(level > 0 and not signed_off), shown_on)
 
 
 def _counted(*where: ColumnElement[bool]) -> Select:
-    """The counters as the status rows of live skills give them, for the rows `where` picks."""
+    """The counters as the status rows of live skills give them (`counted`, in SQL), for
+    the rows `where` picks."""
     return (
         select(
             SkillStatus.mentee_id,
@@ -47,31 +82,261 @@ _REFRESH = Upsert(
 )
 
 
-def refresh(mentee_id: int, domain_id: int) -> None:
-    """Recount one mentee's domain after one of its status rows was written (and flushed);
-    the caller commits. Writers of one mentee are queued by `lock_for_write`, so this
-    cannot race. A status row that was removed calls for `rebuild` instead."""
+def _execute(statement: Any, params: dict[str, Any]) -> Any:
+    """Run a Core statement on the session's connection: the ORM's execute path costs more
+    than these one-row statements themselves."""
+    return db.session.connection().execute(statement, params)
+
+
+class _Increment:
+    """INSERT a row, or add its numbers to the row with the same keys (and keep the later
+    of two dates): built once per dialect, as `Upsert` is."""
+
+    def __init__(
+        self, table: Table, keys: tuple[str, ...], sums: tuple[str, ...], latest: str = ""
+    ) -> None:
+        self.table, self.keys, self.sums, self.latest = table, keys, sums, latest
+        self._built: dict[str, Any] = {}
+
+    def __call__(self, params: dict[str, Any]) -> None:
+        dialect = db.session.get_bind().dialect.name
+        if dialect not in self._built:
+            statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+                self.table
+            )
+            column, new = self.table.c, statement.excluded
+            values: dict[str, Any] = {name: column[name] + new[name] for name in self.sums}
+            if self.latest:
+                old_date, new_date = column[self.latest], new[self.latest]
+                values[self.latest] = case(
+                    ((old_date.is_(None)) | (new_date > old_date), new_date), else_=old_date
+                )
+            self._built[dialect] = statement.on_conflict_do_update(
+                index_elements=list(self.keys), set_=values
+            )
+        _execute(self._built[dialect], params)
+
+
+_ADD_TO_COUNTER = _Increment(
+    DomainCounter.__table__, ("mentee_id", "domain_id"), ("signed_off", "started"), "last_shown_on"
+)
+_ADD_TO_TOTAL = _Increment(
+    OrganisationDomainTotal.__table__,
+    ("organisation_id", "domain_id", "stripe"),
+    ("signed_off", "started"),
+)
+_mentee = Mentee.__table__.c
+_LATER_LAST = (
+    update(Mentee.__table__)
+    .where(
+        _mentee.id == bindparam("mentee_id"),
+        (_mentee.last_signoff_on.is_(None)) | (_mentee.last_signoff_on < bindparam("shown_on")),
+    )
+    .values(last_signoff_on=bindparam("shown_on"))
+)
+_status = SkillStatus.__table__.c
+_STATUS_ROW = select(_status.level, _status.signed_off, _status.shown_on).where(
+    _status.mentee_id == bindparam("mentee_id"), _status.skill_id == bindparam("skill_id")
+)
+
+
+def status_row(mentee_id: int, skill_id: int) -> Counted | None:
+    """The part the mentee's status row of the skill plays now (None: no row). Read before
+    the row changes, for `changed`."""
+    row = _execute(_STATUS_ROW, {"mentee_id": mentee_id, "skill_id": skill_id}).one_or_none()
+    return None if row is None else counted(*row)
+
+
+def changed(mentee_id: int, skill: Skill, old: Counted | None, new: Counted) -> None:
+    """A status row of `skill` went from `old` to `new` (and was flushed): add the
+    difference to the mentee's domain counter, their latest date and their organisation's
+    total; the caller commits. Writers of one mentee are queued by `lock_for_write`."""
+    if skill.retired:
+        return  # retired skills are not counted
+    if old is not None and old.shown_on is not None and (new.shown_on or date.min) < old.shown_on:
+        # The row may have held the latest date, which only a recount can lower.
+        _recount_domain(mentee_id, skill.domain_id)
+        return
+    was = old or Counted(0, 0, None)
+    signed_off, started = new.signed_off - was.signed_off, new.started - was.started
+    _ADD_TO_COUNTER(
+        {
+            "mentee_id": mentee_id,
+            "domain_id": skill.domain_id,
+            "signed_off": signed_off,
+            "started": started,
+            "last_shown_on": new.shown_on,
+        }
+    )
+    if signed_off or started:
+        _add_to_total(mentee_id, skill.domain_id, signed_off, started)
+    if new.shown_on is not None:
+        _execute(_LATER_LAST, {"mentee_id": mentee_id, "shown_on": new.shown_on})
+        _expire_last(mentee_id)
+
+
+def _organisation_of(mentee_id: int) -> int:
+    mentee = db.session.get(Mentee, mentee_id)  # loaded already by whoever signs off
+    if mentee is None:
+        raise ValueError(f"no mentee {mentee_id}")
+    return mentee.organisation_id
+
+
+def _add_to_total(mentee_id: int, domain_id: int, signed_off: int, started: int) -> None:
+    _ADD_TO_TOTAL(
+        {
+            "organisation_id": _organisation_of(mentee_id),
+            "domain_id": domain_id,
+            "stripe": mentee_id % STRIPES,
+            "signed_off": signed_off,
+            "started": started,
+        }
+    )
+
+
+def _expire_last(mentee_id: int) -> None:
+    # Written past the session: a copy it holds must read the column again.
+    key = db.session.identity_key(Mentee, mentee_id)
+    if (loaded := db.session.identity_map.get(key)) is not None:
+        db.session.expire(loaded, ["last_signoff_on"])
+
+
+def _recount_domain(mentee_id: int, domain_id: int) -> None:
+    def current() -> tuple[int, int]:
+        row = db.session.execute(
+            select(DomainCounter.signed_off, DomainCounter.started).where(
+                DomainCounter.mentee_id == mentee_id, DomainCounter.domain_id == domain_id
+            )
+        ).one_or_none()
+        return (row[0], row[1]) if row else (0, 0)
+
+    before = current()
     _REFRESH({"mentee_id": mentee_id, "domain_id": domain_id})
+    after = current()
+    if after != before:
+        _add_to_total(mentee_id, domain_id, after[0] - before[0], after[1] - before[1])
+    _recount_last([mentee_id])
+
+
+def _recount_last(mentee_ids: list[int] | None) -> None:
+    latest = (
+        select(func.max(DomainCounter.last_shown_on))
+        .where(DomainCounter.mentee_id == Mentee.id)
+        .scalar_subquery()
+    )
+    statement = update(Mentee).values(last_signoff_on=latest)
+    if mentee_ids is not None:
+        statement = statement.where(Mentee.id.in_(mentee_ids))
+    db.session.execute(statement.execution_options(synchronize_session=False))
+    for mentee_id in mentee_ids or []:
+        _expire_last(mentee_id)
+    if mentee_ids is None:
+        for loaded in list(db.session.identity_map.values()):
+            if isinstance(loaded, Mentee):
+                db.session.expire(loaded, ["last_signoff_on"])
+
+
+def refresh(mentee_id: int, domain_id: int) -> None:
+    """Recount one mentee's domain from its status rows (and the totals and latest date
+    with it); the caller commits. `changed` does the same by increments."""
+    _recount_domain(mentee_id, domain_id)
+
+
+def _summed(*where: ColumnElement[bool]) -> Select:
+    """Organisation totals as the domain counters of the mentees `where` picks give them."""
+    stripe = (Mentee.id % STRIPES).label("stripe")
+    return (
+        select(
+            Mentee.organisation_id,
+            DomainCounter.domain_id,
+            stripe,
+            func.sum(DomainCounter.signed_off),
+            func.sum(DomainCounter.started),
+        )
+        .join(Mentee, Mentee.id == DomainCounter.mentee_id)
+        .where(*where)
+        .group_by(Mentee.organisation_id, DomainCounter.domain_id, stripe)
+    )
+
+
+Sums = dict[tuple[int, int, int], tuple[int, int]]
+
+
+def _sums(*where: ColumnElement[bool]) -> Sums:
+    return {
+        (org, domain, stripe): (int(signed or 0), int(begun or 0))
+        for org, domain, stripe, signed, begun in db.session.execute(_summed(*where))
+    }
 
 
 def rebuild(mentee_ids: Iterable[int] | None = None) -> None:
-    """Recount every counter (or those of some mentees) from the status rows; the caller
-    commits. Needed after anything that changes many status rows or which skills count:
-    a bulk load, a rebuild of the status rows, a curriculum load."""
+    """Recount every counter (or those of some mentees) from the status rows, with the
+    latest dates and organisation totals; the caller commits. Needed after anything that
+    changes many status rows or which skills count: a bulk load, a rebuild of the status
+    rows, a curriculum load."""
     ids = None if mentee_ids is None else list(mentee_ids)
+    if ids is not None and len(ids) <= _DELTA_LIMIT:
+        _rebuild_some(ids)
+        return
     remove = delete(DomainCounter)
     if ids is not None:
         remove = remove.where(DomainCounter.mentee_id.in_(ids))
     db.session.execute(remove)
     where = () if ids is None else (SkillStatus.mentee_id.in_(ids),)
     db.session.execute(insert(DomainCounter).from_select(COLUMNS, _counted(*where)))
+    _recount_last(ids)
+    organisations = None
+    if ids is not None:
+        organisations = select(Mentee.organisation_id).where(Mentee.id.in_(ids)).distinct()
+    _recount_totals(organisations)
+
+
+def _rebuild_some(ids: list[int]) -> None:
+    """`rebuild` for a few mentees: their organisations' totals move by the change in
+    their counters, without a recount of everyone else's."""
+    before = _sums(DomainCounter.mentee_id.in_(ids))
+    db.session.execute(delete(DomainCounter).where(DomainCounter.mentee_id.in_(ids)))
+    db.session.execute(
+        insert(DomainCounter).from_select(COLUMNS, _counted(SkillStatus.mentee_id.in_(ids)))
+    )
+    _recount_last(ids)
+    after = _sums(DomainCounter.mentee_id.in_(ids))
+    for key in before.keys() | after.keys():
+        (old_signed, old_started), (signed, started) = (
+            before.get(key, (0, 0)),
+            after.get(key, (0, 0)),
+        )
+        if (signed, started) != (old_signed, old_started):
+            organisation_id, domain_id, stripe = key
+            _ADD_TO_TOTAL(
+                {
+                    "organisation_id": organisation_id,
+                    "domain_id": domain_id,
+                    "stripe": stripe,
+                    "signed_off": signed - old_signed,
+                    "started": started - old_started,
+                }
+            )
+
+
+def _recount_totals(organisations: Select | None) -> None:
+    """Replace the totals of some organisations (a query of their ids), or of all."""
+    remove = delete(OrganisationDomainTotal)
+    where: tuple[ColumnElement[bool], ...] = ()
+    if organisations is not None:
+        ids = list(db.session.scalars(organisations))
+        remove = remove.where(OrganisationDomainTotal.organisation_id.in_(ids))
+        where = (Mentee.organisation_id.in_(ids),)
+    db.session.execute(remove)
+    db.session.execute(insert(OrganisationDomainTotal).from_select(TOTAL_COLUMNS, _summed(*where)))
 
 
 Counts = tuple[int, int, date | None]
 
 
 def differences(mentee_ids: Iterable[int] | None = None) -> list[str]:
-    """Where stored counters disagree with a recount from the status rows."""
+    """Where stored counters, latest dates or (checking everyone) organisation totals
+    disagree with a recount from the status rows."""
     ids = None if mentee_ids is None else list(mentee_ids)
     recount: dict[tuple[int, int], Counts] = {
         (m, d): (int(signed), int(started), last)
@@ -84,14 +349,61 @@ def differences(mentee_ids: Iterable[int] | None = None) -> list[str]:
         query = query.where(DomainCounter.mentee_id.in_(ids))
     problems = []
     names = COLUMNS[2:]
+    missing = dict(recount)
     for m, d, *stored in db.session.execute(query):
         where = f"mentee {m}, domain {d}"
-        want = recount.pop((m, d), None)
+        want = missing.pop((m, d), None)
         if want is None:
             problems.append(f"{where}: counters row has no status rows behind it")
             continue
         for name, have, wanted in zip(names, stored, want, strict=True):
             if have != wanted:
                 problems.append(f"{where}: {name} is {have!r}, the status rows say {wanted!r}")
-    problems.extend(f"mentee {m}, domain {d}: no counters row" for m, d in recount)
+    problems.extend(f"mentee {m}, domain {d}: no counters row" for m, d in missing)
+    problems += _last_differences(ids, recount)
+    if ids is None:
+        organisations = {
+            m: org for m, org in db.session.execute(select(Mentee.id, Mentee.organisation_id))
+        }
+        problems += _total_differences(recount, organisations)
+    return problems
+
+
+def _last_differences(ids: list[int] | None, recount: dict[tuple[int, int], Counts]) -> list[str]:
+    latest: dict[int, date] = {}
+    for (mentee_id, _), (_, _, last) in recount.items():
+        if last is not None and (mentee_id not in latest or last > latest[mentee_id]):
+            latest[mentee_id] = last
+    query = select(Mentee.id, Mentee.last_signoff_on)
+    if ids is not None:
+        query = query.where(Mentee.id.in_(ids))
+    return [
+        f"mentee {m}: last_signoff_on is {have!r}, the status rows say {latest.get(m)!r}"
+        for m, have in db.session.execute(query)
+        if have != latest.get(m)
+    ]
+
+
+def _total_differences(
+    recount: dict[tuple[int, int], Counts], organisations: dict[int, int]
+) -> list[str]:
+    want: Sums = {}
+    for (mentee_id, domain_id), (signed, started, _) in recount.items():
+        key = (organisations[mentee_id], domain_id, mentee_id % STRIPES)
+        old = want.get(key, (0, 0))
+        want[key] = (old[0] + signed, old[1] + started)
+    problems = []
+    for org, domain, stripe, *stored in db.session.execute(
+        select(*(getattr(OrganisationDomainTotal, c) for c in TOTAL_COLUMNS))
+    ):
+        where = f"organization {org}, domain {domain}, stripe {stripe}"
+        wanted = want.pop((org, domain, stripe), (0, 0))
+        for name, have, value in zip(("signed_off", "started"), stored, wanted, strict=True):
+            if have != value:
+                problems.append(f"{where}: total {name} is {have}, the status rows say {value}")
+    problems.extend(
+        f"organization {org}, domain {domain}, stripe {stripe}: no totals row"
+        for (org, domain, stripe), value in want.items()
+        if value != (0, 0)
+    )
     return problems

@@ -13,7 +13,9 @@ from sqlalchemy import case, literal, select
 
 from ..extensions import db
 from ..models import Level, Mentee, SignoffEvent, Skill, User
+from ..models.curriculum import in_language, translation_sql
 from ..permissions import Viewer
+from .curriculum_view import reading_language
 
 
 @dataclass(slots=True)
@@ -68,6 +70,7 @@ def _histories(
     result: dict[int, list[HistoryEntry]] = {mentee_id: [] for mentee_id in viewers}
     if not viewers:
         return result
+    language = reading_language()  # the skill's title and the level's wording in it
     levels = {(lv.curriculum_id, lv.value): lv for lv in db.session.scalars(select(Level))}
     # One query per kind of reader (at most two): the note is blanked in SQL by the rule.
     by_viewer: dict[Viewer, list[int]] = {}
@@ -83,6 +86,7 @@ def _histories(
                     else_=literal(""),
                 ).label("note"),
                 Skill.title.label("skill_title"),
+                translation_sql(Skill, "title", language).label("skill_title_translated"),
                 Skill.curriculum_id,
                 User.display_name.label("recorded_by_name"),
             )
@@ -120,10 +124,10 @@ def _histories(
                 mentee_id=row.mentee_id,
                 kind=row.kind,
                 skill_id=row.skill_id,
-                skill_title=row.skill_title,
+                skill_title=in_language(row.skill_title, row.skill_title_translated),
                 level=row.level,
-                level_name=level.name if level else str(row.level),
-                level_text=level.mentee_text if level else str(row.level),
+                level_name=level.text_in("name", language) if level else str(row.level),
+                level_text=level.text_in("mentee_text", language) if level else str(row.level),
                 shown_on=row.shown_on,
                 recorded_at=row.recorded_at,
                 recorded_by_id=row.recorded_by_id,

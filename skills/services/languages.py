@@ -1,5 +1,7 @@
 """The languages the program speaks and each person's choice among them."""
 
+from flask_babel import lazy_gettext as _l
+
 from ..models import User
 from . import audit
 
@@ -18,8 +20,11 @@ def set_language(user: User, language: str | None, actor: User | None = None) ->
     language = language or None
     if language is not None and language not in LANGUAGES:
         raise LanguageError(
-            f"“{language}” is not a language the program speaks; choose one of: "
-            f"{', '.join(LANGUAGES)}."
+            _l(
+                "“%(language)s” is not a language the program speaks; choose one of: %(codes)s.",
+                language=language,
+                codes=", ".join(LANGUAGES),
+            )
         )
     if user.language == language:
         return

@@ -8,6 +8,8 @@ import zoneinfo
 from dataclasses import dataclass
 from functools import cache
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,15 +20,17 @@ from . import audit
 NAME_MAX = 200
 # Offered first, in this order: the zones of the US states and territories we serve.
 US_TIME_ZONES = {
-    "America/New_York": "Eastern",
-    "America/Chicago": "Central",
-    "America/Denver": "Mountain",
-    "America/Phoenix": "Arizona (no daylight saving)",
-    "America/Los_Angeles": "Pacific",
-    "America/Anchorage": "Alaska",
-    "Pacific/Honolulu": "Hawaii",
-    "America/Puerto_Rico": "Puerto Rico and the US Virgin Islands",
+    "America/New_York": _l("Eastern"),
+    "America/Chicago": _l("Central"),
+    "America/Denver": _l("Mountain"),
+    "America/Phoenix": _l("Arizona (no daylight saving)"),
+    "America/Los_Angeles": _l("Pacific"),
+    "America/Anchorage": _l("Alaska"),
+    "Pacific/Honolulu": _l("Hawaii"),
+    "America/Puerto_Rico": _l("Puerto Rico and the US Virgin Islands"),
 }
+# Where every IANA name is listed, for whoever types one (the command line).
+TIME_ZONE_LIST = "https://en.wikipedia.org/wiki/List_of_tz_database_time_zones"
 
 
 class SettingsRefused(ValueError):
@@ -61,26 +65,34 @@ def current(org: Organisation) -> Settings:
 def _clean_name(org: Organisation, name: str) -> str:
     name = " ".join(name.split())
     if not name:
-        raise SettingsRefused("Enter the organization's name.", "name")
+        raise SettingsRefused(_("Enter the organization's name."), "name")
     if len(name) > NAME_MAX:
-        raise SettingsRefused(f"The name is at most {NAME_MAX} characters.", "name")
+        raise SettingsRefused(_("The name is at most %(num)d characters.", num=NAME_MAX), "name")
     if any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise SettingsRefused("The name cannot hold control characters.", "name")
+        raise SettingsRefused(_("The name cannot hold control characters."), "name")
     taken = db.session.scalar(
         select(Organisation.id).where(
             func.lower(Organisation.name) == name.lower(), Organisation.id != org.id
         )
     )
     if taken:
-        raise SettingsRefused(f"Another organization is already called “{name}”.", "name")
+        raise SettingsRefused(_taken(name), "name")
     return name
+
+
+def _taken(name: str) -> str:
+    return _("Another organization is already called “%(name)s”.", name=name)
 
 
 def _roles_text(roles: frozenset[str]) -> str:
     unknown = sorted(roles - set(ROLES))
     if unknown:
         raise SettingsRefused(
-            f"Unknown role: {', '.join(unknown)}. Roles are: {', '.join(ROLES)}.",
+            _(
+                "Unknown role: %(unknown)s. Roles are: %(roles)s.",
+                unknown=", ".join(unknown),
+                roles=", ".join(ROLES),
+            ),
             "two_step_roles",
         )
     return " ".join(r for r in ROLES if r in roles)  # one spelling per set, in role order
@@ -96,7 +108,13 @@ def update(
     name = _clean_name(org, wanted.name)
     if wanted.time_zone not in _known_time_zones():
         raise SettingsRefused(
-            f"“{wanted.time_zone}” is not a time zone name, like America/Chicago.", "time_zone"
+            _(
+                "“%(zone)s” is not a time zone name, like America/Chicago. Choose one from "
+                "the list of time zones (%(link)s).",
+                zone=wanted.time_zone,
+                link=TIME_ZONE_LIST,
+            ),
+            "time_zone",
         )
     roles = _roles_text(wanted.two_step_roles)
     changes = {
@@ -114,7 +132,7 @@ def update(
     try:
         db.session.flush()
     except IntegrityError as exc:  # another admin took the name a moment ago
-        raise SettingsRefused(f"Another organization is already called “{name}”.", "name") from exc
+        raise SettingsRefused(_taken(name), "name") from exc
     audit.record(
         "organisation.settings",
         actor,

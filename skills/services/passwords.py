@@ -9,6 +9,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
 MIN_LENGTH = 8
@@ -19,10 +20,38 @@ MIN_STRENGTH = 3
 # zxcvbn refuses longer input (its matching slows with length); the first 72 characters
 # of a long password decide its strength, which is generous to long passphrases.
 STRENGTH_CHECKED_LENGTH = 72
-ALLOWED = (
+ALLOWED = _l(
     "Choose something hard to guess, for example three or four unrelated words. Leave out "
     "names, dates, keyboard patterns and common words with numbers added."
 )
+# zxcvbn's warnings (zxcvbn 4.5 speaks only English), in our words so they translate. A
+# warning a later zxcvbn adds is shown as it comes, in English.
+WARNINGS = {
+    "Straight rows of keys are easy to guess.": _l("straight rows of keys are easy to guess"),
+    "Short keyboard patterns are easy to guess.": _l("short keyboard patterns are easy to guess"),
+    'Repeats like "aaa" are easy to guess.': _l("repeats like “aaa” are easy to guess"),
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': _l(
+        "repeats like “abcabcabc” are only slightly harder to guess than “abc”"
+    ),
+    'Sequences like "abc" or "6543" are easy to guess.': _l(
+        "sequences like “abc” or “6543” are easy to guess"
+    ),
+    "Recent years are easy to guess.": _l("recent years are easy to guess"),
+    "Dates are often easy to guess.": _l("dates are often easy to guess"),
+    "This is a top-10 common password.": _l("this is a top-10 common password"),
+    "This is a top-100 common password.": _l("this is a top-100 common password"),
+    "This is a very common password.": _l("this is a very common password"),
+    "This is similar to a commonly used password.": _l(
+        "this is similar to a commonly used password"
+    ),
+    "A word by itself is easy to guess.": _l("a word by itself is easy to guess"),
+    "Names and surnames by themselves are easy to guess.": _l(
+        "names and surnames by themselves are easy to guess"
+    ),
+    "Common names and surnames are easy to guess.": _l(
+        "common names and surnames are easy to guess"
+    ),
+}
 # Refused as new passwords; replace the file with a longer list without code changes.
 COMMON_PASSWORDS = frozenset(
     line.strip()
@@ -34,7 +63,8 @@ COMMON_PASSWORDS = frozenset(
 
 
 class PasswordRejected(ValueError):
-    """A password does not meet the rules; the message says which."""
+    """A password does not meet the rules; the message (a lazy string, read in the
+    language of whoever is shown it) says which."""
 
 
 def _hasher() -> PasswordHasher:
@@ -64,15 +94,21 @@ def check_rules(password: str, user_inputs: Iterable[str] = ()) -> None:
     """Refuse a new password that is too short, too long, on the common list, or that
     zxcvbn rates below MIN_STRENGTH; `user_inputs` (username, name) count as guessable."""
     if len(password) < MIN_LENGTH:
-        raise PasswordRejected(f"Use at least {MIN_LENGTH} characters.")
+        raise PasswordRejected(_l("Use at least %(num)d characters.", num=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        raise PasswordRejected(f"Use at most {MAX_LENGTH} characters.")
+        raise PasswordRejected(_l("Use at most %(num)d characters.", num=MAX_LENGTH))
     if password.lower() in COMMON_PASSWORDS:
-        raise PasswordRejected(f"That password is too common. {ALLOWED}")
+        raise PasswordRejected(_l("That password is too common. %(advice)s", advice=ALLOWED))
     score, warning = _strength(password, user_inputs)
     if score < MIN_STRENGTH:
-        why = f": {warning[:1].lower()}{warning[1:].rstrip('.')}" if warning else ""
-        raise PasswordRejected(f"That password is too easy to guess{why}. {ALLOWED}")
+        if not warning:
+            raise PasswordRejected(
+                _l("That password is too easy to guess. %(advice)s", advice=ALLOWED)
+            )
+        why = WARNINGS.get(warning) or f"{warning[:1].lower()}{warning[1:].rstrip('.')}"
+        raise PasswordRejected(
+            _l("That password is too easy to guess: %(why)s. %(advice)s", why=why, advice=ALLOWED)
+        )
 
 
 def hash_password(password: str, user_inputs: Iterable[str] = ()) -> str:

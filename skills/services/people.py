@@ -8,6 +8,7 @@ import re
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -43,7 +44,9 @@ def normalise_roles(roles: list[str] | tuple[str, ...] | str) -> str:
     names = roles.split() if isinstance(roles, str) else list(roles)
     unknown = [r for r in names if r not in ROLES]
     if unknown or not names:
-        raise PeopleError("Roles must be one or more of: " + ", ".join(ROLES) + ".", "roles")
+        raise PeopleError(
+            _("Roles must be one or more of: %(roles)s.", roles=", ".join(ROLES)), "roles"
+        )
     return " ".join(r for r in ROLES if r in names)
 
 
@@ -63,14 +66,16 @@ def create_user(
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
         raise PeopleError(
-            "A username is 2–64 characters: lowercase letters, digits, dot, dash or underscore.",
+            _("A username is 2–64 characters: lowercase letters, digits, dot, dash or underscore."),
             "username",
         )
     if db.session.scalar(select(User.id).where(User.username == username)):
-        raise PeopleError(f"The username “{username}” is already taken.", "username")
+        raise PeopleError(
+            _("The username “%(username)s” is already taken.", username=username), "username"
+        )
     display_name = display_name.strip()
     if not display_name:
-        raise PeopleError("Enter the person's name.", "display_name")
+        raise PeopleError(_("Enter the person's name."), "display_name")
     user = User(
         organisation_id=organisation.id,
         username=username,
@@ -108,9 +113,9 @@ def create_mentee(
     """Add a mentee record (no login needed); the caller commits."""
     full_name = full_name.strip()
     if not full_name:
-        raise PeopleError("Enter the mentee's full name.", "full_name")
+        raise PeopleError(_("Enter the mentee's full name."), "full_name")
     if start_date > today(organisation):
-        raise PeopleError("The start date cannot be in the future.", "start_date")
+        raise PeopleError(_("The start date cannot be in the future."), "start_date")
     if record_number:
         record_number = record_number.strip()
         taken = db.session.scalar(
@@ -119,7 +124,10 @@ def create_mentee(
             )
         )
         if taken:
-            raise PeopleError(f"Record number {record_number} is already used.", "record_number")
+            raise PeopleError(
+                _("Record number %(number)s is already used.", number=record_number),
+                "record_number",
+            )
     mentee = Mentee(
         organisation_id=organisation.id,
         full_name=full_name,
@@ -155,14 +163,16 @@ def _free_record_number(organisation_id: int, wanted: str) -> str:
 
 # --- Changes made from the admin pages -------------------------------------------------
 
-STALE_MESSAGE = "This person was changed by someone else; reload and try again."
-STALE_MENTEE_MESSAGE = "This mentee was changed by someone else; reload and try again."
+# N_ marks a message for the catalog; it is translated where it is raised.
+N_ = str
+STALE_MESSAGE = N_("This person was changed by someone else; reload and try again.")
+STALE_MENTEE_MESSAGE = N_("This mentee was changed by someone else; reload and try again.")
 
 
 def _check_version(obj: User | Mentee, expected_version: int | None, message: str) -> None:
     # The form carries the version it was built from: refuse an edit made on stale data.
     if expected_version is None or expected_version != obj.version_id:
-        raise PeopleError(message)
+        raise PeopleError(_(message))
 
 
 def _flush_versioned(message: str) -> None:
@@ -171,7 +181,7 @@ def _flush_versioned(message: str) -> None:
     try:
         db.session.flush()
     except StaleDataError:
-        raise PeopleError(message) from None
+        raise PeopleError(_(message)) from None
 
 
 def update_user(
@@ -185,11 +195,11 @@ def update_user(
     _check_version(user, expected_version, STALE_MESSAGE)
     display_name = display_name.strip()
     if not display_name:
-        raise PeopleError("Enter the person's name.", "display_name")
+        raise PeopleError(_("Enter the person's name."), "display_name")
     new_roles = normalise_roles(roles)
     if actor is not None and actor.id == user.id and "admin" not in new_roles.split():
         raise PeopleError(
-            "You cannot remove your own admin role; ask another admin to do it.", "roles"
+            _("You cannot remove your own admin role; ask another admin to do it."), "roles"
         )
     changed = []
     if display_name != user.display_name:
@@ -211,9 +221,9 @@ def update_user(
 def deactivate_user(user: User, actor: User | None = None) -> None:
     """Stop a person signing in and end their sessions; the caller commits."""
     if actor is not None and actor.id == user.id:
-        raise PeopleError("You cannot deactivate yourself; ask another admin to do it.")
+        raise PeopleError(_("You cannot deactivate yourself; ask another admin to do it."))
     if not user.active:
-        raise PeopleError(f"{user.display_name} is already deactivated.")
+        raise PeopleError(_("%(name)s is already deactivated.", name=user.display_name))
     user.active = False
     user.session_version += 1
     audit.record("user.deactivate", actor, object_type="user", object_id=user.id)
@@ -222,7 +232,7 @@ def deactivate_user(user: User, actor: User | None = None) -> None:
 def reactivate_user(user: User, actor: User | None = None) -> None:
     """Let a deactivated person sign in again; the caller commits."""
     if user.active:
-        raise PeopleError(f"{user.display_name} is already active.")
+        raise PeopleError(_("%(name)s is already active.", name=user.display_name))
     user.active = True
     audit.record("user.reactivate", actor, object_type="user", object_id=user.id)
 
@@ -236,7 +246,7 @@ def reset_password(user: User, password: str, actor: User | None = None) -> None
     """
     if actor is not None and actor.id == user.id:
         raise PeopleError(
-            "Change your own password from your account page; it asks for your current one."
+            _("Change your own password from your account page; it asks for your current one.")
         )
     user.password_hash = hash_password(password, (user.username, user.display_name))
     user.session_version += 1
@@ -265,10 +275,10 @@ def update_mentee(
     _check_version(mentee, expected_version, STALE_MENTEE_MESSAGE)
     full_name = full_name.strip()
     if not full_name:
-        raise PeopleError("Enter the mentee's full name.", "full_name")
+        raise PeopleError(_("Enter the mentee's full name."), "full_name")
     record_number = (record_number or "").strip()
     if not record_number:
-        raise PeopleError("Enter a record number.", "record_number")
+        raise PeopleError(_("Enter a record number."), "record_number")
     if record_number != mentee.record_number:
         taken = db.session.scalar(
             select(Mentee.id).where(
@@ -278,14 +288,19 @@ def update_mentee(
             )
         )
         if taken:
-            raise PeopleError(f"Record number {record_number} is already used.", "record_number")
+            raise PeopleError(
+                _("Record number %(number)s is already used.", number=record_number),
+                "record_number",
+            )
     if start_date > today(mentee):
-        raise PeopleError("The start date cannot be in the future.", "start_date")
+        raise PeopleError(_("The start date cannot be in the future."), "start_date")
     earliest = earliest_shown_on(mentee)
     if earliest is not None and start_date > earliest:
         raise PeopleError(
-            f"The start date cannot be after the earliest sign-off, shown on "
-            f"{earliest.isoformat()}.",
+            _(
+                "The start date cannot be after the earliest sign-off, shown on %(date)s.",
+                date=earliest.isoformat(),
+            ),
             "start_date",
         )
     values = {
@@ -314,12 +329,15 @@ def discharge_mentee(mentee: Mentee, discharged_on: date, actor: User | None = N
     New sign-offs are refused for a discharged mentee. The caller commits.
     """
     if mentee.status == "discharged":
-        raise PeopleError(f"{mentee.name} is already discharged.")
+        raise PeopleError(_("%(name)s is already discharged.", name=mentee.name))
     if discharged_on > today(mentee):
-        raise PeopleError("The discharge date cannot be in the future.", "discharged_on")
+        raise PeopleError(_("The discharge date cannot be in the future."), "discharged_on")
     if discharged_on < mentee.start_date:
         raise PeopleError(
-            f"The discharge date cannot be before the start date, {mentee.start_date.isoformat()}.",
+            _(
+                "The discharge date cannot be before the start date, %(date)s.",
+                date=mentee.start_date.isoformat(),
+            ),
             "discharged_on",
         )
     mentee.status = "discharged"
@@ -337,7 +355,7 @@ def discharge_mentee(mentee: Mentee, discharged_on: date, actor: User | None = N
 def readmit_mentee(mentee: Mentee, actor: User | None = None) -> None:
     """Make a discharged mentee active again; the caller commits."""
     if mentee.status != "discharged":
-        raise PeopleError(f"{mentee.name} is not discharged.")
+        raise PeopleError(_("%(name)s is not discharged.", name=mentee.name))
     previous = mentee.discharged_on
     mentee.status = "active"
     mentee.discharged_on = None
@@ -355,22 +373,25 @@ def link_login(mentee: Mentee, user: User, actor: User | None = None) -> None:
     """Attach a mentee login to a mentee record, replacing any earlier one; caller commits."""
     if user.organisation_id != mentee.organisation_id:
         raise PeopleError(
-            "The login and the mentee must belong to the same organisation.", "user_id"
+            _("The login and the mentee must belong to the same organization."), "user_id"
         )
     if not user.has_role("mentee"):
-        raise PeopleError(f"{user.display_name} does not have the mentee role.", "user_id")
+        raise PeopleError(
+            _("%(name)s does not have the mentee role.", name=user.display_name), "user_id"
+        )
     if not user.active:
-        raise PeopleError(f"{user.display_name} is deactivated.", "user_id")
+        raise PeopleError(_("%(name)s is deactivated.", name=user.display_name), "user_id")
     other = db.session.scalar(
         select(Mentee).where(Mentee.user_id == user.id, Mentee.id != mentee.id)
     )
     if other is not None:
         raise PeopleError(
-            f"That login is already linked to mentee {other.record_number}.", "user_id"
+            _("That login is already linked to mentee %(number)s.", number=other.record_number),
+            "user_id",
         )
     previous = mentee.user_id
     if previous == user.id:
-        raise PeopleError("That login is already linked to this mentee.", "user_id")
+        raise PeopleError(_("That login is already linked to this mentee."), "user_id")
     mentee.user_id = user.id
     audit.record(
         "mentee.link_login",
@@ -388,7 +409,7 @@ def unlink_login(mentee: Mentee, actor: User | None = None) -> User:
     stays active, so it can be linked again. Returns the login; the caller commits."""
     user = mentee.user
     if user is None:
-        raise PeopleError(f"{mentee.name} has no login linked.")
+        raise PeopleError(_("%(name)s has no login linked.", name=mentee.name))
     mentee.user_id = None
     audit.record(
         "mentee.unlink_login",

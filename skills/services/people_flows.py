@@ -9,6 +9,8 @@ any step is refused.
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
+
 from ..models import Assignment, Mentee, Organisation, User
 from ..timeutil import today
 from ..transactions import lock_for_write
@@ -23,8 +25,11 @@ class PossibleDuplicate(PeopleError):
     def __init__(self, others: list[Mentee]) -> None:
         numbers = ", ".join(m.record_number for m in others)
         super().__init__(
-            f"A mentee with this name and start date is already on record ({numbers}). "
-            "If this is a different person, tick the box to add them anyway.",
+            _(
+                "A mentee with this name and start date is already on record (%(numbers)s). "
+                "If this is a different person, tick the box to add them anyway.",
+                numbers=numbers,
+            ),
             "confirm_duplicate",
         )
         self.others = others
@@ -69,9 +74,11 @@ def enrol_mentee(
     lock_for_write(Organisation, organisation.id)
     username = (new.username or "").strip()
     if username and not new.password:
-        raise PeopleError("Enter a first password for the login, or leave both empty.", "password")
+        raise PeopleError(
+            _("Enter a first password for the login, or leave both empty."), "password"
+        )
     if new.password and not username:
-        raise PeopleError("Enter a username for the login, or leave both empty.", "username")
+        raise PeopleError(_("Enter a username for the login, or leave both empty."), "username")
     if not confirm_duplicate:
         others = people_queries.possible_duplicates(organisation.id, new.full_name, new.start_date)
         if others:

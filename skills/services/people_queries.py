@@ -20,20 +20,26 @@ from .paging import Slice, fetch_page
 StaffNames = dict[int, dict[str, list[str]]]
 
 
-def staff_names(mentee_ids: list[int], on: date | None = None) -> StaffNames:
-    """Names of the current mentors and case managers of many mentees, in one query.
+def staff_names(
+    mentee_ids: list[int], on: date | None = None, kinds: Iterable[str] | None = None
+) -> StaffNames:
+    """Names of the current mentors and case managers (or only `kinds`) of many mentees,
+    in one query.
 
     Keyed by mentee id, then assignment kind; a mentee or kind with no one reads as empty.
     """
     names: StaffNames = defaultdict(lambda: defaultdict(list))
     if not mentee_ids:
         return names
-    rows = db.session.execute(
+    query = (
         select(Assignment.mentee_id, Assignment.kind, User.display_name)
         .join(User, User.id == Assignment.staff_id)
         .where(Assignment.mentee_id.in_(mentee_ids), Assignment.is_current(on or today()))
         .order_by(User.display_name)
     )
+    if kinds is not None:
+        query = query.where(Assignment.kind.in_(list(kinds)))
+    rows = db.session.execute(query)
     for mentee_id, kind, name in rows:
         names[mentee_id][kind].append(name)
     return names

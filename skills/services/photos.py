@@ -2,13 +2,18 @@
 
 Every upload is decoded and written again by Pillow: the orientation is applied to the
 pixels, and nothing of the original file is carried over (EXIF with its GPS position,
-XMP, comments), so what is stored is only the picture.
+XMP, comments), so what is stored is only the picture. The small copy shown in lists
+is made once, at upload, from that clean picture and stored beside it; a photo stored
+before small copies were kept gets its copy the first time it is shown.
+Messages are in the reader's language (`gettext`; English without a request).
 """
 
 import io
 import warnings
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -32,13 +37,18 @@ JPEG_QUALITY = 85
 MAX_PIXELS = 64_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 FORMATS = ("JPEG", "PNG", "WEBP")
-UNREADABLE = "That file is not a photo we can read. Please use a JPEG, PNG or WebP picture."
+UNREADABLE = _l("That file is not a photo we can read. Please use a JPEG, PNG or WebP picture.")
+TOO_LARGE = _l("That photo is too large. Photos can be up to 10 MB.")
 
 Record = DidItReport | SignoffEvent | SessionNote
 
 
 class PhotoError(ValueError):
     """An upload that is refused; the message says why and what is allowed."""
+
+    def __init__(self, message: object) -> None:
+        # A lazy message becomes text in the language of the request that raised it.
+        super().__init__(str(message))
 
 
 @dataclass(frozen=True)
@@ -51,9 +61,9 @@ class Encoded:
 
 def _decode(raw: bytes) -> Image.Image:
     if len(raw) > MAX_BYTES:
-        raise PhotoError("That photo is too large. Photos can be up to 10 MB.")
+        raise PhotoError(TOO_LARGE)
     if not raw:
-        raise PhotoError("Choose a photo to add.")
+        raise PhotoError(_("Choose a photo to add."))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -61,7 +71,7 @@ def _decode(raw: bytes) -> Image.Image:
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PhotoError(
-            "That picture is too big to open. Please use a photo of at most 64 megapixels."
+            _("That picture is too big to open. Please use a photo of at most 64 megapixels.")
         ) from exc
     # Decoders fail on hostile bytes in many ways (UnidentifiedImageError, OSError,
     # SyntaxError, struct.error...); each means the same: not a picture we can read.
@@ -103,11 +113,20 @@ def encode(raw: bytes, long_side: int = LONG_SIDE) -> Encoded:
     return Encoded(data, content_type, upright.width, upright.height)
 
 
-def thumbnail(photo: Photo) -> Encoded | None:
-    """A small copy made on demand (nothing more stored); None once withdrawn."""
+def small_copy(encoded: Encoded) -> bytes:
+    """The small copy of a stored (already clean) picture, in the same format."""
+    return encode(encoded.data, THUMB_SIDE).data
+
+
+def thumbnail(photo: Photo) -> bytes | None:
+    """The stored small copy; None once withdrawn. A photo from before small copies were
+    stored gets one now, kept in the caller's transaction."""
     if photo.data is None:
         return None
-    return encode(photo.data, THUMB_SIDE)
+    if photo.thumbnail is None:
+        photo.thumbnail = encode(photo.data, THUMB_SIDE).data
+        db.session.flush()
+    return photo.thumbnail
 
 
 def mentee_of(record: Record) -> Mentee:
@@ -149,14 +168,18 @@ def add_photo(record: Record, raw: bytes, user: User) -> Photo:
     """Attach one re-encoded photo to a record. Raises PhotoError and stores nothing."""
     mentee = mentee_of(record)
     if not permissions.can_add_photo(user, record):
-        raise PhotoError("You cannot add photos to this record.")
+        raise PhotoError(_("You cannot add photos to this record."))
     if isinstance(record, SessionNote) and record.signed:
-        raise PhotoError("This note is signed, so it cannot change. Add an addendum instead.")
-    encoded = encode(raw)  # the slow part, before any lock is taken
+        raise PhotoError(_("This note is signed, so it cannot change. Add an addendum instead."))
+    # The slow part, before any lock is taken: the photo and its small copy.
+    encoded = encode(raw)
+    small = small_copy(encoded)
     # Photos of one mentee queue here, so two uploads at once cannot make a fourth.
     lock_for_write(Mentee, mentee.id)
     if room_left(record) == 0:
-        raise PhotoError(f"This already has {MAX_PHOTOS} photos, the most it can have.")
+        raise PhotoError(
+            _("This already has %(max)d photos, the most it can have.", max=MAX_PHOTOS)
+        )
     photo = Photo(
         organisation_id=mentee.organisation_id,
         mentee_id=mentee.id,
@@ -166,6 +189,7 @@ def add_photo(record: Record, raw: bytes, user: User) -> Photo:
         height=encoded.height,
         byte_size=len(encoded.data),
         data=encoded.data,
+        thumbnail=small,
         **_link(record),
     )
     db.session.add(photo)
@@ -184,11 +208,12 @@ def record_view(photo: Photo, user: User, size: str) -> None:
 def withdraw(photo: Photo, user: User) -> None:
     """Erase a photo's bytes; the row stays and says who withdrew it and when."""
     if not permissions.can_withdraw_photo(user, photo):
-        raise PhotoError("You cannot withdraw this photo.")
+        raise PhotoError(_("You cannot withdraw this photo."))
     lock_for_write(Photo, photo.id)
     if photo.withdrawn:
-        raise PhotoError("This photo was already withdrawn.")
+        raise PhotoError(_("This photo was already withdrawn."))
     photo.data = None
+    photo.thumbnail = None
     photo.byte_size = 0
     photo.withdrawn_at = utcnow()
     photo.withdrawn_by_id = user.id

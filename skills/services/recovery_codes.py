@@ -7,6 +7,7 @@ same code cannot both succeed.
 
 import secrets
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
@@ -76,7 +77,7 @@ def redeem(user: User, code: str) -> int:
         .execution_options(synchronize_session=False)
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
-        raise CodeRejected("That recovery code is not right, or it was already used.")
+        raise CodeRejected(_l("That recovery code is not right, or it was already used."))
     left = remaining(user)
     audit.record(
         "user.recovery_code_used", user, object_type="user", object_id=user.id, remaining=left

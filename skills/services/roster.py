@@ -10,6 +10,7 @@ README; reading the files is `services.roster_csv`, checking them
 `services.roster_plan`.
 """
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -17,7 +18,8 @@ from ..models import Organisation, User
 from ..timeutil import today
 from ..transactions import lock_for_write
 from . import assignments, audit, people
-from .roster_csv import MAX_BYTES, MAX_ROWS, Problem, Where
+from .roster_cells import Problem, Where
+from .roster_csv import MAX_BYTES, MAX_ROWS
 from .roster_plan import RosterPlan, mentees_numbered, plan_import, users_named
 
 TEMPLATE = """\
@@ -72,7 +74,7 @@ def import_roster(
                 files[0][0] if files else "import",
                 None,
                 None,
-                "someone else changed people while this ran; import again",
+                _("someone else changed people while this ran; import again"),
             )
         )
     if plan.problems:

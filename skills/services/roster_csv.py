@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..models import ROLES
-from ..timeutil import today
-from .people import USERNAME_PATTERN
+from flask_babel import gettext as _
+
+from . import roster_cells as checks
+from .roster_cells import Problem, Where
 
 MAX_BYTES = 2 * 1024 * 1024  # the web upload limit too (MAX_CONTENT_LENGTH)
 MAX_ROWS = 2_000  # rows in one import, all files together: a web import stays well inside
@@ -37,42 +38,9 @@ NEEDED = {"staff": ("username", "roles"), "mentee": ("record_number", "start_dat
 ALIASES = {"full_name": "name", "login": "username", "record": "record_number"}
 # The database's column sizes; a longer value would fail at the insert.
 MAX_LENGTH = {"name": 120, "preferred_name": 80, "record_number": 32, "email": 254}
-STAFF_ROLES = ("admin", "case_manager", "mentor")
-DATE_FORMATS = "YYYY-MM-DD or MM/DD/YYYY (like 2026-01-31 or 01/31/2026)"
 
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_LIST_SEPARATORS = re.compile(r"[\s,;/|]+")
 _BOM = b"\xef\xbb\xbf"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong, where a spreadsheet user finds it: file, row, column."""
-
-    file: str
-    line: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return (
-            f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
-        )
-
-
-@dataclass(frozen=True)
-class Where:
-    file: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
-
-    def problem(self, column: str | None, message: str) -> Problem:
-        return Problem(self.file, self.line, column, message)
 
 
 @dataclass
@@ -126,17 +94,22 @@ def _decode(name: str, raw: bytes) -> tuple[str | None, Problem | None]:
             name,
             None,
             None,
-            f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; one import takes up "
-            f"to {MAX_BYTES // (1024 * 1024)} MB a file and {MAX_ROWS:,} rows in all. "
-            "Split it and import the parts one by one.",
+            _(
+                "the file is larger than %(mb)d MB; one import takes up to %(mb)d MB a file "
+                "and %(rows)s rows in all. Split it and import the parts one by one.",
+                mb=MAX_BYTES // (1024 * 1024),
+                rows=f"{MAX_ROWS:,}",
+            ),
         )
     if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
         return None, Problem(
             name,
             None,
             None,
-            "this is a spreadsheet workbook, not a CSV file; save it as “CSV UTF-8 "
-            "(comma delimited)” and import that file.",
+            _(
+                "this is a spreadsheet workbook, not a CSV file; save it as “CSV UTF-8 "
+                "(comma delimited)” and import that file."
+            ),
         )
     raw = raw.removeprefix(_BOM)  # Excel's "CSV UTF-8" starts with one
     try:
@@ -147,12 +120,18 @@ def _decode(name: str, raw: bytes) -> tuple[str | None, Problem | None]:
             name,
             line,
             None,
-            f"not UTF-8 text (byte 0x{raw[exc.start]:02X}); save the file as "
-            "“CSV UTF-8” and import it again.",
+            _(
+                "not UTF-8 text (byte 0x%(byte)02X); save the file as “CSV UTF-8” and "
+                "import it again.",
+                byte=raw[exc.start],
+            ),
         )
     if not text.strip(" \t\r\n,;"):
         return None, Problem(
-            name, None, None, "the file is empty; download the template to see what goes in it."
+            name,
+            None,
+            None,
+            _("the file is empty; download the template to see what goes in it."),
         )
     return text, None
 
@@ -181,28 +160,34 @@ def _header(name: str, cells: list[str]) -> tuple[dict[str, int] | None, list[Pr
         if column not in COLUMNS:
             problems.append(
                 Problem(
-                    name, 1, cell.strip(), "unknown column; the columns are: " + ", ".join(COLUMNS)
+                    name,
+                    1,
+                    cell.strip(),
+                    _("unknown column; the columns are: %(columns)s", columns=", ".join(COLUMNS)),
                 )
             )
         elif column in columns:
-            problems.append(Problem(name, 1, column, "this column appears twice"))
+            problems.append(Problem(name, 1, column, _("this column appears twice")))
         else:
             columns[column] = index
     for column in ("type", "name"):
         if column not in columns:
-            problems.append(Problem(name, 1, column, "missing column"))
+            problems.append(Problem(name, 1, column, _("missing column")))
     return (None if problems else columns), problems
 
 
 def _read_file(roster: Roster, name: str, raw: bytes) -> None:
     text, problem = _decode(name, raw)
     if problem is not None or text is None:
-        roster.problems.append(problem or Problem(name, None, None, "cannot read the file"))
+        roster.problems.append(problem or Problem(name, None, None, _("cannot read the file")))
         return
     separator = _separator(text)
     if separator != ",":
-        label = "semicolons" if separator == ";" else "tabs"
-        roster.notes.append(f"{name}: read with {label} between columns.")
+        roster.notes.append(
+            _("%(file)s: read with semicolons between columns.", file=name)
+            if separator == ";"
+            else _("%(file)s: read with tabs between columns.", file=name)
+        )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     line = 0
     columns: dict[str, int] | None = None
@@ -226,8 +211,11 @@ def _read_file(roster: Roster, name: str, raw: bytes) -> None:
                         name,
                         line,
                         None,
-                        f"more than {MAX_ROWS:,} rows in this import; split the file and "
-                        "import the parts one by one.",
+                        _(
+                            "more than %(rows)s rows in this import; split the file and "
+                            "import the parts one by one.",
+                            rows=f"{MAX_ROWS:,}",
+                        ),
                     )
                 )
                 return
@@ -236,7 +224,9 @@ def _read_file(roster: Roster, name: str, raw: bytes) -> None:
             where = Where(name, line)
             if key in seen_rows:
                 roster.problems.append(
-                    where.problem(None, f"the same row as line {seen_rows[key]}; remove one")
+                    where.problem(
+                        None, _("the same row as line %(line)d; remove one", line=seen_rows[key])
+                    )
                 )
                 continue
             seen_rows[key] = line
@@ -245,16 +235,23 @@ def _read_file(roster: Roster, name: str, raw: bytes) -> None:
                 kinds_seen.setdefault(kind, line)
     except csv.Error as exc:
         roster.problems.append(
-            Problem(name, line + 1, None, f"cannot read this row as CSV ({exc}).")
+            Problem(name, line + 1, None, _("cannot read this row as CSV (%(error)s).", error=exc))
         )
         return
     if columns is not None and line == 1:
-        roster.problems.append(Problem(name, None, None, "the file has a header but no rows."))
+        roster.problems.append(Problem(name, None, None, _("the file has a header but no rows.")))
     for kind in kinds_seen:
         for column in NEEDED[kind]:
             if columns is not None and column not in columns:
                 roster.problems.append(
-                    Problem(name, 1, column, f"missing column: {kind} rows need it")
+                    Problem(
+                        name,
+                        1,
+                        column,
+                        _("missing column: staff rows need it")
+                        if kind == "staff"
+                        else _("missing column: mentee rows need it"),
+                    )
                 )
 
 
@@ -266,8 +263,12 @@ def _read_row(
         roster.problems.append(
             where.problem(
                 None,
-                f"has {len(cells)} cells but the header has {len(columns)} columns; look for "
-                "a stray separator or a missing quote",
+                _(
+                    "has %(cells)d cells but the header has %(columns)d columns; look for a "
+                    "stray separator or a missing quote",
+                    cells=len(cells),
+                    columns=len(columns),
+                ),
             )
         )
         return None
@@ -283,44 +284,44 @@ def _read_row(
     def required(column: str) -> str:
         value = cell(column)
         if value == "":
-            problems.append(where.problem(column, "required"))
+            problems.append(where.problem(column, _("required")))
         return value or ""
 
     kind = (cell("type") or "").lower()
     if kind not in NEEDED:
-        roster.problems.append(where.problem("type", "must be “staff” or “mentee”"))
+        roster.problems.append(where.problem("type", _("must be “staff” or “mentee”")))
         return None
     name = required("name")
     for column, limit in MAX_LENGTH.items():
         value = cell(column) or ""
         if len(value) > limit:
-            problems.append(where.problem(column, f"at most {limit} characters"))
+            problems.append(where.problem(column, _("at most %(num)d characters", num=limit)))
     if kind == "staff":
-        username = _username(where, "username", required("username"), problems)
-        _once(roster.usernames, "username", username, where, problems)
-        roles = _roles(where, cell("roles"), problems)
+        username = checks.username(where, "username", required("username"), problems)
+        checks.once(roster.usernames, "username", username, where, problems)
+        roles = checks.roles(where, cell("roles"), problems)
         email = cell("email") or None
         if email and not _EMAIL.match(email):
-            problems.append(where.problem("email", "not an email address"))
+            problems.append(where.problem("email", _("not an email address")))
         for column in ("record_number", "start_date", "preferred_name", "mentor", "case_manager"):
             if cell(column):
-                problems.append(where.problem(column, "leave empty on a staff row"))
+                problems.append(where.problem(column, _("leave empty on a staff row")))
         if not problems:
             roster.staff.append(StaffRow(where, username, name, roles, email))
         else:
             roster.refused_staff.add(username)
     else:
         record_number = required("record_number")
-        _once(roster.record_numbers, "record_number", record_number, where, problems)
-        start = _date(where, "start_date", required("start_date"), problems)
+        checks.once(roster.record_numbers, "record_number", record_number, where, problems)
+        start = checks.parse_date(where, "start_date", required("start_date"), problems)
         login = cell("username") or ""
-        mentee_login = _username(where, "username", login, problems) if login else None
-        _once(roster.usernames, "username", mentee_login or "", where, problems)
-        mentors = _usernames(where, "mentor", cell("mentor"), problems)
-        case_managers = _usernames(where, "case_manager", cell("case_manager"), problems)
+        mentee_login = checks.username(where, "username", login, problems) if login else None
+        checks.once(roster.usernames, "username", mentee_login or "", where, problems)
+        mentors = checks.usernames(where, "mentor", cell("mentor"), problems)
+        case_managers = checks.usernames(where, "case_manager", cell("case_manager"), problems)
         for column in ("roles", "email"):
             if cell(column):
-                problems.append(where.problem(column, "leave empty on a mentee row"))
+                problems.append(where.problem(column, _("leave empty on a mentee row")))
         if not problems and start is not None:
             roster.mentees.append(
                 MenteeRow(
@@ -336,94 +337,3 @@ def _read_row(
             )
     roster.problems.extend(problems)
     return kind
-
-
-def _once(
-    seen: dict[str, Where], column: str, value: str, where: Where, problems: list[Problem]
-) -> None:
-    """Refuse a username or record number given on an earlier row of the import."""
-    if not value:
-        return
-    earlier = seen.setdefault(value, where)
-    if earlier is not where:
-        shown = f"record number {value}" if column == "record_number" else f"“{value}”"
-        problems.append(where.problem(column, f"{shown} is also on {earlier}"))
-
-
-def _username(where: Where, column: str, value: str, problems: list[Problem]) -> str:
-    username = value.lower()
-    if value and not USERNAME_PATTERN.match(username):
-        problems.append(
-            where.problem(
-                column,
-                f"“{value}” is not a username: 2–64 lowercase letters, digits, dot, dash "
-                "or underscore",
-            )
-        )
-    return username
-
-
-def _usernames(where: Where, column: str, value: str | None, problems: list[Problem]) -> list[str]:
-    names = [n for n in _LIST_SEPARATORS.split(value or "") if n]
-    return [_username(where, column, n, problems) for n in dict.fromkeys(names)]
-
-
-def _roles(where: Where, value: str | None, problems: list[Problem]) -> str:
-    """Roles by key or label ("case_manager", "Case manager"), separated by commas,
-    semicolons, slashes or spaces."""
-    found: list[str] = []
-    for part in re.split(r"[,;/|]+", value or ""):
-        words = " ".join(part.lower().replace("_", " ").split())
-        if not words:
-            continue
-        names = words.replace("case manager", "case_manager").split()
-        if all(name in ROLES for name in names):
-            found.extend(names)
-        else:
-            problems.append(
-                where.problem(
-                    "roles", f"unknown role “{part.strip()}”; roles are {', '.join(ROLES)}"
-                )
-            )
-    if not found:
-        if value is not None and not any(p.column == "roles" for p in problems):
-            problems.append(
-                where.problem("roles", "required: one or more of " + ", ".join(STAFF_ROLES))
-            )
-        return ""
-    if not set(found) & set(STAFF_ROLES):
-        problems.append(
-            where.problem(
-                "roles",
-                "a staff row needs admin, case_manager or mentor; mentee logins go on "
-                "mentee rows (username column)",
-            )
-        )
-    return " ".join(r for r in ROLES if r in found)
-
-
-def _date(where: Where, column: str, value: str, problems: list[Problem]) -> date | None:
-    if not value:
-        return None
-    match = _ISO.match(value)
-    us = _US.match(value)
-    try:
-        if match:
-            parsed = date(int(match[1]), int(match[2]), int(match[3]))
-        elif us:
-            parsed = date(int(us[3]), int(us[1]), int(us[2]))
-        else:
-            problems.append(where.problem(column, f"“{value}” is not a date; use {DATE_FORMATS}"))
-            return None
-    except ValueError:
-        problems.append(where.problem(column, f"“{value}” is not a real date"))
-        return None
-    if parsed > today():
-        problems.append(where.problem(column, f"{parsed.isoformat()} is in the future"))
-        return None
-    if parsed.year < 1900:
-        problems.append(
-            where.problem(column, f"{parsed.isoformat()} is too long ago; check the year")
-        )
-        return None
-    return parsed

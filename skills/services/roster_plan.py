@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Assignment, Mentee, Organisation, User
 from ..timeutil import today
 from .people_queries import mentees_named, same_person_key
-from .roster_csv import MAX_LISTED, MenteeRow, Problem, Roster, StaffRow, read_files
+from .roster_cells import Problem
+from .roster_csv import MAX_LISTED, MenteeRow, Roster, StaffRow, read_files
 
 # The kinds of assignment, and the column naming the staff member for each.
 KIND_COLUMNS = (("mentor", "mentor"), ("case_manager", "case_manager"))
@@ -47,28 +50,59 @@ class RosterPlan:
         """The first MAX_LISTED problems, then how many more there are."""
         lines = [str(p) for p in self.problems[:MAX_LISTED]]
         if len(self.problems) > MAX_LISTED:
-            lines.append(f"… and {len(self.problems) - MAX_LISTED:,} more.")
+            more = len(self.problems) - MAX_LISTED
+            lines.append(_("… and %(count)s more.", count=f"{more:,}"))
         return lines
 
     def summary(self, done: bool) -> str:
-        verb = "Created" if done else "Would create"
+        counts = {
+            "staff": _staff_logins(len(self.new_staff)),
+            "mentees": _mentee_records(len(self.new_mentees)),
+            "logins": _mentee_logins(len(self.new_logins)),
+            "links": _existing_logins(len(self.links)),
+            "assignments": _assignments(len(self.new_assignments)),
+        }
         made = (
-            f"{verb} {_count(len(self.new_staff), 'staff login')}, "
-            f"{_count(len(self.new_mentees), 'mentee record')}, "
-            f"{_count(len(self.new_logins), 'mentee login')} "
-            f"(and linked {_count(len(self.links), 'existing login')}), "
-            f"{_count(len(self.new_assignments), 'assignment')}."
+            _(
+                "Created %(staff)s, %(mentees)s, %(logins)s (and linked %(links)s), "
+                "%(assignments)s.",
+                **counts,
+            )
+            if done
+            else _(
+                "Would create %(staff)s, %(mentees)s, %(logins)s (and linked %(links)s), "
+                "%(assignments)s.",
+                **counts,
+            )
         )
-        there = (
-            f" Already there: {_count(self.existing_staff, 'staff login')}, "
-            f"{_count(self.existing_mentees, 'mentee record')}, "
-            f"{_count(self.existing_assignments, 'assignment')}."
+        there = _(
+            "Already there: %(staff)s, %(mentees)s, %(assignments)s.",
+            staff=_staff_logins(self.existing_staff),
+            mentees=_mentee_records(self.existing_mentees),
+            assignments=_assignments(self.existing_assignments),
         )
-        return made + there
+        return f"{made} {there}"
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+# Counted nouns, each whole for translators ("1 staff login", "2,000 staff logins").
+def _staff_logins(n: int) -> str:
+    return ngettext("%(count)s staff login", "%(count)s staff logins", n, count=f"{n:,}")
+
+
+def _mentee_records(n: int) -> str:
+    return ngettext("%(count)s mentee record", "%(count)s mentee records", n, count=f"{n:,}")
+
+
+def _mentee_logins(n: int) -> str:
+    return ngettext("%(count)s mentee login", "%(count)s mentee logins", n, count=f"{n:,}")
+
+
+def _existing_logins(n: int) -> str:
+    return ngettext("%(count)s existing login", "%(count)s existing logins", n, count=f"{n:,}")
+
+
+def _assignments(n: int) -> str:
+    return ngettext("%(count)s assignment", "%(count)s assignments", n, count=f"{n:,}")
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -139,7 +173,7 @@ def plan_import(
         plan.problems.extend(plan.duplicates)
     if any(r.email for r in roster.staff):
         plan.notes.append(
-            "Email addresses were checked but are not stored: logins have no email yet."
+            _("Email addresses were checked but are not stored: logins have no email yet.")
         )
     order = {name: index for index, (name, _) in enumerate(files)}
     plan.problems.sort(key=lambda p: (order.get(p.file, 0), p.line or 0))
@@ -158,14 +192,23 @@ def _plan_staff(
         elif user.organisation_id != org_id:
             # Usernames are unique across the deployment; say no more about the other login.
             plan.problems.append(
-                row.where.problem("username", f"the username “{row.username}” is already taken")
+                row.where.problem(
+                    "username",
+                    _("the username “%(username)s” is already taken", username=row.username),
+                )
             )
         else:
             plan.existing_staff += 1
             if row.roles != user.roles or row.name != user.display_name:
                 plan.notes.append(
-                    f"{row.where}: {row.username} already exists as {user.display_name} "
-                    f"({user.roles.replace(' ', ', ')}); left unchanged."
+                    _(
+                        "%(where)s: %(username)s already exists as %(name)s (%(roles)s); left "
+                        "unchanged.",
+                        where=row.where,
+                        username=row.username,
+                        name=user.display_name,
+                        roles=user.roles.replace(" ", ", "),
+                    )
                 )
     for username, user in users.items():
         if user.organisation_id == org_id and username not in staff:
@@ -190,9 +233,14 @@ def _plan_mentees(
                 row.name, row.start_date
             ):
                 plan.notes.append(
-                    f"{row.where}: record {row.record_number} already exists as "
-                    f"{existing.full_name}, started {existing.start_date.isoformat()}; "
-                    "left unchanged."
+                    _(
+                        "%(where)s: record %(number)s already exists as %(name)s, started "
+                        "%(date)s; left unchanged.",
+                        where=row.where,
+                        number=row.record_number,
+                        name=existing.full_name,
+                        date=existing.start_date.isoformat(),
+                    )
                 )
         if row.username:
             _plan_login(plan, row, existing, users.get(row.username), org_id)
@@ -208,34 +256,48 @@ def _plan_login(
     username = row.username or ""
     if user is None:
         if existing is not None and existing.user_id is not None:
-            plan.notes.append(
-                f"{row.where}: record {row.record_number} already has a login; left unchanged."
-            )
+            plan.notes.append(_already_has_login(row))
         else:
             plan.new_logins.append(row)
         return
     if user.organisation_id != org_id:
         plan.problems.append(
-            row.where.problem("username", f"the username “{username}” is already taken")
+            row.where.problem(
+                "username", _("the username “%(username)s” is already taken", username=username)
+            )
         )
     elif existing is not None and existing.user_id == user.id:
         return  # linked already
     elif not user.has_role("mentee"):
         plan.problems.append(
-            row.where.problem("username", f"{username} is a staff login, not a mentee login")
+            row.where.problem(
+                "username",
+                _("%(username)s is a staff login, not a mentee login", username=username),
+            )
         )
     elif not user.active:
-        plan.problems.append(row.where.problem("username", f"{username} is deactivated"))
+        plan.problems.append(
+            row.where.problem("username", _("%(username)s is deactivated", username=username))
+        )
     elif db.session.scalar(select(Mentee.record_number).where(Mentee.user_id == user.id)):
         plan.problems.append(
-            row.where.problem("username", f"{username} already signs in to another mentee record")
+            row.where.problem(
+                "username",
+                _("%(username)s already signs in to another mentee record", username=username),
+            )
         )
     elif existing is not None and existing.user_id is not None:
-        plan.notes.append(
-            f"{row.where}: record {row.record_number} already has a login; left unchanged."
-        )
+        plan.notes.append(_already_has_login(row))
     else:
         plan.links.append(row)
+
+
+def _already_has_login(row: MenteeRow) -> str:
+    return _(
+        "%(where)s: record %(number)s already has a login; left unchanged.",
+        where=row.where,
+        number=row.record_number,
+    )
 
 
 def _flag_duplicates(plan: RosterPlan, org_id: int) -> None:
@@ -246,7 +308,7 @@ def _flag_duplicates(plan: RosterPlan, org_id: int) -> None:
     for mentee in mentees_named(org_id, {r.name for r in plan.new_mentees}):
         seen.setdefault(
             same_person_key(mentee.full_name, mentee.start_date),
-            f"existing record {mentee.record_number}",
+            _("existing record %(number)s", number=mentee.record_number),
         )
     for row in plan.new_mentees:
         key = same_person_key(row.name, row.start_date)
@@ -255,12 +317,19 @@ def _flag_duplicates(plan: RosterPlan, org_id: int) -> None:
             plan.duplicates.append(
                 row.where.problem(
                     "name",
-                    f"possible duplicate: {row.name}, started {row.start_date.isoformat()}, is "
-                    f"also {other}; if they are different people, confirm duplicates to import",
+                    _(
+                        "possible duplicate: %(name)s, started %(date)s, is also %(other)s; if "
+                        "they are different people, confirm duplicates to import",
+                        name=row.name,
+                        date=row.start_date.isoformat(),
+                        other=other,
+                    ),
                 )
             )
         else:
-            seen[key] = f"record {row.record_number} on {row.where}"
+            seen[key] = _(
+                "record %(number)s on %(where)s", number=row.record_number, where=row.where
+            )
 
 
 def _plan_assignments(
@@ -278,23 +347,38 @@ def _plan_assignments(
         for kind, column in KIND_COLUMNS:
             for username in row.mentors if kind == "mentor" else row.case_managers:
                 person = staff.get(username)
-                label = kind.replace("_", " ")
                 if person is None and username in roster.refused_staff:
                     continue  # its own row's mistake is reported
                 if person is None:
                     plan.problems.append(
                         row.where.problem(
                             column,
-                            f"unknown username “{username}”: not a staff row in these files "
-                            f"nor a person in {org_name}",
+                            _(
+                                "unknown username “%(username)s”: not a staff row in these "
+                                "files nor a person in %(organization)s",
+                                username=username,
+                                organization=org_name,
+                            ),
                         )
                     )
                 elif kind not in person.roles:
                     plan.problems.append(
-                        row.where.problem(column, f"{username} does not have the {label} role")
+                        row.where.problem(
+                            column,
+                            _("%(username)s does not have the mentor role", username=username)
+                            if kind == "mentor"
+                            else _(
+                                "%(username)s does not have the case manager role",
+                                username=username,
+                            ),
+                        )
                     )
                 elif not person.active:
-                    plan.problems.append(row.where.problem(column, f"{username} is deactivated"))
+                    plan.problems.append(
+                        row.where.problem(
+                            column, _("%(username)s is deactivated", username=username)
+                        )
+                    )
                 elif (
                     mentee is not None
                     and person.user is not None
@@ -304,7 +388,11 @@ def _plan_assignments(
                 elif mentee is not None and mentee.status != "active":
                     plan.problems.append(
                         row.where.problem(
-                            column, f"record {row.record_number} is discharged; readmit them first"
+                            column,
+                            _(
+                                "record %(number)s is discharged; readmit them first",
+                                number=row.record_number,
+                            ),
                         )
                     )
                 else:

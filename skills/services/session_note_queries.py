@@ -1,5 +1,6 @@
 """Reading session notes: a mentee's notes as a reader may see them, overdue signatures,
-sign-offs a note may link, and a month's notes for billing.
+sign-offs a note may link, and a month's notes for billing (an organization's, or a
+case manager's caseload's).
 
 Which notes a reader sees is `SessionNote.note_visible`, applied in SQL, for a
 `permissions.Viewer` every caller must give.
@@ -10,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -23,7 +24,7 @@ from ..models.session_notes import (
     SessionNoteSkill,
 )
 from ..permissions import Viewer
-from .session_notes import LINKABLE_DAYS
+from .session_note_rules import LINKABLE_DAYS
 
 
 @dataclass
@@ -145,6 +146,10 @@ class BillingMonth:
     month: date  # its first day
     billable: list[SessionNote]
     not_billed: list[tuple[SessionNote, str]]
+    # How many mentees each group contact of the month had, by group key.
+    group_sizes: dict[str, int] = field(default_factory=dict)
+    # The mentees the export is limited to (a caseload); None: the whole organization.
+    mentee_ids: list[int] | None = None
 
 
 def month_bounds(month: date) -> tuple[date, date]:
@@ -154,20 +159,24 @@ def month_bounds(month: date) -> tuple[date, date]:
     return first, following
 
 
-def billing_month(organisation: Organisation, month: date) -> BillingMonth:
-    """Every note of the month: signed on time are billable; unsigned and late notes are
-    listed apart with the reason, never left out."""
+def billing_month(
+    organisation: Organisation, month: date, mentee_ids: list[int] | None = None
+) -> BillingMonth:
+    """Every note of the month (of `mentee_ids` only, when given): signed on time are
+    billable; unsigned and late notes are listed apart with the reason, never left out."""
     first, following = month_bounds(month)
+    query = select(SessionNote).where(
+        SessionNote.organisation_id == organisation.id,
+        SessionNote.contact_on >= first,
+        SessionNote.contact_on < following,
+    )
+    if mentee_ids is not None:
+        query = query.where(SessionNote.mentee_id.in_(mentee_ids))
     notes = list(
         db.session.scalars(
-            select(SessionNote)
-            .where(
-                SessionNote.organisation_id == organisation.id,
-                SessionNote.contact_on >= first,
-                SessionNote.contact_on < following,
-            )
-            .options(selectinload(SessionNote.mentee), selectinload(SessionNote.mentor))
-            .order_by(SessionNote.contact_on, SessionNote.starts_at, SessionNote.id)
+            query.options(
+                selectinload(SessionNote.mentee), selectinload(SessionNote.mentor)
+            ).order_by(SessionNote.contact_on, SessionNote.starts_at, SessionNote.id)
         )
     )
     billable, not_billed = [], []
@@ -185,4 +194,17 @@ def billing_month(organisation: Organisation, month: date) -> BillingMonth:
             )
         else:
             billable.append(note)
-    return BillingMonth(organisation, first, billable, not_billed)
+    return BillingMonth(organisation, first, billable, not_billed, _group_sizes(notes), mentee_ids)
+
+
+def _group_sizes(notes: list[SessionNote]) -> dict[str, int]:
+    """Whole groups are counted, also members outside a caseload's export."""
+    keys = sorted({n.group_key for n in notes if n.group_key})
+    if not keys:
+        return {}
+    rows = db.session.execute(
+        select(SessionNote.group_key, func.count())
+        .where(SessionNote.group_key.in_(keys))
+        .group_by(SessionNote.group_key)
+    )
+    return {key: count for key, count in rows if key is not None}

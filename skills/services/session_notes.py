@@ -7,148 +7,92 @@ Units: a contact of `minutes` is billed in units of the organisation's `unit_min
 (default 15). Whole units count; the part left over counts as one more unit when it is at
 least `unit_threshold` minutes (default 8): 7 minutes → 0 units, 8 → 1, 22 → 1, 23 → 2.
 This is the usual "8-minute rule" for 15-minute HCPCS codes such as H0038.
+
+A sign-off can be made from the note form: it goes through the sign-off service
+(`record_signoff`, with its rules) in the note's own transaction, and is linked to it.
+Messages are in the reader's language (`gettext`; English without a request).
 """
 
 import re
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import permissions, timeutil
+from .. import permissions
 from ..extensions import db
-from ..models import Mentee, Organisation, SignoffEvent, Skill, User
+from ..models import Mentee, SignoffEvent, Skill, User
 from ..models.session_notes import (
-    MODES,
     SessionNote,
     SessionNoteAddendum,
     SessionNoteComment,
     SessionNoteSignoff,
     SessionNoteSkill,
 )
-from ..models.signoffs import NOTE_VISIBILITY
 from ..transactions import lock_for_write
 from . import audit
+from .session_note_rules import (
+    ADDENDUM_MAX,
+    COMMENT_MAX,
+    LINKABLE_DAYS,
+    MAX_MINUTES,
+    PART_LABELS,
+    PART_MAX,
+    PLACE_MAX,
+    NoteDetails,
+    SessionNoteError,
+    check_details,
+    local_now,
+    minutes_between,
+    note_values,
+    skills_for,
+    units_for,
+)
+from .signoffs import SignoffDetails, SignoffError, record_signoff
 
-MAX_MINUTES = 12 * 60
-PART_MAX = 2000
-PLACE_MAX = 200
-ADDENDUM_MAX = 2000
-COMMENT_MAX = 1000
-# How far back a sign-off may be to be linked to a note of the same day.
-LINKABLE_DAYS = 14
-
-
-class SessionNoteError(ValueError):
-    """A session note rule was broken. `field` names the form field it concerns."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass
-class NoteDetails:
-    """What a mentor enters for one contact; times are the organisation's local time."""
-
-    contact_on: date
-    starts_at: time
-    ends_at: time
-    mode: str
-    place: str = ""
-    what_we_did: str = ""
-    how_it_went: str = ""
-    next_step: str = ""
-    note_visibility: str = "staff"
-    skill_ids: list[int] = field(default_factory=list)
-    signoff_ids: list[int] = field(default_factory=list)
-
-
-def units_for(minutes: int, unit_minutes: int = 15, threshold: int = 8) -> int:
-    """Billing units for `minutes` (the rule in the module docstring)."""
-    whole, rest = divmod(minutes, unit_minutes)
-    return whole + (1 if rest >= threshold else 0)
-
-
-def local_now(organisation: Organisation) -> datetime:
-    """Now, in the organisation's time zone (the clock its notes are written in)."""
-    return timeutil.local_now(organisation)
+# The rules are imported from here too (tests, the demo, the views).
+__all__ = [
+    "ADDENDUM_MAX",
+    "COMMENT_MAX",
+    "LINKABLE_DAYS",
+    "MAX_MINUTES",
+    "PART_LABELS",
+    "PART_MAX",
+    "PLACE_MAX",
+    "NewSignoff",
+    "NoteDetails",
+    "SessionNoteError",
+    "add_addendum",
+    "add_comment",
+    "check_details",
+    "local_now",
+    "minutes_between",
+    "record_note",
+    "set_credential",
+    "sign_note",
+    "skills_for",
+    "units_for",
+]
 
 
-def minutes_between(starts_at: time, ends_at: time) -> int:
-    day = date(2000, 1, 1)
-    span = datetime.combine(day, ends_at) - datetime.combine(day, starts_at)
-    return int(span.total_seconds()) // 60
+@dataclass(frozen=True)
+class NewSignoff:
+    """A sign-off made from the note form: its date is the contact's."""
+
+    skill_id: int
+    level: int
+    allow_lower: bool = False
 
 
-def _check(mentee: Mentee, details: NoteDetails, now: datetime) -> int:
-    """Refuse details that break a rule; return the minutes of the contact."""
-    if details.ends_at <= details.starts_at:
-        raise SessionNoteError(
-            f"The end time ({details.ends_at:%H:%M}) must be after the start time "
-            f"({details.starts_at:%H:%M}). A session past midnight is two notes.",
-            "ends_at",
-        )
-    minutes = minutes_between(details.starts_at, details.ends_at)
-    if minutes > MAX_MINUTES:
-        raise SessionNoteError(
-            f"The session is {minutes // 60} h {minutes % 60} min long; a note covers at most "
-            "12 hours. Check the times.",
-            "ends_at",
-        )
-    ends = datetime.combine(details.contact_on, details.ends_at, now.tzinfo)
-    if details.contact_on > now.date():
-        raise SessionNoteError(
-            f"The date ({details.contact_on.isoformat()}) is in the future; use today or an "
-            "earlier date.",
-            "contact_on",
-        )
-    if ends > now:
-        raise SessionNoteError(
-            f"The session ends at {details.ends_at:%H:%M}, which is still in the future; "
-            "write the note once it is over.",
-            "ends_at",
-        )
-    if details.contact_on < mentee.start_date:
-        raise SessionNoteError(
-            f"The date ({details.contact_on.isoformat()}) is before {mentee.name} started on "
-            f"{mentee.start_date.isoformat()}.",
-            "contact_on",
-        )
-    if details.mode not in MODES:
-        raise SessionNoteError("Choose how you met: in person, phone or video.", "mode")
-    if details.note_visibility not in NOTE_VISIBILITY:
-        raise SessionNoteError(
-            "Choose who can see the note: the mentee, or staff only.", "note_visibility"
-        )
-    if len(details.place) > PLACE_MAX:
-        raise SessionNoteError(f"The place is longer than {PLACE_MAX} characters.", "place")
-    for name, label in (
-        ("what_we_did", "What we did"),
-        ("how_it_went", "How it went"),
-        ("next_step", "Next step"),
-    ):
-        text = getattr(details, name)
-        if len(text) > PART_MAX:
-            raise SessionNoteError(
-                f"“{label}” is {len(text)} characters long; the limit is {PART_MAX}.", name
-            )
-    if not details.what_we_did.strip():
-        raise SessionNoteError("Say what you did together.", "what_we_did")
-    return minutes
-
-
-def _skills(mentee: Mentee, skill_ids: list[int]) -> list[Skill]:
-    """The chosen skills, each one the mentee's program uses."""
-    wanted = sorted(set(skill_ids))
-    found = list(db.session.scalars(select(Skill).where(Skill.id.in_(wanted)))) if wanted else []
-    usable = [s for s in found if permissions.skill_in_use(mentee.organisation_id, s)]
-    if len(usable) != len(wanted):
-        raise SessionNoteError(
-            "One of the chosen skills is not in this mentee's program; reload the form.",
-            "skill_ids",
-        )
-    return usable
+# Where a sign-off rule's message goes on the note form.
+SIGNOFF_FIELDS = {
+    "level": "signoff_level",
+    "shown_on": "contact_on",
+    "confirm_lower": "confirm_lower",
+    "note_visibility": "note_visibility",
+    "place": "place",
+}
 
 
 def _signoffs(mentee: Mentee, mentor: User, details: NoteDetails) -> list[SignoffEvent]:
@@ -169,8 +113,10 @@ def _signoffs(mentee: Mentee, mentor: User, details: NoteDetails) -> list[Signof
     )
     if len(events) != len(wanted):
         raise SessionNoteError(
-            "Only your own sign-offs for this mentee, made on the date of the session and "
-            "not linked to another note, can be linked.",
+            _(
+                "Only your own sign-offs for this mentee, made on the date of the session "
+                "and not linked to another note, can be linked."
+            ),
             "signoff_ids",
         )
     return events
@@ -183,11 +129,15 @@ def record_note(
     *,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    signoff: NewSignoff | None = None,
+    group_key: str | None = None,
+    modifiers: str | None = None,
 ) -> SessionNote:
     """Record a contact by a mentor currently assigned to the mentee; the caller commits.
 
     With an idempotency key already used, the earlier note is returned and nothing new
-    is written.
+    is written. `signoff` is recorded with the note and linked to it; a group contact
+    (services/session_note_groups.py) passes its `group_key` and `modifiers`.
     """
     organisation = mentee.organisation
     now = now or local_now(organisation)
@@ -199,17 +149,24 @@ def record_note(
         )
         if earlier is not None:
             if earlier.mentee_id != mentee.id:
-                raise SessionNoteError("This form was already used for another note; reload it.")
+                raise SessionNoteError(_("This form was already used for another note; reload it."))
             return earlier
     if not permissions.can_sign_off(mentor, mentee):
         raise SessionNoteError(
-            "That mentee is not on your caseload (or has been discharged); you can write "
-            "notes only for mentees currently assigned to you.",
+            _(
+                "That mentee is not on your caseload (or has been discharged); you can write "
+                "notes only for mentees currently assigned to you."
+            ),
             "mentee_id",
         )
-    minutes = _check(mentee, details, now)
-    skills = _skills(mentee, details.skill_ids)
+    minutes = check_details(mentee, details, now)
+    skills = skills_for(mentee, details.skill_ids)
     events = _signoffs(mentee, mentor, details)
+    if signoff is not None:
+        event = _record_signoff(mentee, mentor, details, signoff, idempotency_key, now)
+        events.append(event)
+        if event.skill_id not in {s.id for s in skills}:
+            skills.append(event.skill)
     note = SessionNote(
         organisation_id=mentee.organisation_id,
         mentee_id=mentee.id,
@@ -217,10 +174,11 @@ def record_note(
         minutes=minutes,
         units=units_for(minutes, organisation.unit_minutes, organisation.unit_threshold),
         service_code=organisation.billing_code,
-        modifiers=organisation.billing_modifiers,
+        modifiers=organisation.billing_modifiers if modifiers is None else modifiers,
         sign_by=details.contact_on + timedelta(days=organisation.sign_within_days),
         idempotency_key=idempotency_key or None,
-        **_values(details),
+        group_key=group_key,
+        **note_values(details),
     )
     db.session.add(note)
     db.session.flush()
@@ -234,22 +192,45 @@ def record_note(
         minutes=minutes,
         units=note.units,
         signoffs=[e.id for e in events],
+        group=group_key,
     )
     return note
 
 
-def _values(details: NoteDetails) -> dict:
-    return {
-        "contact_on": details.contact_on,
-        "starts_at": details.starts_at,
-        "ends_at": details.ends_at,
-        "mode": details.mode,
-        "place": details.place.strip(),
-        "what_we_did": details.what_we_did.strip(),
-        "how_it_went": details.how_it_went.strip(),
-        "next_step": details.next_step.strip(),
-        "note_visibility": details.note_visibility,
-    }
+def _record_signoff(
+    mentee: Mentee,
+    mentor: User,
+    details: NoteDetails,
+    wanted: NewSignoff,
+    idempotency_key: str | None,
+    now: datetime,
+) -> SignoffEvent:
+    """The sign-off made from the note form, by the sign-off service and its rules."""
+    skill = db.session.get(Skill, wanted.skill_id)
+    if skill is None or not permissions.skill_in_use(mentee.organisation_id, skill):
+        raise SessionNoteError(
+            _("Choose the skill of the sign-off from the list."), "signoff_skill_id"
+        )
+    try:
+        return record_signoff(
+            mentee,
+            skill,
+            mentor,
+            SignoffDetails(
+                level=wanted.level,
+                shown_on=details.contact_on,
+                # The note holds the words; the sign-off is read beside it.
+                note_visibility=details.note_visibility,
+                place=details.place.strip() or None,
+            ),
+            idempotency_key=f"{idempotency_key}:signoff" if idempotency_key else None,
+            on=now.date(),
+            allow_lower=wanted.allow_lower,
+        )
+    except SignoffError as exc:
+        raise SessionNoteError(
+            str(exc), SIGNOFF_FIELDS.get(exc.field or "", "signoff_skill_id")
+        ) from None
 
 
 def _link(note: SessionNote, skills: list[Skill], events: list[SignoffEvent]) -> None:
@@ -263,13 +244,13 @@ def sign_note(note: SessionNote, signer: User, *, now: datetime | None = None) -
     lock_for_write(Mentee, note.mentee_id)
     db.session.refresh(note)
     if not permissions.can_sign_session_note(signer, note):
-        raise SessionNoteError("Only the mentor who wrote a note can sign it.")
+        raise SessionNoteError(_("Only the mentor who wrote a note can sign it."))
     if note.signed:
-        raise SessionNoteError("This note is already signed; add an addendum to correct it.")
+        raise SessionNoteError(_("This note is already signed; add an addendum to correct it."))
     credential = (signer.credential or "").strip()
     if not credential:
         raise SessionNoteError(
-            "Add your credential (for example CPS) on your account page before signing.",
+            _("Add your credential (for example CPS) on your account page before signing."),
             "credential",
         )
     now = now or local_now(note.mentee.organisation)
@@ -293,14 +274,19 @@ def add_addendum(note: SessionNote, author: User, text: str) -> SessionNoteAdden
     """A correction or addition to a signed note, by its author; the note stays as it was."""
     text = text.strip()
     if not permissions.can_sign_session_note(author, note):
-        raise SessionNoteError("Only the mentor who wrote a note can add to it.")
+        raise SessionNoteError(_("Only the mentor who wrote a note can add to it."))
     if not note.signed:
-        raise SessionNoteError("Sign the note first; until then you can still edit it.")
+        raise SessionNoteError(_("Sign the note first; until then you can still edit it."))
     if not text:
-        raise SessionNoteError("Write the addendum.", "text")
+        raise SessionNoteError(_("Write the addendum."), "text")
     if len(text) > ADDENDUM_MAX:
         raise SessionNoteError(
-            f"The addendum is {len(text)} characters long; the limit is {ADDENDUM_MAX}.", "text"
+            _(
+                "The addendum is %(length)d characters long; the limit is %(max)d.",
+                length=len(text),
+                max=ADDENDUM_MAX,
+            ),
+            "text",
         )
     addendum = SessionNoteAddendum(note_id=note.id, author_id=author.id, text=text)
     db.session.add(addendum)
@@ -320,12 +306,16 @@ def add_comment(note: SessionNote, user: User, words: str) -> SessionNoteComment
     """The mentee's own words on a note shared with them."""
     words = words.strip()
     if not permissions.can_comment_on_session_note(user, note):
-        raise SessionNoteError("You can comment only on notes shared with you.")
+        raise SessionNoteError(_("You can comment only on notes shared with you."))
     if not words:
-        raise SessionNoteError("Write your comment first.", "words")
+        raise SessionNoteError(_("Write your comment first."), "words")
     if len(words) > COMMENT_MAX:
         raise SessionNoteError(
-            f"Your comment is {len(words)} characters long; please keep it under {COMMENT_MAX}.",
+            _(
+                "Your comment is %(length)d characters long. Please keep it under %(max)d.",
+                length=len(words),
+                max=COMMENT_MAX,
+            ),
             "words",
         )
     comment = SessionNoteComment(note_id=note.id, author_id=user.id, words=words)
@@ -349,7 +339,7 @@ def set_credential(user: User, credential: str, actor: User) -> bool:
     credential = " ".join(credential.split())
     if credential and not CREDENTIAL.fullmatch(credential):
         raise SessionNoteError(
-            "A credential is up to 40 letters, digits, spaces and . , / ( ) & -, like CPS.",
+            _("A credential is up to 40 letters, digits, spaces and . , / ( ) & -, like CPS."),
             "credential",
         )
     if (user.credential or "") == credential:

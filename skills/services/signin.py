@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -36,21 +38,21 @@ class Budget:
     scope: str
     limit: int
     window: timedelta
-    message: str
+    message: LazyString  # read in the language of whoever is shown it
 
 
 ACCOUNT = Budget(
     "account",
     5,
     timedelta(minutes=1),
-    "Too many tries for this account. Wait one minute, then try again.",
+    _l("Too many tries for this account. Wait one minute, then try again."),
 )
 # Larger than one person's typos, smaller than a sweep over many accounts.
 ADDRESS = Budget(
     "address",
     20,
     timedelta(minutes=10),
-    "Too many failed sign-ins from this network. Wait ten minutes, then try again.",
+    _l("Too many failed sign-ins from this network. Wait ten minutes, then try again."),
 )
 # A ceiling for guessing spread over many addresses; people on a device they signed in
 # on before are not held back by it.
@@ -58,13 +60,13 @@ OVERALL = Budget(
     "overall",
     300,
     timedelta(minutes=1),
-    "Too many failed sign-ins on this site just now. Wait one minute, then try again.",
+    _l("Too many failed sign-ins on this site just now. Wait one minute, then try again."),
 )
 DEVICE = Budget(
     "device",
     5,
     timedelta(minutes=1),
-    "Too many tries on this device. Wait one minute, then try again.",
+    _l("Too many tries on this device. Wait one minute, then try again."),
 )
 # Six digits, and two steps accepted (skills/services/two_step.py), so each wrong try
 # is a 2-in-a-million chance. Five tries in five minutes alone would still allow 1,440
@@ -74,13 +76,13 @@ CODE = Budget(
     "code",
     5,
     timedelta(minutes=5),
-    "Too many codes tried. Wait five minutes, then try again.",
+    _l("Too many codes tried. Wait five minutes, then try again."),
 )
 CODE_DAY = Budget(
     "code_day",
     20,
     timedelta(days=1),
-    "Too many wrong codes today. Try again tomorrow, or ask your admin for help.",
+    _l("Too many wrong codes today. Try again tomorrow, or ask your admin for help."),
 )
 
 

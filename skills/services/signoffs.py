@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
+from ..i18n import local_date
 from ..models import Curriculum, Level, Mentee, SignoffEvent, Skill, User
 from ..models.curriculum import in_use_by
 from ..models.signoffs import NOTE_VISIBILITY, PRACTISED_WITH, SUPPORT_LEVELS
@@ -23,13 +26,21 @@ from .status import current_levels, recompute_status, write_status
 
 DEFAULT_NOTE_MAX = 2000
 # The box a mentor ticks to record a level lower than the current one.
-LOWER_CONFIRMATION = "Yes, record the lower level"
+LOWER_CONFIRMATION = _l("Yes, record the lower level")
 REASON_MAX = 500
 PLACE_MAX = 200
 
 
+def _day(day: date) -> LazyString:
+    """A date inside a message, formatted (by Babel) when the message is shown."""
+    return LazyString(local_date, day)
+
+
 class SignoffError(ValueError):
-    """A sign-off rule was broken. `field` names the form field it concerns, if any."""
+    """A sign-off rule was broken. `field` names the form field it concerns, if any.
+
+    Messages are lazy strings: `str(error)` reads in the language of whoever is shown it
+    (English outside a request)."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -77,55 +88,82 @@ def _scale_values(mentee: Mentee, skill: Skill) -> tuple[list[int], int]:
         .order_by(Level.value)
     ).all()
     if not rows:
-        raise SignoffError(f"{mentee.name}’s program does not use the skill “{skill.title}”.")
+        raise SignoffError(
+            _l(
+                "%(name)s’s program does not use the skill “%(skill)s”.",
+                name=mentee.name,
+                skill=skill.title,
+            )
+        )
     return [value for value, _ in rows], rows[0][1]
 
 
 def _check_details(mentee: Mentee, skill: Skill, details: SignoffDetails, on: date) -> int:
     """Refuse details that break a rule; return the curriculum's signed-off level."""
     if skill.retired:
-        raise SignoffError(f"The skill “{skill.title}” is retired; it can no longer be signed off.")
+        raise SignoffError(
+            _l(
+                "The skill “%(skill)s” is retired; it can no longer be signed off.",
+                skill=skill.title,
+            )
+        )
     values, signed_off_level = _scale_values(mentee, skill)
     if details.level not in values:
         raise SignoffError(
-            f"Level {details.level} is not in this curriculum's scale; choose one of "
-            + ", ".join(map(str, values))
-            + ".",
+            _l(
+                "Level %(level)s is not in this curriculum's scale; choose one of %(values)s.",
+                level=details.level,
+                values=", ".join(map(str, values)),
+            ),
             "level",
         )
     if details.shown_on > on:
         raise SignoffError(
-            f"The date shown ({details.shown_on.isoformat()}) is in the future; "
-            "use today or an earlier date.",
+            _l(
+                "The date shown (%(day)s) is in the future; use today or an earlier date.",
+                day=_day(details.shown_on),
+            ),
             "shown_on",
         )
     if details.shown_on < mentee.start_date:
         raise SignoffError(
-            f"The date shown ({details.shown_on.isoformat()}) is before {mentee.name} started "
-            f"on {mentee.start_date.isoformat()}.",
+            _l(
+                "The date shown (%(day)s) is before %(name)s started on %(start)s.",
+                day=_day(details.shown_on),
+                name=mentee.name,
+                start=_day(mentee.start_date),
+            ),
             "shown_on",
         )
     limit = note_max_length()
     if len(details.note) > limit:
         raise SignoffError(
-            f"The note is {len(details.note)} characters long; the limit is {limit}. "
-            "Shorten it; nothing was saved.",
+            _l(
+                "The note is %(length)s characters long; the limit is %(limit)s. "
+                "Shorten it; nothing was saved.",
+                length=len(details.note),
+                limit=limit,
+            ),
             "note",
         )
     if details.note_visibility not in NOTE_VISIBILITY:
         raise SignoffError(
-            "Choose who can see the note: the mentee, or staff only.", "note_visibility"
+            _l("Choose who can see the note: the mentee, or staff only."), "note_visibility"
         )
     if details.support is not None and details.support not in SUPPORT_LEVELS:
         raise SignoffError(
-            "How much help must be one of: " + ", ".join(SUPPORT_LEVELS) + ".", "support"
+            _l("How much help must be one of: %(keys)s.", keys=", ".join(SUPPORT_LEVELS)),
+            "support",
         )
     if details.practised_with is not None and details.practised_with not in PRACTISED_WITH:
         raise SignoffError(
-            "Practiced with must be one of: " + ", ".join(PRACTISED_WITH) + ".", "practised_with"
+            _l("Practiced with must be one of: %(keys)s.", keys=", ".join(PRACTISED_WITH)),
+            "practised_with",
         )
     if details.place is not None and len(details.place) > PLACE_MAX:
-        raise SignoffError(f"The place is longer than {PLACE_MAX} characters.", "place")
+        raise SignoffError(
+            _l("The place is longer than %(max)s characters.", max=PLACE_MAX), "place"
+        )
     return signed_off_level
 
 
@@ -162,12 +200,17 @@ def record_signoff(
         )
         if earlier is not None:
             if (earlier.mentee_id, earlier.skill_id) != (mentee.id, skill.id):
-                raise SignoffError("This form was already used for another sign-off; reload it.")
+                raise SignoffError(
+                    _l("This form was already used for another sign-off; reload it.")
+                )
             return earlier
     if not permissions.can_sign_off(recorder, mentee):
         raise SignoffError(
-            f"{recorder.display_name} is not a mentor currently assigned to this mentee, "
-            "or the mentee has been discharged."
+            _l(
+                "%(name)s is not a mentor currently assigned to this mentee, "
+                "or the mentee has been discharged.",
+                name=recorder.display_name,
+            )
         )
     if not allow_lower:
         _refuse_lowering(mentee, skill, details.level)
@@ -213,8 +256,14 @@ def _refuse_lowering(mentee: Mentee, skill: Skill, level: int) -> None:
     if lowered:
         names = {lv.value: lv.name for lv in level_scale(skill)}
         raise SignoffError(
-            f"This would lower {mentee.name}'s level from “{names[lowered[mentee.id]]}” to "
-            f"“{names[level]}”. If that is right, tick “{LOWER_CONFIRMATION}” and save again.",
+            _l(
+                "This would lower %(name)s's level from “%(old)s” to “%(new)s”. "
+                "If that is right, tick “%(box)s” and save again.",
+                name=mentee.name,
+                old=names[lowered[mentee.id]],
+                new=names[level],
+                box=LOWER_CONFIRMATION,
+            ),
             "confirm_lower",
         )
 
@@ -246,18 +295,23 @@ def correct_signoff(
     reason = reason.strip()
     if not permissions.can_correct(corrector, original):
         raise SignoffError(
-            "Only the mentor who made an entry, while still assigned, can correct it."
+            _l("Only the mentor who made an entry, while still assigned, can correct it.")
         )
     newer = db.session.scalar(
         select(SignoffEvent.id).where(SignoffEvent.corrects_id == original.id)
     )
     if newer is not None:
-        raise SignoffError("This entry was already corrected; correct the newer entry instead.")
+        raise SignoffError(_l("This entry was already corrected; correct the newer entry instead."))
     if not reason:
-        raise SignoffError("Say why this entry is being corrected.", "reason")
+        raise SignoffError(_l("Say why this entry is being corrected."), "reason")
     if len(reason) > REASON_MAX:
         raise SignoffError(
-            f"The reason is {len(reason)} characters long; the limit is {REASON_MAX}.", "reason"
+            _l(
+                "The reason is %(length)s characters long; the limit is %(limit)s.",
+                length=len(reason),
+                limit=REASON_MAX,
+            ),
+            "reason",
         )
     skill = original.skill
     _check_details(original.mentee, skill, details, on)

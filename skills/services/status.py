@@ -49,15 +49,18 @@ def write_status(
     signed_off_level: int | None = None,
     needs_refresher: bool = False,
 ) -> None:
-    """Make `event` the current status of the mentee's skill, and recount its domain."""
+    """Make `event` the current status of the mentee's skill, and count the change in its
+    domain's counters."""
     if signed_off_level is None:
         signed_off_level = signed_off_level_of(skill)
+    signed_off = counts_as_signed_off(event.level, signed_off_level)
+    old = counters.status_row(mentee_id, skill.id)
     _STATUS(
         {
             "mentee_id": mentee_id,
             "skill_id": skill.id,
             "level": event.level,
-            "signed_off": counts_as_signed_off(event.level, signed_off_level),
+            "signed_off": signed_off,
             "event_id": event.id,
             "shown_on": event.shown_on,
             "recorded_by_id": event.recorded_by_id,
@@ -69,7 +72,9 @@ def write_status(
     key = db.session.identity_key(SkillStatus, (mentee_id, skill.id))
     if (loaded := db.session.identity_map.get(key)) is not None:
         db.session.expire(loaded)
-    counters.refresh(mentee_id, skill.domain_id)
+    counters.changed(
+        mentee_id, skill, old, counters.counted(event.level, signed_off, event.shown_on)
+    )
 
 
 def effective_event(events: list[SignoffEvent]) -> SignoffEvent | None:

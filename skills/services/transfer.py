@@ -9,6 +9,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
@@ -117,16 +118,21 @@ def transfer_caseload(
     earliest, latest = transfer_date_limits(on)
     if not earliest <= effective_on <= latest:
         raise PeopleError(
-            f"The transfer date must be between {earliest.isoformat()} "
-            f"({TRANSFER_DAYS_BACK} days back) and {latest.isoformat()} (a year ahead).",
+            _(
+                "The transfer date must be between %(earliest)s (%(days)d days back) and "
+                "%(latest)s (a year ahead).",
+                earliest=earliest.isoformat(),
+                days=TRANSFER_DAYS_BACK,
+                latest=latest.isoformat(),
+            ),
             "effective_on",
         )
     if kind not in ASSIGNMENT_KINDS:
-        raise PeopleError("A caseload is a mentor's or a case manager's.", "source")
+        raise PeopleError(_("A caseload is a mentor's or a case manager's."), "source")
     if source.organisation_id != target.organisation_id:
-        raise PeopleError("Both people must belong to the same organisation.", "target_id")
+        raise PeopleError(_("Both people must belong to the same organization."), "target_id")
     if source.id == target.id:
-        raise PeopleError("Choose someone else to take over these mentees.", "target_id")
+        raise PeopleError(_("Choose someone else to take over these mentees."), "target_id")
     # Both people, in id order so that two transfers between the same pair cannot
     # deadlock: from here on, a transfer into or out of either waits for this one, so
     # two admins moving the same caseload cannot both create assignments.
@@ -138,9 +144,12 @@ def transfer_caseload(
             return earlier
     role = ROLE_LABELS[kind].lower()
     if not target.active:
-        raise PeopleError(f"{target.display_name} is deactivated.", "target_id")
+        raise PeopleError(_("%(name)s is deactivated.", name=target.display_name), "target_id")
     if not target.has_role(kind):
-        raise PeopleError(f"{target.display_name} does not have the {role} role.", "target_id")
+        raise PeopleError(
+            _("%(name)s does not have the %(role)s role.", name=target.display_name, role=role),
+            "target_id",
+        )
 
     # Assignments still open on the transfer date and today: a past date does not reach
     # back into assignments that had already ended by themselves.
@@ -150,16 +159,24 @@ def transfer_caseload(
         by_mentee.setdefault(assignment.mentee_id, []).append(assignment)
     wanted = set(by_mentee) if mentee_ids is None else set(mentee_ids)
     if not wanted:
-        raise PeopleError(f"{source.display_name} has no mentees as {role} to move.", "source")
+        raise PeopleError(
+            _("%(name)s has no mentees as %(role)s to move.", name=source.display_name, role=role),
+            "source",
+        )
     # The target's assignments still open today (or on a later transfer date): one that
     # ended by itself before today does not cover the mentee any more.
     targets = _target_assignments(target, kind, wanted, max(effective_on, on))
     missing = wanted - set(by_mentee) - set(targets)
     if missing:
         raise PeopleError(
-            f"{_names(missing, source.organisation_id)} not on {source.display_name}'s "
-            f"caseload as {role} on {effective_on.isoformat()}. Reload the page and "
-            "choose again.",
+            _(
+                "%(mentees)s not on %(name)s's caseload as %(role)s on %(date)s. Reload the "
+                "page and choose again.",
+                mentees=_names(missing, source.organisation_id),
+                name=source.display_name,
+                role=role,
+                date=effective_on.isoformat(),
+            ),
             "mentee_ids",
         )
 
@@ -175,9 +192,13 @@ def transfer_caseload(
         # Ending the source's assignment while the target's starts later would leave a gap.
         if existing is not None and existing.starts_on > starts_on:
             raise PeopleError(
-                f"{target.display_name}'s assignment to {existing.mentee.name} starts on "
-                f"{existing.starts_on.isoformat()}, after the transfer date: choose that "
-                f"date, or leave {existing.mentee.name} out.",
+                _(
+                    "%(target)s's assignment to %(name)s starts on %(date)s, after the "
+                    "transfer date: choose that date, or leave %(name)s out.",
+                    target=target.display_name,
+                    name=existing.mentee.name,
+                    date=existing.starts_on.isoformat(),
+                ),
                 "effective_on",
             )
         # The source's planned end date carries over, if every one of theirs had one.
@@ -255,10 +276,10 @@ def _names(mentee_ids: set[int], organisation_id: int) -> str:
         )
     )
     if len(names) != len(mentee_ids) or len(names) > 3:
-        return "Some of the chosen mentees are"
+        return _("Some of the chosen mentees are")
     if len(names) == 1:
-        return f"{names[0]} is"
-    return f"{', '.join(names[:-1])} and {names[-1]} are"
+        return _("%(name)s is", name=names[0])
+    return _("%(names)s and %(last)s are", names=", ".join(names[:-1]), last=names[-1])
 
 
 def _earlier_transfer(
@@ -284,7 +305,7 @@ def _earlier_transfer(
     detail = json.loads(row.detail)
     asked = (kind, source.id, target.id, effective_on.isoformat())
     if (detail["kind"], detail["source"], detail["target"], detail["effective_on"]) != asked:
-        raise PeopleError("This form was already used for another transfer; reload it.")
+        raise PeopleError(_("This form was already used for another transfer; reload it."))
     mentees = {
         m.id: m
         for m in db.session.scalars(

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pyotp
 import segno
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, update
 
 from ..extensions import db
@@ -17,7 +19,8 @@ ISSUER = "Skills tracker"
 
 
 class CodeRejected(ValueError):
-    """The code is wrong, expired or already used."""
+    """The code is wrong, expired or already used (a lazy message, read in the language
+    of whoever is shown it)."""
 
 
 def new_secret() -> str:
@@ -32,7 +35,12 @@ def qr_svg(uri: str) -> str:
     """The setup link as an inline SVG QR code (no script, no external image)."""
     buffer = io.BytesIO()
     segno.make(uri, error="m").save(
-        buffer, kind="svg", xmldecl=False, svgns=True, scale=5, title="QR code for your app"
+        buffer,
+        kind="svg",
+        xmldecl=False,
+        svgns=True,
+        scale=5,
+        title=gettext("QR code for your app"),
     )
     return buffer.getvalue().decode()
 
@@ -69,7 +77,7 @@ def verify_code(
     secret = secret or user.totp_secret
     step = _matching_step(secret, code, now) if secret else None
     if step is None:
-        raise CodeRejected("That code is not right. Check your app and try the newest code.")
+        raise CodeRejected(_l("That code is not right. Check your app and try the newest code."))
     claimed = db.session.execute(
         update(User)
         .where(
@@ -79,7 +87,7 @@ def verify_code(
         .values(totp_last_step=step)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise CodeRejected("That code was already used. Wait for the next code.")
+        raise CodeRejected(_l("That code was already used. Wait for the next code."))
 
 
 def enable(user: User, secret: str, code: str) -> None:

@@ -2,6 +2,7 @@
 
 from flask import Flask, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import permissions
@@ -69,7 +70,7 @@ def _require_two_step_setup() -> ResponseReturnValue | None:
         and not current_user.totp_secret
         and permissions.two_step_required(current_user)
     ):
-        flash("Your program asks you to turn on two-step sign-in first.", "info")
+        flash(_("Your program asks you to turn on two-step sign-in first."), "info")
         return redirect(url_for("account.two_step_setup"))
     return None
 

@@ -9,7 +9,7 @@ from .. import permissions, secrets_crypto
 from ..extensions import db
 from ..services import audit, languages, recovery_codes, signin, two_step
 from ..services.passwords import PasswordRejected, hash_password, verify
-from .forms import CodeForm, LanguageForm, PasswordChangeForm, submitted
+from .forms import CodeForm, LanguageForm, PasswordChangeForm, language_form, submitted
 from .security import start_session
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -26,9 +26,7 @@ def index() -> ResponseReturnValue:
 
 
 def _language_form() -> LanguageForm:
-    form = LanguageForm(data={"language": current_user.language or ""})
-    form.language.choices = [("", _("The one my browser asks for")), *languages.LANGUAGES.items()]
-    return form
+    return language_form(current_user.language, _("The one my browser asks for"))
 
 
 @bp.route("/language", methods=["POST"])
@@ -55,14 +53,17 @@ def password() -> ResponseReturnValue:
         reservation = signin.reserve_current_password(current_user)
         ok = False
         if reservation.refused_by:
-            form.current.errors = [*form.current.errors, reservation.refused_by.message]
+            form.current.errors = [*form.current.errors, str(reservation.refused_by.message)]
         else:
-            ok, _ = verify(current_user.password_hash, submitted(form.current.data))
+            ok = verify(current_user.password_hash, submitted(form.current.data))[0]
             if ok:
                 signin.give_back(reservation)
                 db.session.commit()
             else:
-                form.current.errors = [*form.current.errors, "That is not your current password."]
+                form.current.errors = [
+                    *form.current.errors,
+                    _("That is not your current password."),
+                ]
         if ok:
             try:
                 current_user.password_hash = hash_password(
@@ -82,7 +83,7 @@ def password() -> ResponseReturnValue:
                 )
                 db.session.commit()
                 _keep_this_session()
-                flash("Your password is changed. Other devices are signed out.", "success")
+                flash(_("Your password is changed. Other devices are signed out."), "success")
                 # After a forced change, on to where they were going: their start page.
                 return redirect(url_for("main.index" if forced else ".index"))
     return render_template("account/password.html", form=form)
@@ -111,7 +112,7 @@ def two_step_setup() -> ResponseReturnValue:
             codes = recovery_codes.replace(current_user)
             db.session.commit()
             _keep_this_session()
-            flash("Two-step sign-in is on.", "success")
+            flash(_("Two-step sign-in is on."), "success")
             return _codes_page(codes)
     uri = two_step.provisioning_uri(current_user, secret)
     return render_template(
@@ -165,7 +166,7 @@ def recovery() -> ResponseReturnValue:
         reservation = signin.reserve_code(current_user)
         try:
             if reservation.refused_by:
-                raise two_step.CodeRejected(reservation.refused_by.message)
+                raise two_step.CodeRejected(str(reservation.refused_by.message))
             two_step.verify_code(current_user, submitted(form.code.data))
         except two_step.CodeRejected as exc:
             db.session.commit()
@@ -174,7 +175,7 @@ def recovery() -> ResponseReturnValue:
             signin.give_back(reservation)
             codes = recovery_codes.replace(current_user)
             db.session.commit()
-            flash("You have new recovery codes. The old ones no longer work.", "success")
+            flash(_("You have new recovery codes. The old ones no longer work."), "success")
             return _codes_page(codes)
     return render_template(
         "account/recovery_codes.html",

@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import update
 
@@ -55,7 +57,7 @@ def login() -> ResponseReturnValue:
                 budget=attempt.refused_by.scope,
             )
             db.session.commit()
-            form.password.errors = [*form.password.errors, attempt.refused_by.message]
+            form.password.errors = [*form.password.errors, str(attempt.refused_by.message)]
             return render_template("auth/login.html", form=form), 429
         if user is None or not attempt.signed_in:
             audit.record(
@@ -69,7 +71,7 @@ def login() -> ResponseReturnValue:
             db.session.commit()
             form.password.errors = [
                 *form.password.errors,
-                "That username and password do not match an active account.",
+                _("That username and password do not match an active account."),
             ]
             return render_template("auth/login.html", form=form), 200
         if new_hash:
@@ -126,14 +128,14 @@ def login_code() -> ResponseReturnValue:
     user = _pending_user()
     if user is None:
         session.clear()
-        flash("Please sign in again.", "info")
+        flash(_("Please sign in again."), "info")
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
         # Codes have a budget of their own, reserved before the code is checked.
         reservation = signin.reserve_code(user)
         if reservation.refused_by:
-            form.code.errors = [*form.code.errors, reservation.refused_by.message]
+            form.code.errors = [*form.code.errors, str(reservation.refused_by.message)]
             return render_template("auth/code.html", form=form), 429
         code, left = submitted(form.code.data), None
         try:
@@ -157,8 +159,13 @@ def login_code() -> ResponseReturnValue:
         response = _finish_sign_in(user, session.get("pending_next"))
         if left is not None:
             flash(
-                f"You used a recovery code; {left} left. You can make new ones on your "
-                "account page.",
+                ngettext(
+                    "You used a recovery code; %(num)d left. You can make new ones on your "
+                    "account page.",
+                    "You used a recovery code; %(num)d left. You can make new ones on your "
+                    "account page.",
+                    left,
+                ),
                 "info",
             )
         return response
@@ -176,5 +183,5 @@ def logout() -> ResponseReturnValue:
         db.session.commit()
         logout_user()
         session.clear()
-        flash("You are signed out.", "info")
+        flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

@@ -9,27 +9,42 @@ from contextlib import suppress
 
 from flask import Flask, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from .. import outages
 from ..extensions import db
 
+# Lazy strings, read in the reader's language. Jinja would take one for safe HTML, so
+# the pages get them as plain text (str), which it escapes.
 MESSAGES = {
-    400: ("Something was wrong with that request", "Please go back and try again."),
-    403: ("You do not have access to this page", "If you think you should, ask your admin."),
-    404: ("We could not find that page", "Check the address, or go back to your home page."),
-    405: ("That action is not allowed here", "Please go back and try again."),
-    413: ("That file is too large", "Files can be up to 2 MB."),
-    500: ("Something went wrong on our side", "Nothing you entered was saved. Please try again."),
+    400: (_l("Something was wrong with that request"), _l("Please go back and try again.")),
+    403: (
+        _l("You do not have access to this page"),
+        _l("If you think you should, ask your admin."),
+    ),
+    404: (
+        _l("We could not find that page"),
+        _l("Check the address, or go back to your home page."),
+    ),
+    405: (_l("That action is not allowed here"), _l("Please go back and try again.")),
+    413: (_l("That file is too large"), _l("Files can be up to 2 MB.")),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("Nothing you entered was saved. Please try again."),
+    ),
 }
 OUTAGE_MESSAGES = {
     "unavailable": (
-        "The database is not answering",
-        "We can't reach the database right now. Nothing was saved. Please try again in a minute.",
+        _l("The database is not answering"),
+        _l(
+            "We can't reach the database right now. Nothing was saved. "
+            "Please try again in a minute."
+        ),
     ),
     "disk_full": (
-        "The server's disk is full",
-        "The server's disk is full, so nothing was saved. Please tell your admin.",
+        _l("The server's disk is full"),
+        _l("The server's disk is full, so nothing was saved. Please tell your admin."),
     ),
 }
 RETRY_AFTER_SECONDS = 60
@@ -37,14 +52,15 @@ RETRY_AFTER_SECONDS = 60
 
 def _render(code: int) -> tuple[str, int]:
     title, text = MESSAGES.get(code, MESSAGES[500])
-    return render_template("errors/error.html", code=code, title=title, text=text), code
+    page = render_template("errors/error.html", code=code, title=str(title), text=str(text))
+    return page, code
 
 
 def _render_without_database(code: int, title: str, text: str) -> str:
     # render_template would run Flask-Login's context processor, which loads the
     # signed-in user from the database; the template shows no user.
     template = current_app.jinja_env.get_template("errors/server.html")
-    return template.render(code=code, title=title, text=text)
+    return template.render(code=code, title=str(title), text=str(text))
 
 
 def _rollback() -> None:

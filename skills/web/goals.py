@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import permissions
@@ -21,7 +22,7 @@ bp = Blueprint("goals", __name__)
 
 
 def _with_mentee(
-    mentee_id: int, skill_id: int, action: Callable[[Mentee, Skill], object], done: str
+    mentee_id: int, skill_id: int, action: Callable[[Mentee, Skill], object], added: bool
 ) -> ResponseReturnValue:
     # The mentor's route; the mentee changes their own goals from /me.
     mentee = load_mentee(mentee_id, permissions.can_sign_off, action=None)
@@ -34,7 +35,11 @@ def _with_mentee(
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(f"{skill.title}: {done} {mentee.name}'s goals.", "success")
+        said = {"skill": skill.title, "name": mentee.name}
+        if added:
+            flash(_("%(skill)s: added to %(name)s's goals.", **said), "success")
+        else:
+            flash(_("%(skill)s: taken off %(name)s's goals.", **said), "success")
     return redirect(url_for("mentees.skill", mentee_id=mentee.id, skill_id=skill.id) + "#goal")
 
 
@@ -42,7 +47,10 @@ def _with_mentee(
 def set_goal(mentee_id: int, skill_id: int) -> ResponseReturnValue:
     """Make this skill one of the mentee's goals, with them."""
     return _with_mentee(
-        mentee_id, skill_id, lambda m, s: voice.set_goal(m, s, current_user), "added to"
+        mentee_id,
+        skill_id,
+        lambda m, s: voice.set_goal(m, s, current_user),
+        added=True,
     )
 
 
@@ -50,5 +58,8 @@ def set_goal(mentee_id: int, skill_id: int) -> ResponseReturnValue:
 def clear_goal(mentee_id: int, skill_id: int) -> ResponseReturnValue:
     """Take this skill off the mentee's goals, with them."""
     return _with_mentee(
-        mentee_id, skill_id, lambda m, s: voice.clear_goal(m, s, current_user), "taken off"
+        mentee_id,
+        skill_id,
+        lambda m, s: voice.clear_goal(m, s, current_user),
+        added=False,
     )

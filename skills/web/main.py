@@ -2,6 +2,7 @@
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import outages, permissions
@@ -22,7 +23,7 @@ def index() -> ResponseReturnValue:
     if endpoint is not None:
         return redirect(url_for(endpoint))
     return render_template(
-        "errors/error.html", code=403, title="No role", text="Ask your admin."
+        "errors/error.html", code=403, title=_("No role"), text=_("Ask your admin.")
     ), 403
 
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from ..models import Mentee, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
 from ..services import history as histories
 from ..services import voice
+from ..services.curriculum_view import skill_detail
 from ..services.progress import mentee_progress, signoffs_by_month
 from ..timeutil import today
 from .forms import ConfirmForm, DidItForm, EmptyForm, SelfRatingForm
@@ -94,7 +96,7 @@ def skill(skill_id: int) -> ResponseReturnValue:
     return render_template(
         "me/skill.html",
         mentee=mentee,
-        skill=skill,
+        skill=skill_detail(skill),
         current=progress.skill(skill.id),
         today=today(mentee),
         entries=histories.history(
@@ -140,11 +142,11 @@ def rate(skill_id: int) -> ResponseReturnValue:
     mentee, skill = _own_skill(skill_id)
     form = SelfRatingForm()
     if not form.validate_on_submit():
-        flash("Choose one of the two answers.", "error")
+        flash(_("Choose one of the two answers."), "error")
         return redirect(url_for(".skill", skill_id=skill.id))
     return _act(
         lambda: voice.rate_self(mentee, skill, form.rating.data, current_user),
-        "Thank you. Your mentor can see your answer.",
+        _("Thank you. Your mentor can see your answer."),
         skill,
     )
 
@@ -154,7 +156,7 @@ def goal(skill_id: int) -> ResponseReturnValue:
     """Make this skill one of my goals."""
     mentee, skill = _own_skill(skill_id)
     EmptyForm().validate_on_submit() or abort(400)
-    return _act(lambda: voice.set_goal(mentee, skill, current_user), "Added to my goals.", skill)
+    return _act(lambda: voice.set_goal(mentee, skill, current_user), _("Added to my goals."), skill)
 
 
 @bp.route("/skills/<int:skill_id>/goal/clear", methods=["POST"])
@@ -162,7 +164,9 @@ def goal_clear(skill_id: int) -> ResponseReturnValue:
     """Take this skill off my goals."""
     mentee, skill = _own_skill(skill_id)
     EmptyForm().validate_on_submit() or abort(400)
-    return _act(lambda: voice.clear_goal(mentee, skill, current_user), "Taken off my goals.", skill)
+    return _act(
+        lambda: voice.clear_goal(mentee, skill, current_user), _("Taken off my goals."), skill
+    )
 
 
 @bp.route("/skills/<int:skill_id>/did-it", methods=["POST"])
@@ -171,11 +175,11 @@ def did_it(skill_id: int) -> ResponseReturnValue:
     mentee, skill = _own_skill(skill_id)
     form = DidItForm()
     if not form.validate_on_submit():
-        flash("Please keep your note short (500 characters or less).", "error")
+        flash(_("Please keep your note short (500 characters or less)."), "error")
         return redirect(url_for(".skill", skill_id=skill.id))
     return _act(
         lambda: voice.report_did_it(mentee, skill, form.note.data or "", current_user),
-        "Great! Your mentor will see it and get back to you.",
+        _("Great! Your mentor will see it and get back to you."),
         skill,
     )
 
@@ -202,7 +206,7 @@ def _answer(
             db.session.commit()
             flash(success, "success")
     else:
-        flash("Please keep it to 500 characters or less.", "error")
+        flash(_("Please keep it to 500 characters or less."), "error")
     if request.args.get("back") == "skill":
         return redirect(url_for(".skill", skill_id=event.skill_id) + f"#signoff-{event.id}")
     return redirect(url_for(".history") + f"#signoff-{event.id}")
@@ -211,22 +215,22 @@ def _answer(
 @bp.route("/signoffs/<int:event_id>/confirm", methods=["POST"])
 def confirm(event_id: int) -> ResponseReturnValue:
     """Say a sign-off is right, in my own words."""
-    _, event = _own_event(event_id)
+    event = _own_event(event_id)[1]
     return _answer(
         event,
         ConfirmForm(),
         lambda words: voice.confirm_signoff(event, current_user, words),
-        "Thank you. Your words will show in your report.",
+        _("Thank you. Your words will show in your report."),
     )
 
 
 @bp.route("/signoffs/<int:event_id>/not-right", methods=["POST"])
 def disagree(event_id: int) -> ResponseReturnValue:
     """Say a sign-off is not right, in my own words; my mentor sees it on their list."""
-    _, event = _own_event(event_id)
+    event = _own_event(event_id)[1]
     return _answer(
         event,
         ConfirmForm(),
         lambda words: voice.disagree_signoff(event, current_user, words),
-        "Thank you for telling us. Your mentor will see your words and talk it over with you.",
+        _("Thank you for telling us. Your mentor will see your words and talk it over with you."),
     )

@@ -4,23 +4,29 @@ import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from .. import permissions
 from ..extensions import db
+from ..i18n import local_date
 from ..models import DidItReport, Mentee, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
 from ..services import audit, signoffs, skill_search, voice
 from ..services import history as histories
+from ..services.curriculum_view import curriculum_view, skill_detail
 from ..services.people_queries import staff_names
 from ..services.progress import (
     caseload_progress,
-    curriculum_view,
+    mentee_lines,
     mentee_progress,
     signoffs_by_month,
 )
 from ..services.status import current_levels
+from ..services.view_cache import cached_view
 from ..timeutil import today
 from .forms import (
     CorrectionForm,
@@ -41,9 +47,11 @@ bp = Blueprint("mentees", __name__)
 def mine() -> ResponseReturnValue:
     """A mentor's current mentees with progress per domain."""
     permissions.require(permissions.can_use_mentor_pages(current_user))
-    mentees = list(db.session.scalars(permissions.mentees_assigned(current_user, "mentor")))
-    view = curriculum_view(current_user.organisation_id)
-    rows = caseload_progress(mentees, view)
+    on = today(current_user)
+    # Plain lines, not ORM objects: the page only reads them.
+    mentees = mentee_lines(permissions.mentees_assigned(current_user, "mentor", on))
+    view = cached_view(current_user.organisation_id)
+    rows = caseload_progress(mentees, view, on)
     names = {m.id: m.name for m in mentees}
     audit_list("mentor", list(names))
     return render_template(
@@ -52,7 +60,7 @@ def mine() -> ResponseReturnValue:
         view=view,
         names=names,
         inbox=voice.mentor_inbox(current_user),
-        due=voice.due_checks(list(names), today(current_user)),
+        due=voice.due_checks(list(names), on),
     )
 
 
@@ -112,14 +120,15 @@ def _level_choices(skill: Skill) -> list[SelectChoice]:
 def compose_note(form: SignoffForm) -> str:
     """The note, with the optional "what we did / how it went / next step" parts added."""
     parts = [(form.note.data or "").strip()]
+    # The part names are written into the note in the writer's language, as the note is.
     for label, field in (
-        ("What we did", form.what_we_did),
-        ("How it went", form.how_it_went),
-        ("Next step", form.next_step),
+        (_("What we did"), form.what_we_did),
+        (_("How it went"), form.how_it_went),
+        (_("Next step"), form.next_step),
     ):
         text = (field.data or "").strip()
         if text:
-            parts.append(f"{label}: {text}")
+            parts.append(_("%(label)s: %(text)s", label=label, text=text))
     return "\n".join(p for p in parts if p)
 
 
@@ -170,7 +179,7 @@ def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
             else:
                 db.session.commit()
                 level = next(c.label for c in form.level.choices if c.value == form.level.data)
-                flash(f"Saved: {skill.title} — {level}.", "success")
+                flash(_("Saved: %(skill)s — %(level)s.", skill=skill.title, level=level), "success")
                 # `saved` puts the message beside the skill the page scrolls to.
                 back = url_for(".detail", mentee_id=mentee.id, saved=skill.id)
                 return redirect(f"{back}#skill-{skill.id}")
@@ -185,7 +194,7 @@ def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
     return render_template(
         "mentees/skill.html",
         mentee=mentee,
-        skill=skill,
+        skill=skill_detail(skill),
         current=progress.skill(skill.id),
         form=form,
         can_sign_off=can_sign_off,
@@ -232,11 +241,11 @@ def correct(event_id: int) -> ResponseReturnValue:
             _show_error(form, exc)
         else:
             db.session.commit()
-            flash(f"Correction saved for {skill.title}.", "success")
+            flash(_("Correction saved for %(skill)s.", skill=skill.title), "success")
             return redirect(url_for(".skill", mentee_id=mentee.id, skill_id=skill.id))
     code = 422 if request.method == "POST" else 200
     return render_template(
-        "mentees/correct.html", mentee=mentee, skill=skill, event=event, form=form
+        "mentees/correct.html", mentee=mentee, skill=skill_detail(skill), event=event, form=form
     ), code
 
 
@@ -253,7 +262,7 @@ def refresher(mentee_id: int, skill_id: int) -> ResponseReturnValue:
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(f"{skill.title}: marked for a refresher.", "success")
+            flash(_("%(skill)s: marked for a refresher.", skill=skill.title), "success")
     return redirect(url_for(".skill", mentee_id=mentee.id, skill_id=skill.id))
 
 
@@ -280,13 +289,15 @@ def did_it(report_id: int) -> ResponseReturnValue:
                     allow_lower=bool(form.confirm_lower.data),
                 )
             else:
-                raise voice.VoiceError("Choose a level to confirm, or write a reply.")
+                raise voice.VoiceError(_l("Choose a level to confirm, or write a reply."))
         except (voice.VoiceError, signoffs.SignoffError) as exc:
             db.session.rollback()
             _show_error(form, exc)
         else:
             db.session.commit()
-            flash(f"Answered {mentee.name}: {skill.title}.", "success")
+            flash(
+                _("Answered %(name)s: %(skill)s.", name=mentee.name, skill=skill.title), "success"
+            )
             return redirect(url_for(".mine"))
     elif request.method == "GET":
         audit_view(mentee, "did_it", report.id)
@@ -295,7 +306,7 @@ def did_it(report_id: int) -> ResponseReturnValue:
         "mentees/did_it.html",
         report=report,
         mentee=mentee,
-        skill=skill,
+        skill=skill_detail(skill),
         form=form,
         reply_form=reply_form,
     ), code
@@ -312,10 +323,11 @@ def _attendees(mentees: list[Mentee], skill: Skill) -> tuple[list[voice.Attendee
         raw = request.form.get(f"level-{mentee.id}", "")
         note = request.form.get(f"note-{mentee.id}", "")
         if not raw.isdigit() or int(raw) not in values:
-            errors[mentee.id] = "Choose a level for this mentee."
+            errors[mentee.id] = _("Choose a level for this mentee.")
         elif len(note) > signoffs.note_max_length():
-            errors[mentee.id] = (
-                f"The note is too long (at most {signoffs.note_max_length()} characters)."
+            errors[mentee.id] = _(
+                "The note is too long (at most %(max)s characters).",
+                max=signoffs.note_max_length(),
             )
         else:
             chosen.append(voice.Attendee(mentee, int(raw), note))
@@ -386,8 +398,12 @@ def group() -> ResponseReturnValue:
                     db.session.commit()
                     saved = len(attendees)
                     flash(
-                        f"Group session saved: {saved} sign-off{'' if saved == 1 else 's'}"
-                        f" ({session.held_on.isoformat()}).",
+                        ngettext(
+                            "Group session saved: %(num)d sign-off (%(day)s).",
+                            "Group session saved: %(num)d sign-offs (%(day)s).",
+                            saved,
+                            day=local_date(session.held_on),
+                        ),
                         "success",
                     )
                     return redirect(url_for(".mine"))

@@ -17,6 +17,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -32,7 +34,7 @@ from .loading import load_mentee
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 
-TOO_LARGE = "That photo is too large. Photos can be up to 10 MB."
+TOO_LARGE = photos.TOO_LARGE
 UPLOAD_ENDPOINTS = frozenset({"photos.did_it", "photos.signoff", "photos.session_note"})
 # One photo and the form's few fields; every other route keeps MAX_CONTENT_LENGTH.
 UPLOAD_REQUEST_LIMIT = photos.MAX_BYTES + 64 * 1024
@@ -54,7 +56,7 @@ class Request(flask.Request):
 
 
 class PhotoForm(FlaskForm):
-    photo = FileField("Photo", validators=[FileRequired(message="Choose a photo to add.")])
+    photo = FileField(_l("Photo"), validators=[FileRequired(message=_l("Choose a photo to add."))])
 
 
 def _load(kind: str, record_id: int) -> photos.Record:
@@ -92,10 +94,10 @@ def _record_page(kind: str, record_id: int) -> ResponseReturnValue:
                 form.photo.errors = [str(exc)]
             else:
                 db.session.commit()
-                flash("Thank you. The photo was added.", "success")
+                flash(_("Thank you. The photo was added."), "success")
                 return redirect(request.path, code=303)
     elif request.args.get("error") == "too_large":
-        form.photo.errors = [TOO_LARGE]
+        form.photo.errors = [str(TOO_LARGE)]
     return render_template(
         "photos/record.html",
         kind=kind,
@@ -166,12 +168,9 @@ def show(photo_id: int) -> ResponseReturnValue:
 
 @bp.route("/<int:photo_id>/small")
 def small(photo_id: int) -> ResponseReturnValue:
-    """A small copy, made on demand."""
+    """The small copy made at upload, fetched only when the photos page shows it."""
     photo = _load_photo(photo_id)
-    copy = photos.thumbnail(photo)
-    if copy is None:
-        abort(404)
-    return _image(photo, copy.data, copy.content_type, "small")
+    return _image(photo, photos.thumbnail(photo), photo.content_type, "small")
 
 
 @bp.route("/<int:photo_id>/withdraw", methods=["POST"])
@@ -187,7 +186,7 @@ def withdraw(photo_id: int) -> ResponseReturnValue:
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash("The photo was withdrawn and erased.", "success")
+        flash(_("The photo was withdrawn and erased."), "success")
     return redirect(record_url(photo), code=303)
 
 

@@ -21,6 +21,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -61,9 +63,12 @@ class ReportParamError(ValueError):
 
 
 MIN_YEAR, MAX_YEAR = 1900, 9998
+# The period's ends, as messages name them.
+START, END = _l("start date"), _l("end date")
 
 
 def _date_arg(name: str, label: str) -> date | None:
+    """The date in ?`name`=; `label` names it in the message ("start date")."""
     value = request.args.get(name, "").strip()
     if not value:
         return None
@@ -73,14 +78,24 @@ def _date_arg(name: str, label: str) -> date | None:
         day = date.fromisoformat(value)
     except ValueError:
         raise ReportParamError(
-            f"The {label} date “{value[:20]}” is not a date; use the form YYYY-MM-DD, "
-            "for example 2025-03-31."
+            _(
+                "The %(label)s “%(value)s” is not a date; use the form YYYY-MM-DD, "
+                "for example 2025-03-31.",
+                label=label,
+                value=value[:20],
+            )
         ) from None
     # A period reaches a day before its start and months around it: the calendar's own
     # ends would overflow, and no program's records are near them.
     if not MIN_YEAR <= day.year <= MAX_YEAR:
         raise ReportParamError(
-            f"The {label} date {value} is out of range; use a year from {MIN_YEAR} to {MAX_YEAR}."
+            _(
+                "The %(label)s %(value)s is out of range; use a year from %(min)s to %(max)s.",
+                label=label,
+                value=value,
+                min=MIN_YEAR,
+                max=MAX_YEAR,
+            )
         )
     return day
 
@@ -96,8 +111,8 @@ def default_period(started: date | None = None) -> tuple[date, date]:
 def _period_args(started: date | None = None) -> tuple[date, date]:
     """The period asked in ?from=&to=, the last 90 days by default (400 if unusable)."""
     default_from, default_to = default_period(started)
-    period_to = _date_arg("to", "end") or default_to
-    period_from = _date_arg("from", "start") or min(default_from, period_to)
+    period_to = _date_arg("to", END) or default_to
+    period_from = _date_arg("from", START) or min(default_from, period_to)
     if started and not request.args.get("from") and period_to < started:
         period_from = started  # so the check below says the period ends before the start
     try:
@@ -112,8 +127,11 @@ def _copy_arg() -> str:
     copy = request.args.get("copy", "mentee").strip() or "mentee"
     if copy not in ("mentee", "staff"):
         raise ReportParamError(
-            f"There is no “{copy[:20]}” copy: choose copy=mentee (to give to the mentee) "
-            "or copy=staff (with notes for staff only)."
+            _(
+                "There is no “%(copy)s” copy: choose copy=mentee (to give to the mentee) "
+                "or copy=staff (with notes for staff only).",
+                copy=copy[:20],
+            )
         )
     return copy
 
@@ -124,7 +142,7 @@ def _viewer(mentee: Mentee, copy: str) -> Viewer:
         return permissions.MENTEE_COPY
     viewer = permissions.viewer_for(current_user, mentee)
     if not viewer.sees_staff_notes:
-        raise ReportParamError("The staff copy is only for staff; choose the mentee copy.")
+        raise ReportParamError(_("The staff copy is only for staff; choose the mentee copy."))
     return viewer
 
 
@@ -165,7 +183,7 @@ def _period_detail(period_from: date | None, period_to: date | None) -> dict:
 def bad_request(exc: ReportParamError) -> ResponseReturnValue:
     """400 with the reason, on the usual error page."""
     page = render_template(
-        "errors/error.html", code=400, title="That report cannot be made", text=str(exc)
+        "errors/error.html", code=400, title=_("That report cannot be made"), text=str(exc)
     )
     return page, 400
 
@@ -217,7 +235,7 @@ def mentee_csv(mentee_id: int) -> ResponseReturnValue:
     """Every sign-off of a mentee as a spreadsheet, staff-only notes included: staff only.
     With ?from=&to= (the report form sends them), only the events shown in that period."""
     mentee = load_mentee(mentee_id, permissions.can_view_staff_notes, action=None)
-    period_from, period_to = _date_arg("from", "start"), _date_arg("to", "end")
+    period_from, period_to = _date_arg("from", START), _date_arg("to", END)
     if period_from and period_to and period_from > period_to:
         check_period_or_400(period_from, period_to)
     entries = [

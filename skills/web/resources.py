@@ -2,6 +2,8 @@
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
@@ -18,7 +20,7 @@ bp = Blueprint("resources", __name__, url_prefix="/admin/resources")
 
 class ResourceForm(FlaskForm):
     details = TextAreaField(
-        "Local details (address, hours, phone, what to bring)",
+        _l("Local details (address, hours, phone, what to bring)"),
         validators=[Optional(), Length(max=voice.RESOURCE_MAX)],
     )
 
@@ -49,7 +51,7 @@ def edit(skill_id: int) -> ResponseReturnValue:
             form.details.errors = [*form.details.errors, str(exc)]
         else:
             db.session.commit()
-            flash(f"Saved local details for {skill.title}.", "success")
+            flash(_("Saved local details for %(skill)s.", skill=skill.title), "success")
             return redirect(url_for(".index"))
     elif not form.is_submitted():
         form.details.data = voice.resources(current_user.organisation_id, [skill.id]).get(

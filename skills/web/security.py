@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask, Response, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from .main import HEALTH_ENDPOINTS
@@ -40,9 +41,11 @@ def _check_session_age() -> ResponseReturnValue | None:
         now - seen > IDLE_TIMEOUT.total_seconds()
         or now - started > ABSOLUTE_TIMEOUT.total_seconds()
     ):
+        # Said in the person's own language, while they are still the one signed in.
+        message = _("You were signed out to keep information safe. Please sign in again.")
         logout_user()
         session.clear()
-        flash("You were signed out to keep information safe. Please sign in again.", "info")
+        flash(message, "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     # Rewrite the cookie at most once a minute, not on every request.
     if now - seen >= 60:

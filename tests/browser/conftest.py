@@ -21,6 +21,7 @@ from skills import create_app
 from skills.demo import create_demo
 from skills.extensions import db
 from skills.models import Mentee, SignoffEvent, Skill, SkillStatus, User
+from skills.models.session_notes import SessionNote
 from skills.services import curriculum as curriculum_service
 from skills.services import people, voice
 
@@ -46,6 +47,7 @@ def _seed() -> dict:
     two_step = people.create_user(org, "twostep", "Tay Twostep", PASSWORD, ["mentor"])
     two_step.totp_secret = pyotp.random_base32()
     people.create_user(org, "newmentee", "Noor Newcomer", PASSWORD, ["mentee"])
+    people.create_user(org, "stepnew", "Sam Stepnew", PASSWORD, ["mentor"])  # turns two-step on
     statuses = {
         s.skill_id: s
         for s in db.session.scalars(select(SkillStatus).where(SkillStatus.mentee_id == mentee.id))
@@ -61,8 +63,24 @@ def _seed() -> dict:
     voice.set_resource(org.id, event.skill, "Transit office, 12 Main St. Open 9 to 5.", admin)
     mentee_user = db.session.get(User, mentee.user_id)
     report = voice.report_did_it(mentee, fresh[1], "I did it at the store today.", mentee_user)
+    # Issue 15's voice both ways: a claim the mentor answered in words.
+    replied = voice.report_did_it(mentee, fresh[2], "I paid it on my own.", mentee_user)
+    voice.reply_did_it(replied, mentor, "Good start! Next time, keep the receipt.")
+    # A skill with a re-check the mentee can do now: "next re-check on" shows.
+    recheck = next(
+        s for s in skills if s.recheck_days and s.id in statuses and statuses[s.id].signed_off
+    )
+    shared_note = db.session.scalar(
+        select(SessionNote)
+        .where(SessionNote.mentee_id == mentee.id, SessionNote.note_visibility == "mentee")
+        .order_by(SessionNote.id.desc())
+    )
+    # Pages in Spanish: a mentee, a mentor and an admin who chose it as their language.
+    for username in ("mentee02", "mentor2"):
+        db.session.scalar(select(User).where(User.username == username)).language = "es"
+    people.create_user(org, "adminsp", "Ana Administradora", PASSWORD, ["admin"]).language = "es"
     db.session.commit()
-    assert report.status == "open" and event is not None
+    assert report.status == "open" and event is not None and shared_note is not None
     return {
         "mentor": "mentor1",
         "mentee": "mentee01",
@@ -71,6 +89,7 @@ def _seed() -> dict:
         "two_step": "twostep",
         "totp_secret": two_step.totp_secret,
         "unlinked_mentee": "newmentee",
+        "newcomer": "stepnew",
         "mentee_id": mentee.id,
         "mentee_name": mentee.name,
         "skill_id": event.skill_id,
@@ -79,6 +98,13 @@ def _seed() -> dict:
         "event_id": event.id,
         "report_id": report.id,
         "mentor_user_id": mentor.id,
+        "reply_skill_id": fresh[2].id,
+        "recheck_skill_id": recheck.id,
+        "did_it_skill_ids": (fresh[4].id, fresh[5].id, fresh[6].id),
+        "shared_note_id": shared_note.id,
+        "spanish_mentee": "mentee02",
+        "spanish_mentor": "mentor2",
+        "spanish_admin": "adminsp",
     }
 
 

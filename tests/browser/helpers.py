@@ -40,6 +40,7 @@ class Site:
     two_step: str
     totp_secret: str
     unlinked_mentee: str
+    newcomer: str  # a mentor who turns on two-step sign-in
     mentee_id: int
     mentee_name: str
     skill_id: int  # a skill the mentee has history on
@@ -48,6 +49,13 @@ class Site:
     event_id: int  # a sign-off by the mentor, open to correction
     report_id: int  # an open "I did it"
     mentor_user_id: int
+    reply_skill_id: int  # an "I did it" the mentor answered with a reply
+    recheck_skill_id: int  # signed off, with a re-check date
+    did_it_skill_ids: tuple[int, ...]  # not started: for "I did it" (one per test that sends)
+    shared_note_id: int  # a session note the mentee may read and comment on
+    spanish_mentee: str  # people whose language is Spanish
+    spanish_mentor: str
+    spanish_admin: str
 
     def __call__(self, path: str) -> str:
         return self.url + path

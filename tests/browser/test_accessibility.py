@@ -7,31 +7,15 @@ Playwright's evaluate, which goes through the DevTools protocol, so the page's C
 inline script) does not stop it.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import pytest
 
+from . import states_admin, states_daily
 from .helpers import DESKTOP, NARROW, PASSWORD, PHONE, code_now, screenshot, sign_in
+from .steps import Visit, open_all_details, submit
 from .test_workflows import bad_curriculum
 
 AXE_VERSION = "4.12.1"  # the version axe-playwright-python 0.1.8 bundles (pinned in setup.cfg)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-@dataclass
-class Visit:
-    """A page state to check: a path to open, or steps that get the page there."""
-
-    name: str
-    path: str | None = None
-    steps: Callable | None = None
-    status: int = 200
-
-
-def submit(page, button: str) -> None:
-    with page.expect_navigation():
-        page.get_by_role("button", name=button).click()
 
 
 def _sign_off_with_errors(page, site):
@@ -142,16 +126,10 @@ def _my_area(page, site):
         page.locator("ul.areas a").last.click()
 
 
-def _open_all_details(page) -> None:
-    closed = page.locator("main details:not([open]) > summary")
-    for _ in range(closed.count()):
-        closed.first.click()
-
-
 def _my_skill_answers_open(page, site):
     """The mentee's skill page with "That's right" and "That's not right" open."""
     page.goto(f"/me/skills/{site.skill_id}")
-    _open_all_details(page)
+    open_all_details(page)
     assert page.get_by_role("button", name="That's not right").first.is_visible()
 
 
@@ -159,13 +137,13 @@ def _my_claim_status(page, site):
     """The skill page of a sent "I did it": its status, reached from the progress page."""
     page.goto("/me/")
     with page.expect_navigation():
-        page.locator("#told-mentor + ul a").first.click()
+        page.locator("#told-mentor + ul li:has(.badge:text-is('Sent')) a").first.click()
     assert page.get_by_text("Waiting for your mentor").first.is_visible()
 
 
 def _my_history_said_open(page, site):
     page.goto("/me/history")
-    _open_all_details(page)
+    open_all_details(page)
 
 
 def _mentee_skill_not_right(page, site):
@@ -174,12 +152,12 @@ def _mentee_skill_not_right(page, site):
     with page.expect_navigation():
         page.locator("#not-right + ul a").first.click()
     assert page.get_by_text("Not right, says").first.is_visible()
-    _open_all_details(page)
+    open_all_details(page)
 
 
 def _mentee_history_said_open(page, site):
     page.goto(f"/mentees/{site.mentee_id}/history")
-    _open_all_details(page)
+    open_all_details(page)
 
 
 def _session_note_errors(page, site):
@@ -192,13 +170,7 @@ def _session_note_errors(page, site):
 
 def _session_note_written(page, site):
     """A note written on the phone-sized form, then its page with the sign button."""
-    page.goto(f"/mentor/notes/new?mentee_id={site.mentee_id}")
-    page.get_by_label("Start time").fill("09:00")
-    page.get_by_label("End time").fill("09:40")
-    page.get_by_role("radio", name="Phone", exact=True).check()
-    page.get_by_label("What we did").fill("Planned the week's shopping")
-    submit(page, "Save note")
-    assert "/notes/" in page.url
+    states_daily.write_note(page, site)
 
 
 ACCOUNT = [
@@ -216,8 +188,11 @@ PAGES: dict[str, tuple[str | None, list[Visit]]] = {
             Visit("sign-in-error", steps=_login_error),
             Visit("two-step-code", steps=_two_step_code_page),
             Visit("two-step-code-error", steps=_two_step_wrong_code),
+            *states_admin.ANONYMOUS_SPANISH,  # last: the browser asks for Spanish from here
         ],
     ),
+    "two-step": (None, states_admin.TWO_STEP),
+    "newcomer": ("newcomer", states_admin.NEWCOMER),
     "mentee": (
         "mentee",
         [
@@ -230,6 +205,7 @@ PAGES: dict[str, tuple[str | None, list[Visit]]] = {
             Visit("my-history-said-open", steps=_my_history_said_open),
             Visit("my-area", steps=_my_area),
             Visit("my-session-notes", "/me/notes"),
+            *states_daily.MENTEE,
             *ACCOUNT,
             Visit("forbidden", "/mentor/", status=403),
             Visit("not-found", "/me/skills/999999", status=404),
@@ -261,6 +237,7 @@ PAGES: dict[str, tuple[str | None, list[Visit]]] = {
             Visit("session-note-written", steps=_session_note_written),
             Visit("session-notes", "/mentees/{mentee_id}/notes"),
             Visit("credential", "/account/credential"),
+            *states_daily.MENTOR,
             *ACCOUNT,
             Visit("forbidden", "/caseload/", status=403),
             Visit("not-found", "/no-such-page", status=404),
@@ -275,6 +252,7 @@ PAGES: dict[str, tuple[str | None, list[Visit]]] = {
             Visit("mentee-search", "/mentees/{mentee_id}?q=card"),
             Visit("mentee-skill", "/mentees/{mentee_id}/skills/{skill_id}"),
             Visit("mentee-history", "/mentees/{mentee_id}/history"),
+            *states_daily.CASE_MANAGER,
             *ACCOUNT,
         ],
     ),
@@ -309,9 +287,13 @@ PAGES: dict[str, tuple[str | None, list[Visit]]] = {
             Visit("local-details-edit", "/admin/resources/{skill_id}"),
             Visit("billing", "/notes/billing"),
             Visit("billing-settings", "/notes/billing/settings"),
+            *states_admin.ADMIN,
             *ACCOUNT,
         ],
     ),
+    "mentee-es": ("spanish_mentee", states_admin.MENTEE_SPANISH),
+    "mentor-es": ("spanish_mentor", states_admin.MENTOR_SPANISH),
+    "admin-es": ("spanish_admin", states_admin.ADMIN_SPANISH),
 }
 
 

@@ -1,8 +1,9 @@
 """Writing a loaded curriculum back out as a curriculum file.
 
-The file is what `parse` reads: loading it again changes nothing (tests/test_admin_flows.py
-checks the round trip). Retired domains and skills are left out, as they were left out of
-the file that retired them; their history stays in the database.
+The file is what `parse` reads, translations included: loading it again changes nothing
+(tests/test_admin_flows.py and tests/test_curriculum_translations.py check the round
+trip). Retired domains and skills are left out, as they were left out of the file that
+retired them; their history stays in the database.
 """
 
 from typing import Any
@@ -24,6 +25,15 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+def _translated(fields: dict[str, Any], row: Any) -> dict[str, Any]:
+    """`fields` with the row's translations after its English, as files write them."""
+    if row.translations:
+        fields["translations"] = {
+            language: dict(texts) for language, texts in sorted(row.translations.items())
+        }
+    return fields
+
+
 def _skill(skill: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "key": skill.key,
@@ -35,7 +45,7 @@ def _skill(skill: Any) -> dict[str, Any]:
         fields["steps"] = list(skill.steps)
     if skill.recheck_days:
         fields["recheck_days"] = skill.recheck_days
-    return fields
+    return _translated(fields, skill)
 
 
 def _domain(domain: Any) -> dict[str, Any]:
@@ -44,23 +54,23 @@ def _domain(domain: Any) -> dict[str, Any]:
         fields["summary"] = domain.summary
     if domain.icon:
         fields["icon"] = domain.icon
+    _translated(fields, domain)
     fields["skills"] = [_skill(s) for s in domain.skills if not s.retired]
     return fields
 
 
 def curriculum_yaml(curriculum: Curriculum) -> str:
     """The curriculum as the text of a curriculum file, fields in the documented order."""
-    document = {
-        "id": curriculum.key,
-        "version": curriculum.version,
-        "title": curriculum.title,
-        "signed_off_level": curriculum.signed_off_level,
-        "levels": [
-            {"value": lv.value, "name": lv.name, "mentee_text": lv.mentee_text}
-            for lv in curriculum.levels
-        ],
-        "domains": [_domain(d) for d in curriculum.domains if not d.retired],
-    }
+    document = _translated(
+        {"id": curriculum.key, "version": curriculum.version, "title": curriculum.title},
+        curriculum,
+    )
+    document["signed_off_level"] = curriculum.signed_off_level
+    document["levels"] = [
+        _translated({"value": lv.value, "name": lv.name, "mentee_text": lv.mentee_text}, lv)
+        for lv in curriculum.levels
+    ]
+    document["domains"] = [_domain(d) for d in curriculum.domains if not d.retired]
     header = (
         f"# {curriculum.title}, version {curriculum.version}: the curriculum as it is "
         "loaded now.\n"

@@ -29,7 +29,7 @@ from ...timeutil import utcnow
 from .. import audit, counters
 from .owners import using
 from .parse import read_curriculum_file
-from .spec import CurriculumError, CurriculumInvalid, CurriculumSpec
+from .spec import CurriculumError, CurriculumInvalid, CurriculumSpec, CurriculumWarning
 
 
 @dataclass
@@ -40,6 +40,8 @@ class LoadSummary:
     updated: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    # The file's warnings (texts with no translation): loaded all the same.
+    warnings: list[CurriculumWarning] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -75,7 +77,7 @@ def apply_curriculum(
     changed) when the file would remove a level that recorded sign-offs still use.
     """
     session = db.session
-    summary = LoadSummary(spec.key, spec.version)
+    summary = LoadSummary(spec.key, spec.version, warnings=list(spec.warnings))
     owner = (
         Curriculum.organisation_id.is_(None)
         if organisation_id is None
@@ -96,6 +98,7 @@ def apply_curriculum(
             "version": spec.version,
             "signed_off_level": spec.signed_off_level,
             "source_sha256": spec.sha256,
+            "translations": spec.translations,
         },
     )
     _sync_levels(curriculum, spec)
@@ -122,6 +125,7 @@ def apply_curriculum(
                 "title": dspec.title,
                 "summary": dspec.summary,
                 "icon": dspec.icon,
+                "translations": dspec.translations,
                 "position": position,
                 "retired": False,
             },
@@ -135,6 +139,7 @@ def apply_curriculum(
                 "description": sspec.description,
                 "steps": sspec.steps,
                 "recheck_days": sspec.recheck_days,
+                "translations": sspec.translations,
                 "position": skill_position,
             }
             skill = skills.get(sspec.key)
@@ -236,10 +241,22 @@ def _sync_levels(curriculum: Curriculum, spec: CurriculumSpec) -> None:
         found = existing.get(lspec.value)
         if found is None:
             curriculum.levels.append(
-                Level(value=lspec.value, name=lspec.name, mentee_text=lspec.mentee_text)
+                Level(
+                    value=lspec.value,
+                    name=lspec.name,
+                    mentee_text=lspec.mentee_text,
+                    translations=lspec.translations,
+                )
             )
         else:
-            _assign(found, {"name": lspec.name, "mentee_text": lspec.mentee_text})
+            _assign(
+                found,
+                {
+                    "name": lspec.name,
+                    "mentee_text": lspec.mentee_text,
+                    "translations": lspec.translations,
+                },
+            )
 
 
 def _refuse_removing_used_levels(curriculum: Curriculum, spec: CurriculumSpec) -> None:

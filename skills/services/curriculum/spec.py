@@ -1,10 +1,14 @@
-"""What a checked curriculum file says, and the errors a check finds.
+"""What a checked curriculum file says, and the errors and warnings a check finds.
 
 Shared by `parse` (which builds these from YAML) and `load` (which writes them to the
 database).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+# A node's translations: language code -> field -> text (a list of text for steps).
+Translations = dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -15,6 +19,18 @@ class CurriculumError:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class CurriculumWarning:
+    """Something a file should fix that does not stop it loading (a missing translation)."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: warning: {self.message}"
 
 
 class CurriculumInvalid(Exception):
@@ -34,6 +50,7 @@ class SkillSpec:
     steps: list[str]
     recheck_days: int | None
     line: int
+    translations: Translations = field(default_factory=dict)
 
 
 @dataclass
@@ -44,6 +61,7 @@ class DomainSpec:
     icon: str
     skills: list[SkillSpec]
     line: int
+    translations: Translations = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +70,7 @@ class LevelSpec:
     name: str
     mentee_text: str
     line: int
+    translations: Translations = field(default_factory=dict)
 
 
 @dataclass
@@ -65,6 +84,9 @@ class CurriculumSpec:
     sha256: str
     filename: str
     levels_line: int = 1
+    translations: Translations = field(default_factory=dict)
+    # Loading goes ahead with these; `check` and the upload page show them.
+    warnings: list[CurriculumWarning] = field(default_factory=list)
 
     @property
     def skill_count(self) -> int:

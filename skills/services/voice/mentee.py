@@ -6,6 +6,8 @@ Every rule is checked before anything is written; the caller commits.
 
 from collections.abc import Sequence
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ... import permissions
@@ -41,14 +43,14 @@ def open_goals(mentee: Mentee) -> list[Goal]:
     )
 
 
-def _goals_of(mentee: Mentee, user: User) -> str:
-    # The same rule, said to whoever is acting.
-    return "your goals" if permissions.is_self(user, mentee) else f"{mentee.name}'s goals"
+def _said_to(user: User, mentee: Mentee, to_mentee: LazyString, to_staff: LazyString) -> LazyString:
+    # The same rule, said to whoever is acting (whole sentences, so each translates).
+    return to_mentee if permissions.is_self(user, mentee) else to_staff
 
 
 def _require_goal_setter(user: User, mentee: Mentee) -> None:
     if not permissions.can_set_goals(user, mentee):
-        raise VoiceError("Only the mentee, or their mentor with them, can change their goals.")
+        raise VoiceError(_l("Only the mentee, or their mentor with them, can change their goals."))
 
 
 def set_goal(mentee: Mentee, skill: Skill, user: User) -> Goal:
@@ -62,11 +64,30 @@ def set_goal(mentee: Mentee, skill: Skill, user: User) -> Goal:
     lock_for_write(Mentee, mentee.id)
     goals = open_goals(mentee)
     if any(g.skill_id == skill.id for g in goals):
-        raise VoiceError(f"“{skill.title}” is already one of {_goals_of(mentee, user)}.")
+        raise VoiceError(
+            _said_to(
+                user,
+                mentee,
+                _l("“%(skill)s” is already one of your goals.", skill=skill.title),
+                _l(
+                    "“%(skill)s” is already one of %(name)s's goals.",
+                    skill=skill.title,
+                    name=mentee.name,
+                ),
+            )
+        )
     if len(goals) >= MAX_GOALS:
         raise VoiceError(
-            f"{'You can' if permissions.is_self(user, mentee) else mentee.name + ' can'} have "
-            f"{MAX_GOALS} goals at a time. Take one off first."
+            _said_to(
+                user,
+                mentee,
+                _l("You can have %(max)s goals at a time. Take one off first.", max=MAX_GOALS),
+                _l(
+                    "%(name)s can have %(max)s goals at a time. Take one off first.",
+                    name=mentee.name,
+                    max=MAX_GOALS,
+                ),
+            )
         )
     goal = Goal(mentee_id=mentee.id, skill_id=skill.id, set_by_id=user.id)
     db.session.add(goal)
@@ -90,7 +111,18 @@ def clear_goal(mentee: Mentee, skill: Skill, user: User) -> None:
     lock_for_write(Mentee, mentee.id)
     goal = next((g for g in open_goals(mentee) if g.skill_id == skill.id), None)
     if goal is None:
-        raise VoiceError(f"“{skill.title}” is not one of {_goals_of(mentee, user)}.")
+        raise VoiceError(
+            _said_to(
+                user,
+                mentee,
+                _l("“%(skill)s” is not one of your goals.", skill=skill.title),
+                _l(
+                    "“%(skill)s” is not one of %(name)s's goals.",
+                    skill=skill.title,
+                    name=mentee.name,
+                ),
+            )
+        )
     goal.cleared_at = utcnow()
     audit.record(
         "goal.clear",
@@ -110,7 +142,7 @@ def rate_self(mentee: Mentee, skill: Skill, rating: str, user: User) -> SelfRati
     require_self(user, mentee)
     require_live(skill)
     if rating not in SELF_RATINGS:
-        raise VoiceError("Choose “I can do this” or “I'd like help with this”.", "rating")
+        raise VoiceError(_l("Choose “I can do this” or “I'd like help with this”."), "rating")
     row = SelfRating(mentee_id=mentee.id, skill_id=skill.id, rating=rating)
     db.session.add(row)
     db.session.flush()
@@ -156,17 +188,17 @@ def _require_unanswered(event: SignoffEvent, user: User) -> Mentee:
     mentee = event.mentee
     require_self(user, mentee)
     if event.kind == "refresher":
-        raise VoiceError("A refresher is not a new level, so there is nothing to answer.")
+        raise VoiceError(_l("A refresher is not a new level, so there is nothing to answer."))
     # One answer per sign-off across both tables: answers of one mentee queue here.
     lock_for_write(Mentee, mentee.id)
     if db.session.scalar(
         select(SignoffConfirmation.id).where(SignoffConfirmation.event_id == event.id)
     ):
-        raise VoiceError("You already confirmed this one.")
+        raise VoiceError(_l("You already confirmed this one."))
     if db.session.scalar(
         select(SignoffDisagreement.id).where(SignoffDisagreement.event_id == event.id)
     ):
-        raise VoiceError("You already told your mentor this one is not right.")
+        raise VoiceError(_l("You already told your mentor this one is not right."))
     return mentee
 
 
@@ -190,7 +222,7 @@ def disagree_signoff(event: SignoffEvent, user: User, words: str) -> SignoffDisa
     new sign-off."""
     words = clean_words(words, "words")
     if not words:
-        raise VoiceError("Tell your mentor what is not right, in a few words.", "words")
+        raise VoiceError(_l("Tell your mentor what is not right, in a few words."), "words")
     mentee = _require_unanswered(event, user)
     row = SignoffDisagreement(event_id=event.id, mentee_id=mentee.id, words=words)
     db.session.add(row)

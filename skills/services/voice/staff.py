@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ... import permissions
@@ -61,9 +63,9 @@ def _open_report_for(report: DidItReport, mentor: User) -> Mentee:
     mentee = lock_for_write(Mentee, report.mentee_id)
     db.session.refresh(report)
     if mentee is None or not permissions.can_sign_off(mentor, mentee):
-        raise VoiceError("Only a mentor assigned now can answer this.")
+        raise VoiceError(_l("Only a mentor assigned now can answer this."))
     if report.status != "open":
-        raise VoiceError("This was already answered.")
+        raise VoiceError(_l("This was already answered."))
     return mentee
 
 
@@ -83,7 +85,7 @@ def reply_did_it(report: DidItReport, mentor: User, reply: str) -> None:
     mentee = _open_report_for(report, mentor)
     reply = clean_words(reply, "reply")
     if not reply:
-        raise VoiceError("Write a short reply.", "reply")
+        raise VoiceError(_l("Write a short reply."), "reply")
     report.status, report.reply = "replied", reply
     report.resolved_by_id, report.resolved_at = mentor.id, utcnow()
     audit.record("did_it.reply", mentor, mentee=mentee, object_type="did_it", object_id=report.id)
@@ -97,12 +99,12 @@ def mark_refresher(mentee: Mentee, skill: Skill, mentor: User, note: str = "") -
     # Queued with the mentee's other writers, so two taps cannot flag the skill twice.
     lock_for_write(Mentee, mentee.id)
     if not permissions.can_sign_off(mentor, mentee):
-        raise VoiceError("Only a mentor assigned now can ask for a refresher.")
+        raise VoiceError(_l("Only a mentor assigned now can ask for a refresher."))
     status = db.session.get(SkillStatus, (mentee.id, skill.id), populate_existing=True)
     if status is None or not status.signed_off:
-        raise VoiceError("A refresher is for a skill that is already signed off.")
+        raise VoiceError(_l("A refresher is for a skill that is already signed off."))
     if status.needs_refresher:
-        raise VoiceError("This skill is already marked for a refresher.")
+        raise VoiceError(_l("This skill is already marked for a refresher."))
     event = SignoffEvent(
         mentee_id=mentee.id,
         skill_id=skill.id,
@@ -221,7 +223,7 @@ def record_group_session(
     unless `allow_lower`: the error names every such attendee at once.
     """
     if not attendees:
-        raise VoiceError("Choose at least one mentee who came.", "attendees")
+        raise VoiceError(_l("Choose at least one mentee who came."), "attendees")
     if idempotency_key:
         # One mentor's group sessions queue here, so a double submit sees the first.
         lock_for_write(User, mentor.id)
@@ -235,7 +237,10 @@ def record_group_session(
     outside = [a.mentee.name for a in attendees if not permissions.can_sign_off(mentor, a.mentee)]
     if outside:
         raise VoiceError(
-            "Only your current mentees can be in a group session: " + ", ".join(outside),
+            _l(
+                "Only your current mentees can be in a group session: %(names)s",
+                names=", ".join(outside),
+            ),
             "attendees",
         )
     if not allow_lower:
@@ -272,7 +277,9 @@ def record_group_session(
                 else None,
             )
         except SignoffError as exc:
-            raise VoiceError(f"{attendee.mentee.name}: {exc}", exc.field) from None
+            raise VoiceError(
+                _l("%(name)s: %(error)s", name=attendee.mentee.name, error=exc), exc.field
+            ) from None
     audit.record(
         "group.record",
         mentor,
@@ -290,14 +297,23 @@ def _refuse_lowering(skill: Skill, attendees: Sequence[Attendee]) -> None:
     if not lowered:
         return
     names = {lv.value: lv.name for lv in level_scale(skill)}
-    which = "; ".join(
-        f"{a.mentee.name} (from “{names[lowered[a.mentee.id]]}” to “{names[a.level]}”)"
+    each = [
+        _l(
+            "%(name)s (from “%(old)s” to “%(new)s”)",
+            name=a.mentee.name,
+            old=names[lowered[a.mentee.id]],
+            new=names[a.level],
+        )
         for a in attendees
         if a.mentee.id in lowered
-    )
+    ]
     raise VoiceError(
-        f"This would lower the level of {which}. If that is right, tick "
-        f"“{LOWER_CONFIRMATION}” and save again; otherwise choose their level again.",
+        _l(
+            "This would lower the level of %(which)s. If that is right, tick “%(box)s” and "
+            "save again; otherwise choose their level again.",
+            which=LazyString(lambda: "; ".join(map(str, each))),
+            box=LOWER_CONFIRMATION,
+        ),
         "confirm_lower",
     )
 
@@ -308,10 +324,12 @@ def _refuse_lowering(skill: Skill, attendees: Sequence[Attendee]) -> None:
 def set_resource(organisation_id: int, skill: Skill, details: str, admin: User) -> SkillResource:
     """An admin sets where to get help with a skill locally, for their organisation."""
     if not permissions.can_manage_curriculum(admin) or admin.organisation_id != organisation_id:
-        raise VoiceError("Only an admin of this organization can change local details.")
+        raise VoiceError(_l("Only an admin of this organization can change local details."))
     details = details.strip()
     if len(details) > RESOURCE_MAX:
-        raise VoiceError(f"Keep local details to {RESOURCE_MAX} characters.", "details")
+        raise VoiceError(
+            _l("Keep local details to %(max)s characters.", max=RESOURCE_MAX), "details"
+        )
     row = db.session.scalar(
         select(SkillResource).where(
             SkillResource.organisation_id == organisation_id, SkillResource.skill_id == skill.id

@@ -7,9 +7,12 @@ from typing import Any
 
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ... import permissions
+from ...i18n import local_date
 from ...models import Mentee
 from ...models.people import ROLE_LABELS
 from ...services import assignments as assignment_service
@@ -108,7 +111,11 @@ def assignment_new() -> ResponseReturnValue:
             lambda: assignment_service.add_assignment(
                 staff_member, mentee, form.kind.data, form.starts_on.data, actor=current_user
             ),
-            lambda _: f"{staff_member.display_name} is assigned to {mentee.name}.",
+            lambda _saved: _(
+                "%(staff)s is assigned to %(name)s.",
+                staff=staff_member.display_name,
+                name=mentee.name,
+            ),
         ):
             return redirect(url_for(".assignments", mentee=mentee.record_number))
     return render_template("admin/assignment_new.html", form=form)
@@ -129,9 +136,11 @@ def assignment_end(assignment_id: int) -> ResponseReturnValue:
         lambda: assignment_service.stop_assignment(
             assignment, submitted(form.ends_on.data), actor=current_user
         ),
-        lambda _: (
-            f"{assignment.staff.display_name}'s access to {assignment.mentee.name} "
-            f"stops on {submitted(form.ends_on.data).isoformat()}."
+        lambda _saved: _(
+            "%(staff)s's access to %(name)s stops on %(date)s.",
+            staff=assignment.staff.display_name,
+            name=assignment.mentee.name,
+            date=local_date(submitted(form.ends_on.data)),
         ),
     ):
         return redirect(url_for(".assignments", **filters))
@@ -144,17 +153,19 @@ def assignment_end(assignment_id: int) -> ResponseReturnValue:
     ), (422 if form.errors else 200)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def _caseload_choices(on: date) -> list[SelectChoice]:
     """Each person's caseload by kind, with how many mentees it holds."""
-    return [SelectChoice("", "Choose a person")] + [
+    return [SelectChoice("", _("Choose a person"))] + [
         SelectChoice(
             f"{user.id}-{kind}",
-            f"{user.display_name}, {ROLE_LABELS[kind].lower()} ({_plural(count, 'mentee')})"
-            + ("" if user.active else ", deactivated"),
+            ngettext(
+                "%(name)s, %(role)s (%(num)d mentee)",
+                "%(name)s, %(role)s (%(num)d mentees)",
+                count,
+                name=user.display_name,
+                role=ROLE_LABELS[kind].lower(),
+            )
+            + ("" if user.active else _(", deactivated")),
         )
         for user, kind, count in transfer_service.caseloads(org_id(), on)
     ]
@@ -163,21 +174,28 @@ def _caseload_choices(on: date) -> list[SelectChoice]:
 def _names(mentees: list[Mentee]) -> str:
     shown = ", ".join(m.full_name for m in mentees[:NAMES_SHOWN])
     more = len(mentees) - NAMES_SHOWN
-    return shown + (f" and {more} more" if more > 0 else "")
+    return shown + (_(" and %(num)d more", num=more) if more > 0 else "")
 
 
 def _transfer_message(done: transfer_service.Transfer) -> str:
     """What the admin reads once a transfer is saved."""
     role = ROLE_LABELS[done.kind].lower()
     source, target = done.source.display_name, done.target.display_name
-    message = (
-        f"{_plural(len(done.moved), 'mentee')} moved from {source} to {target} as {role}, "
-        f"from {done.effective_on.isoformat()}."
+    message = ngettext(
+        "%(num)d mentee moved from %(source)s to %(target)s as %(role)s, from %(date)s.",
+        "%(num)d mentees moved from %(source)s to %(target)s as %(role)s, from %(date)s.",
+        len(done.moved),
+        source=source,
+        target=target,
+        role=role,
+        date=local_date(done.effective_on),
     )
     if done.already_with_target:
-        message += (
-            f" Already assigned to {target}, so only {source}'s assignment ended: "
-            f"{_names(done.already_with_target)}."
+        message += " " + _(
+            "Already assigned to %(target)s, so only %(source)s's assignment ended: %(names)s.",
+            target=target,
+            source=source,
+            names=_names(done.already_with_target),
         )
     return message
 
@@ -192,7 +210,7 @@ def assignment_transfer() -> ResponseReturnValue:
     chosen = _CASELOAD.fullmatch(request.args.get("source", ""))
     if not chosen:
         if "source" in request.args:
-            picker.source.errors = ["Choose whose mentees to move."]
+            picker.source.errors = [_("Choose whose mentees to move.")]
         page = render_template("admin/assignment_transfer.html", picker=picker, form=None)
         return page, (422 if request.method == "POST" else 200)
     source = user_or_404(int(chosen.group(1)))
@@ -203,7 +221,7 @@ def assignment_transfer() -> ResponseReturnValue:
     form.mentee_ids.choices = [
         SelectChoice(m.id, f"{m.full_name} ({m.record_number})") for m in mentees.values()
     ]
-    form.target_id.choices = [SelectChoice("", "Choose a person")] + [
+    form.target_id.choices = [SelectChoice("", _("Choose a person"))] + [
         SelectChoice(u.id, u.display_name)
         for u in people_queries.assignable_staff(org_id())
         if u.has_role(kind) and u.id != source.id

@@ -1,8 +1,10 @@
 """Admin pages for curricula: what is loaded, loading an uploaded file, downloading the
 current file of a curriculum in use and a commented template."""
 
-from flask import Response, abort, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ... import permissions
@@ -37,7 +39,9 @@ def curriculum() -> ResponseReturnValue:
         form,
         lambda: owners.choose(current_user.organisation, form.curricula.data or [], current_user),
         lambda changes: (
-            "Curricula saved: " + "; ".join(changes) + "." if changes else "Nothing had changed."
+            _("Curricula saved: %(changes)s.", changes="; ".join(changes))
+            if changes
+            else _("Nothing had changed.")
         ),
         refusals=(owners.OwnershipError,),
     ):
@@ -66,10 +70,44 @@ def _load(text: str, filename: str) -> curriculum_service.LoadSummary:
 
 
 def _loaded_message(summary: curriculum_service.LoadSummary) -> str:
-    message = f"Curriculum {summary}."
+    message = _(
+        "Curriculum %(key)s %(version)s: %(added)d skills added, %(updated)d updated, "
+        "%(retired)d retired, %(restored)d brought back.",
+        key=summary.key,
+        version=summary.version,
+        added=len(summary.added),
+        updated=len(summary.updated),
+        retired=len(summary.retired),
+        restored=len(summary.restored),
+    )
     if not summary.changed:
-        message += " Nothing had changed."
+        message += " " + _("Nothing had changed.")
     return message
+
+
+# Warnings shown after an upload, at most: flashed messages travel in the session cookie.
+WARNINGS_SHOWN = 5
+
+
+def _flash_warnings(warnings: list[curriculum_service.CurriculumWarning]) -> None:
+    """The file loaded, but some texts have no translation: how many, and the first."""
+    if not warnings:
+        return
+    count = curriculum_service.error_count(warnings)
+    shown = format(count, ",")
+    flash(
+        ngettext(
+            "%(count)s warning: a text with no translation shows in English until it has one.",
+            "%(count)s warnings: texts with no translation show in English until they have one.",
+            count,
+            count=shown,
+        ),
+        "warning",
+    )
+    for warning in warnings[:WARNINGS_SHOWN]:
+        flash(str(warning), "warning")
+    if count > WARNINGS_SHOWN:
+        flash(_("Translate these and upload the file again to see the rest."), "warning")
 
 
 def _error_lines(exc: Exception) -> tuple[list[str], int]:
@@ -94,17 +132,21 @@ def curriculum_upload() -> ResponseReturnValue:
             text = raw.decode("utf-8-sig")  # editors on Windows often add a BOM
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            errors = [f"{filename}:{line}: not UTF-8 text; save the file as UTF-8 and try again"]
+            errors = [
+                f"{filename}:{line}: " + _("not UTF-8 text; save the file as UTF-8 and try again")
+            ]
             problems = 1
         else:
             refusal: list[Exception] = []
-            if save(
+            saved = save(
                 form,
                 lambda: _load(text, filename),
                 _loaded_message,
                 refusals=(curriculum_service.CurriculumInvalid,),
                 show=refusal.append,
-            ):
+            )
+            if saved is not None:
+                _flash_warnings(saved.value.warnings)
                 return redirect(url_for(".curriculum"))
             errors, problems = _error_lines(refusal[0])
     return render_template(

@@ -1,5 +1,8 @@
 """Forms for the admin pages."""
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
 from wtforms import (
@@ -18,9 +21,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ...models.people import ROLE_LABELS
 from ...services import organisations
 from ...services.passwords import MAX_LENGTH as PASSWORD_MAX
-from ..forms import SelectChoice
+from ..forms import RequiredSelectField, SelectChoice
 
-DATE_MESSAGE = "Enter the date, like 2026-05-31."
+DATE_MESSAGE = _l("Enter the date, like 2026-05-31.")
 
 
 def role_choices() -> list[SelectChoice]:
@@ -35,47 +38,49 @@ class RolesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def password_field(label: str) -> PasswordField:
+def password_field(label: LazyString) -> PasswordField:
     # The length and common-password rules live in services.passwords, one message each;
     # the form only bounds the input.
     return PasswordField(
         label,
-        validators=[DataRequired(message="Enter a password."), Length(max=PASSWORD_MAX)],
+        validators=[DataRequired(message=_l("Enter a password.")), Length(max=PASSWORD_MAX)],
     )
 
 
 class UserForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(min=2, max=64)])
-    display_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=2, max=64)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     roles = RolesField(
-        "Roles",
+        _l("Roles"),
         choices=role_choices(),
-        validators=[DataRequired(message="Choose at least one role.")],
+        validators=[DataRequired(message=_l("Choose at least one role."))],
     )
-    password = password_field("Password")
+    password = password_field(_l("Password"))
 
 
 class UserEditForm(FlaskForm):
-    display_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     roles = RolesField(
-        "Roles",
+        _l("Roles"),
         choices=role_choices(),
-        validators=[DataRequired(message="Choose at least one role.")],
+        validators=[DataRequired(message=_l("Choose at least one role."))],
     )
     version_id = HiddenField()
 
 
 class PasswordResetForm(FlaskForm):
-    password = password_field("New password")
+    password = password_field(_l("New password"))
 
 
 class MenteeForm(FlaskForm):
-    full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     preferred_name = StringField(
-        "Preferred name (optional)", validators=[Optional(), Length(max=80)]
+        _l("Preferred name (optional)"), validators=[Optional(), Length(max=80)]
     )
-    record_number = StringField("Record number (optional)", validators=[Optional(), Length(max=32)])
-    start_date = DateField("Start date", validators=[DataRequired(message=DATE_MESSAGE)])
+    record_number = StringField(
+        _l("Record number (optional)"), validators=[Optional(), Length(max=32)]
+    )
+    start_date = DateField(_l("Start date"), validators=[DataRequired(message=DATE_MESSAGE)])
     version_id = HiddenField()
 
 
@@ -84,39 +89,43 @@ class MenteeEnrolForm(MenteeForm):
 
     # The service checks the username and password rules and that both or neither are
     # given, with messages that say what is allowed.
-    username = StringField("Username (optional)", validators=[Optional(), Length(max=64)])
+    username = StringField(_l("Username (optional)"), validators=[Optional(), Length(max=64)])
     password = PasswordField(
-        "First password (optional)", validators=[Optional(), Length(max=PASSWORD_MAX)]
+        _l("First password (optional)"), validators=[Optional(), Length(max=PASSWORD_MAX)]
     )
     # The service says why a person cannot be assigned (deactivated, lacks the role),
     # clearer than "not a valid choice" when the list changed since the page loaded.
     # (A lambda: `id_or_none` is defined further down.)
-    mentor_id = SelectField("Mentor", coerce=lambda v: id_or_none(v), validate_choice=False)
+    mentor_id = SelectField(_l("Mentor"), coerce=lambda v: id_or_none(v), validate_choice=False)
     case_manager_id = SelectField(
-        "Case manager", coerce=lambda v: id_or_none(v), validate_choice=False
+        _l("Case manager"), coerce=lambda v: id_or_none(v), validate_choice=False
     )
-    confirm_duplicate = BooleanField("This is a different person: add them anyway")
+    confirm_duplicate = BooleanField(_l("This is a different person: add them anyway"))
 
 
 class LinkLoginForm(FlaskForm):
-    user_id = SelectField(
-        "Login", coerce=int, validators=[DataRequired(message="Choose a login.")], choices=[]
+    user_id = RequiredSelectField(
+        _l("Login"),
+        placeholder=_l("Choose a login"),
+        coerce=int,
+        validators=[DataRequired(message=_l("Choose a login."))],
+        choices=[],
     )
 
 
 class DischargeForm(FlaskForm):
-    discharged_on = DateField("Discharge date", validators=[DataRequired(message=DATE_MESSAGE)])
+    discharged_on = DateField(_l("Discharge date"), validators=[DataRequired(message=DATE_MESSAGE)])
 
 
 class DeactivateForm(FlaskForm):
     # Removed by the view when the person has no open assignments: nothing to choose.
     assignments = RadioField(
-        "Their assignments",
+        _l("Their assignments"),
         choices=[
-            SelectChoice("end", "End them today"),
-            SelectChoice("keep", "Keep them for now"),
+            SelectChoice("end", _l("End them today")),
+            SelectChoice("keep", _l("Keep them for now")),
         ],
-        validators=[InputRequired(message="Choose what happens to their assignments.")],
+        validators=[InputRequired(message=_l("Choose what happens to their assignments."))],
     )
 
 
@@ -125,35 +134,43 @@ class SearchForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     # Read unvalidated: the query cuts a long search short (people_queries.SEARCH_MAX).
-    q = StringField("Search")
+    q = StringField(_l("Search"))
 
 
 class AssignmentForm(FlaskForm):
-    staff_id = SelectField(
-        "Staff member",
+    staff_id = RequiredSelectField(
+        _l("Staff member"),
+        placeholder=_l("Choose a staff member"),
         coerce=int,
-        validators=[DataRequired(message="Choose a staff member.")],
+        validators=[DataRequired(message=_l("Choose a staff member."))],
         choices=[],
     )
-    mentee_id = SelectField(
-        "Mentee", coerce=int, validators=[DataRequired(message="Choose a mentee.")], choices=[]
+    mentee_id = RequiredSelectField(
+        _l("Mentee"),
+        placeholder=_l("Choose a mentee"),
+        coerce=int,
+        validators=[DataRequired(message=_l("Choose a mentee."))],
+        choices=[],
     )
     kind = SelectField(
-        "As",
-        choices=[SelectChoice("mentor", "Mentor"), SelectChoice("case_manager", "Case manager")],
+        _l("As"),
+        choices=[
+            SelectChoice("mentor", _l("Mentor")),
+            SelectChoice("case_manager", _l("Case manager")),
+        ],
     )
-    starts_on = DateField("Starts on", validators=[DataRequired(message=DATE_MESSAGE)])
+    starts_on = DateField(_l("Starts on"), validators=[DataRequired(message=DATE_MESSAGE)])
 
 
 class EndAssignmentForm(FlaskForm):
-    ends_on = DateField("Access stops on", validators=[DataRequired(message=DATE_MESSAGE)])
+    ends_on = DateField(_l("Access stops on"), validators=[DataRequired(message=DATE_MESSAGE)])
 
 
 class CurriculaInUseForm(FlaskForm):
     """Which curricula of the shared library the organisation uses (choices set by the view)."""
 
     curricula = SelectMultipleField(
-        "Curricula from the shared library",
+        _l("Curricula from the shared library"),
         coerce=int,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
@@ -163,12 +180,12 @@ class CurriculaInUseForm(FlaskForm):
 
 class CurriculumUploadForm(FlaskForm):
     file = FileField(
-        "Curriculum file (.yaml)",
+        _l("Curriculum file (.yaml)"),
         validators=[
-            FileRequired(message="Choose a file."),
+            FileRequired(message=_l("Choose a file.")),
             FileAllowed(
                 ["yaml", "yml"],
-                message="Only curriculum files ending in .yaml or .yml can be uploaded.",
+                message=_l("Only curriculum files ending in .yaml or .yml can be uploaded."),
             ),
         ],
     )
@@ -178,15 +195,15 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    actor = StringField("Person (username)", validators=[Optional(), Length(max=64)])
-    mentee = StringField("Mentee record number", validators=[Optional(), Length(max=32)])
-    action = StringField("Action", validators=[Optional(), Length(max=64)])
-    since = DateField("From", validators=[Optional()])  # a day in the organization's zone
-    until = DateField("To", validators=[Optional()])
+    actor = StringField(_l("Person (username)"), validators=[Optional(), Length(max=64)])
+    mentee = StringField(_l("Mentee record number"), validators=[Optional(), Length(max=32)])
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    since = DateField(_l("From"), validators=[Optional()])  # a day in the organization's zone
+    until = DateField(_l("To"), validators=[Optional()])
 
     def validate_until(self, field: DateField) -> None:
         if field.data and self.since.data and field.data < self.since.data:
-            raise ValidationError("The “To” date is before the “From” date.")
+            raise ValidationError(_("The “To” date is before the “From” date."))
 
 
 class AssignmentFilterForm(FlaskForm):
@@ -194,18 +211,18 @@ class AssignmentFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     show = SelectField(
-        "Show",
+        _l("Show"),
         choices=[
-            SelectChoice("current", "Current and upcoming"),
-            SelectChoice("ended", "Ended"),
-            SelectChoice("all", "All"),
+            SelectChoice("current", _l("Current and upcoming")),
+            SelectChoice("ended", _l("Ended")),
+            SelectChoice("all", _l("All")),
         ],
         default="current",
         validators=[Optional()],
     )
-    mentee = StringField("Mentee record number", validators=[Optional(), Length(max=32)])
+    mentee = StringField(_l("Mentee record number"), validators=[Optional(), Length(max=32)])
     # Read unvalidated: the query cuts a long search short (people_queries.SEARCH_MAX).
-    q = StringField("Search")
+    q = StringField(_l("Search"))
 
 
 def time_zone_choices() -> list[SelectChoice]:
@@ -215,7 +232,7 @@ def time_zone_choices() -> list[SelectChoice]:
         SelectChoice(
             name,
             f"{us[name]} ({name})" if name in us else name.replace("_", " "),
-            optgroup="United States" if name in us else "Other time zones",
+            optgroup=_("United States") if name in us else _("Other time zones"),
         )
         for name in organisations.time_zones()
     ]
@@ -223,13 +240,13 @@ def time_zone_choices() -> list[SelectChoice]:
 
 class SettingsForm(FlaskForm):
     name = StringField(
-        "Organization name",
-        validators=[DataRequired(message="Enter the organization's name."), Length(max=200)],
+        _l("Organization name"),
+        validators=[DataRequired(message=_l("Enter the organization's name.")), Length(max=200)],
     )
     # The service checks the zone and the roles, with messages that say what is allowed.
-    time_zone = SelectField("Time zone", choices=time_zone_choices, validate_choice=False)
+    time_zone = SelectField(_l("Time zone"), choices=time_zone_choices, validate_choice=False)
     two_step_roles = RolesField(
-        "Who must use two-step sign-in", choices=role_choices(), validate_choice=False
+        _l("Who must use two-step sign-in"), choices=role_choices(), validate_choice=False
     )
 
 
@@ -238,8 +255,8 @@ class TransferSourceForm(FlaskForm):
         csrf = False  # choosing whose caseload to show changes nothing
 
     source = SelectField(
-        "Whose mentees",
-        validators=[DataRequired(message="Choose whose mentees to move.")],
+        _l("Whose mentees"),
+        validators=[DataRequired(message=_l("Choose whose mentees to move."))],
         choices=[],
     )
 
@@ -269,30 +286,31 @@ class TransferForm(FlaskForm):
     # The service says why a person cannot take over (deactivated, lacks the role),
     # clearer than "not a valid choice" when the list changed since the page loaded.
     target_id = SelectField(
-        "Move them to",
+        _l("Move them to"),
         coerce=id_or_none,
         validate_choice=False,
-        validators=[DataRequired(message="Choose who takes over these mentees.")],
+        validators=[DataRequired(message=_l("Choose who takes over these mentees."))],
         choices=[],
     )
-    effective_on = DateField("From", validators=[DataRequired(message=DATE_MESSAGE)])
+    effective_on = DateField(_l("From"), validators=[DataRequired(message=DATE_MESSAGE)])
     # The service checks each id against the caseload and says which mentee is wrong,
     # clearer than WTForms' "not a valid choice" when someone else moved them meanwhile.
     mentee_ids = ChecklistField(
-        "Mentees to move", coerce=record_id, validate_choice=False, choices=[]
+        _l("Mentees to move"), coerce=record_id, validate_choice=False, choices=[]
     )
     idempotency_key = HiddenField()
 
     # Not DataRequired: that marks every checkbox `required`, as if each had to be ticked.
     def validate_mentee_ids(self, field: ChecklistField) -> None:
         if not field.data:
-            raise ValidationError("Tick at least one mentee to move.")
+            raise ValidationError(_("Tick at least one mentee to move."))
 
 
 class RosterImportForm(FlaskForm):
     files = MultipleFileField(
-        "Roster files (.csv)", validators=[FileRequired(message="Choose one or more files.")]
+        _l("Roster files (.csv)"),
+        validators=[FileRequired(message=_l("Choose one or more files."))],
     )
     confirm_duplicates = BooleanField(
-        "The mentees flagged as possible duplicates are different people: import them too"
+        _l("The mentees flagged as possible duplicates are different people: import them too")
     )

@@ -1,8 +1,9 @@
 """Admin pages for mentee records: list, add (with login and staff), edit, discharge,
 readmit, link and unlink a login."""
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import permissions
@@ -25,6 +26,7 @@ from . import (
     user_or_404,
 )
 from .forms import DischargeForm, LinkLoginForm, MenteeEnrolForm, MenteeForm, SearchForm
+from .people import admin_language_form, save_language
 
 
 @bp.route("/mentees")
@@ -40,9 +42,9 @@ def mentees() -> ResponseReturnValue:
     return render_template("admin/mentees.html", page=page, staff=staff, search=search)
 
 
-def _staff_choices(kind: str, label: str) -> list[SelectChoice]:
-    """The organisation's active staff holding `kind`, after a "none for now" choice."""
-    return [SelectChoice("", f"No {label} for now")] + [
+def _staff_choices(kind: str, none_yet: str) -> list[SelectChoice]:
+    """The organisation's active staff holding `kind`, after the `none_yet` choice."""
+    return [SelectChoice("", none_yet)] + [
         SelectChoice(user.id, f"{user.display_name} ({user.username})")
         for user in people_queries.assignable_staff(org_id())
         if user.has_role(kind)
@@ -54,15 +56,23 @@ def _chosen(user_id: int | None) -> User | None:
 
 
 def _enrolled_message(done: people_flows.Enrolled) -> str:
-    message = f"Added {done.mentee.name} as record {done.mentee.record_number}."
+    message = _(
+        "Added %(name)s as record %(number)s.",
+        name=done.mentee.name,
+        number=done.mentee.record_number,
+    )
     if done.login is not None:
-        message += (
-            f" They sign in as “{done.login.username}” and choose their own password at "
-            "the first sign-in."
+        message += " " + _(
+            "They sign in as “%(username)s” and choose their own password at the first sign-in.",
+            username=done.login.username,
         )
     for assignment in done.assignments:
-        role = "mentor" if assignment.kind == "mentor" else "case manager"
-        message += f" {assignment.staff.display_name} is their {role} from today."
+        staff = assignment.staff.display_name
+        message += " " + (
+            _("%(name)s is their mentor from today.", name=staff)
+            if assignment.kind == "mentor"
+            else _("%(name)s is their case manager from today.", name=staff)
+        )
     return message
 
 
@@ -74,8 +84,8 @@ def mentee_new() -> ResponseReturnValue:
     form = MenteeEnrolForm(
         data={"start_date": today(current_user)} if request.method == "GET" else None
     )
-    form.mentor_id.choices = _staff_choices("mentor", "mentor")
-    form.case_manager_id.choices = _staff_choices("case_manager", "case manager")
+    form.mentor_id.choices = _staff_choices("mentor", _("No mentor for now"))
+    form.case_manager_id.choices = _staff_choices("case_manager", _("No case manager for now"))
     duplicates: list[Mentee] = []
 
     def show(exc: Exception) -> None:
@@ -144,6 +154,7 @@ def _mentee_page(
         mentee=mentee,
         form=form,
         link_form=link_form,
+        language_form=admin_language_form(mentee.user) if mentee.user else None,
         assignments=people_queries.mentee_assignments(mentee),
         earliest=people.earliest_shown_on(mentee),
         on=today(current_user),
@@ -170,7 +181,7 @@ def mentee_edit(mentee_id: int) -> ResponseReturnValue:
             form_version(form),
             actor=current_user,
         ),
-        lambda _: f"Saved the changes to {mentee.name}.",
+        lambda _saved: _("Saved the changes to %(name)s.", name=mentee.name),
     ):
         return redirect(url_for(".mentee_edit", mentee_id=mentee.id))
     return _mentee_page(mentee, form=form)
@@ -189,7 +200,7 @@ def mentee_discharge(mentee_id: int) -> ResponseReturnValue:
         lambda: people.discharge_mentee(
             mentee, submitted(form.discharged_on.data), actor=current_user
         ),
-        lambda _: f"{mentee.name} is discharged.",
+        lambda _saved: _("%(name)s is discharged.", name=mentee.name),
     ):
         return redirect(url_for(".mentee_edit", mentee_id=mentee.id))
     return render_template("admin/mentee_discharge.html", mentee=mentee, form=form), (
@@ -207,7 +218,7 @@ def mentee_readmit(mentee_id: int) -> ResponseReturnValue:
         save(
             form,
             lambda: people.readmit_mentee(mentee, actor=current_user),
-            lambda _: f"{mentee.name} is active again.",
+            lambda _saved: _("%(name)s is active again.", name=mentee.name),
         )
     return redirect(url_for(".mentee_edit", mentee_id=mentee.id))
 
@@ -223,7 +234,11 @@ def mentee_link(mentee_id: int) -> ResponseReturnValue:
         if save(
             form,
             lambda: people.link_login(mentee, user, actor=current_user),
-            lambda _: f"{user.display_name} now signs in to {mentee.name}'s record.",
+            lambda _saved: _(
+                "%(login)s now signs in to %(name)s's record.",
+                login=user.display_name,
+                name=mentee.name,
+            ),
         ):
             return redirect(url_for(".mentee_edit", mentee_id=mentee.id))
     return _mentee_page(mentee, link_form=form)
@@ -240,9 +255,21 @@ def mentee_unlink(mentee_id: int) -> ResponseReturnValue:
         save(
             form,
             lambda: people.unlink_login(mentee, actor=current_user),
-            lambda user: (
-                f"{user.display_name} ({user.username}) no longer signs in to {mentee.name}'s "
-                "record. The login is still active: link it again, or deactivate it."
+            lambda user: _(
+                "%(login)s (%(username)s) no longer signs in to %(name)s's record. The login "
+                "is still active: link it again, or deactivate it.",
+                login=user.display_name,
+                username=user.username,
+                name=mentee.name,
             ),
         )
+    return redirect(url_for(".mentee_edit", mentee_id=mentee.id))
+
+
+@bp.route("/mentees/<int:mentee_id>/language", methods=["POST"])
+@allowed_if(permissions.can_manage_people)
+def mentee_language(mentee_id: int) -> ResponseReturnValue:
+    """Set the language the mentee's login reads the program in; 404 with no login."""
+    mentee = mentee_or_404(mentee_id)
+    save_language(mentee.user or abort(404))
     return redirect(url_for(".mentee_edit", mentee_id=mentee.id))

@@ -4,13 +4,15 @@ from collections.abc import Callable
 
 from flask import redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user
 
 from ... import permissions
 from ...models import Assignment, User
-from ...services import people, people_flows, people_queries
+from ...services import languages, people, people_flows, people_queries
 from ...timeutil import today
-from ..forms import EmptyForm, submitted
+from ..forms import EmptyForm, LanguageForm, language_form, submitted
 from ..security import start_session
 from . import (
     PER_PAGE,
@@ -64,9 +66,11 @@ def person_new() -> ResponseReturnValue:
             actor=current_user,
             must_change_password=True,
         ),
-        lambda user: (
-            f"{user.display_name} can now sign in as “{user.username}” and will "
-            "choose their own password at the first sign-in."
+        lambda user: _(
+            "%(name)s can now sign in as “%(username)s” and will choose their own "
+            "password at the first sign-in.",
+            name=user.display_name,
+            username=user.username,
         ),
     ):
         return redirect(url_for(".people"))
@@ -95,14 +99,54 @@ def person_edit(user_id: int) -> ResponseReturnValue:
             form_version(form),
             actor=current_user,
         ),
-        lambda _: f"Saved the changes to {user.display_name}.",
-        then=lambda _: _keep_own_session(user),
+        lambda _saved: _("Saved the changes to %(name)s.", name=user.display_name),
+        then=lambda _saved: _keep_own_session(user),
     ):
         return redirect(url_for(".person_edit", user_id=user.id))
-    return render_template("admin/person_edit.html", user=user, form=form)
+    return render_template(
+        "admin/person_edit.html", user=user, form=form, language_form=admin_language_form(user)
+    )
 
 
-def _set_active(user_id: int, change: Callable[..., None], done: str) -> ResponseReturnValue:
+def admin_language_form(user: User) -> LanguageForm:
+    """The chooser of the language `user` reads the program in, as an admin sees it."""
+    return language_form(user.language, _("Their browser's language"))
+
+
+def _language_message(user: User) -> str:
+    if user.language in languages.LANGUAGES:
+        return _(
+            "%(name)s now reads the program in %(language)s.",
+            name=user.display_name,
+            language=languages.LANGUAGES[user.language],
+        )
+    return _("%(name)s now reads the program in their browser's language.", name=user.display_name)
+
+
+def save_language(user: User) -> None:
+    """Set the language `user` reads the program in, from the posted chooser."""
+    form = admin_language_form(user)
+    if form.validate_on_submit():
+        save(
+            form,
+            lambda: languages.set_language(user, form.language.data, actor=current_user),
+            lambda _saved: _language_message(user),
+            refusals=(languages.LanguageError,),
+        )
+
+
+@bp.route("/people/<int:user_id>/language", methods=["POST"])
+@allowed_if(permissions.can_manage_people)
+def person_language(user_id: int) -> ResponseReturnValue:
+    """Set the language a person reads the program in (they can change it themself)."""
+    user = user_or_404(user_id)
+    save_language(user)
+    return redirect(url_for(".person_edit", user_id=user.id))
+
+
+def _set_active(
+    user_id: int, change: Callable[..., None], done: Callable[[User], str]
+) -> ResponseReturnValue:
     """Apply `change` to the person from a one-button form, then back to their page."""
     user = user_or_404(user_id)
     form = EmptyForm()
@@ -110,19 +154,22 @@ def _set_active(user_id: int, change: Callable[..., None], done: str) -> Respons
         save(
             form,
             lambda: change(user, actor=current_user),
-            lambda _: done.format(name=user.display_name),
+            lambda _saved: done(user),
         )
     return redirect(url_for(".person_edit", user_id=user.id))
 
 
 def _deactivated_message(user: User, ended: list[Assignment], kept: int) -> str:
-    message = f"{user.display_name} can no longer sign in."
+    message = _("%(name)s can no longer sign in.", name=user.display_name)
     if ended:
-        count = len(ended)
-        message += f" {count} assignment{'' if count == 1 else 's'} ended today."
+        message += " " + ngettext(
+            "%(num)d assignment ended today.", "%(num)d assignments ended today.", len(ended)
+        )
     elif kept:
-        message += (
-            f" Their {kept} assignment{'' if kept == 1 else 's'} stay until you end or move them."
+        message += " " + ngettext(
+            "Their %(num)d assignment stays until you end or move it.",
+            "Their %(num)d assignments stay until you end or move them.",
+            kept,
         )
     return message
 
@@ -158,7 +205,11 @@ def person_deactivate(user_id: int) -> ResponseReturnValue:
 @allowed_if(permissions.can_manage_people)
 def person_reactivate(user_id: int) -> ResponseReturnValue:
     """Let a deactivated person sign in again."""
-    return _set_active(user_id, people.reactivate_user, "{name} can sign in again.")
+    return _set_active(
+        user_id,
+        people.reactivate_user,
+        lambda user: _("%(name)s can sign in again.", name=user.display_name),
+    )
 
 
 @bp.route("/people/<int:user_id>/password", methods=["GET", "POST"])
@@ -170,9 +221,10 @@ def person_password(user_id: int) -> ResponseReturnValue:
     if form.validate_on_submit() and save(
         form,
         lambda: people.reset_password(user, submitted(form.password.data), actor=current_user),
-        lambda _: (
-            f"New password set for {user.display_name}. Tell them in person; they "
-            "will choose their own at the next sign-in."
+        lambda _saved: _(
+            "New password set for %(name)s. Tell them in person; they will choose their "
+            "own at the next sign-in.",
+            name=user.display_name,
         ),
     ):
         return redirect(url_for(".person_edit", user_id=user.id))

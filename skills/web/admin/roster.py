@@ -2,6 +2,7 @@
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import permissions
@@ -45,7 +46,7 @@ def roster_import() -> ResponseReturnValue:
                 db.session.commit()
                 flash(plan.summary(done=True), "success")
                 if plan.new_staff or plan.new_logins:
-                    flash("New logins have no password yet: set one on each person's page.")
+                    flash(_("New logins have no password yet: set one on each person's page."))
                 return redirect(url_for(".people"))
     status = 422 if refused or form.errors else 200
     return render_template(

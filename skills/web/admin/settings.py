@@ -2,6 +2,7 @@
 
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ... import permissions
@@ -12,7 +13,7 @@ from .forms import SettingsForm
 
 
 def _saved_message(changes: dict[str, tuple[str, str]]) -> str:
-    return "Settings saved." if changes else "Nothing was changed."
+    return _("Settings saved.") if changes else _("Nothing was changed.")
 
 
 @bp.route("/settings", methods=["GET", "POST"])

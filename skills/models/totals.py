@@ -1,0 +1,69 @@
+"""Figures kept so pages need not count: per-organisation totals of the domain counters,
+and version numbers that tell app servers when what they hold in memory is stale.
+
+Both are optimisations, never a second truth: `services.counters` recounts the totals
+(`flask check`), and a version only says "read again".
+"""
+
+from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import Model
+
+# Writers of one organisation spread their updates of a domain's total over this many
+# rows (by mentee id), so concurrent sign-offs on PostgreSQL seldom wait on one row lock.
+STRIPES = 8
+CURRICULUM_VERSION = "curriculum"
+# Tables whose every change (rows, translations, which curricula an organisation uses)
+# bumps the curriculum version, by trigger: no writer can forget it.
+CURRICULUM_TABLES = ("curricula", "organisation_curricula", "levels", "domains", "skills")
+
+
+class OrganisationDomainTotal(Model):
+    """One stripe of an organisation's totals for a domain: the sum of the domain counters
+    of the organisation's mentees whose id falls in the stripe (id % STRIPES)."""
+
+    __tablename__ = "organisation_domain_totals"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"), primary_key=True)
+    stripe: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    signed_off: Mapped[int] = mapped_column()
+    started: Mapped[int] = mapped_column()
+
+
+class CacheVersion(Model):
+    """A number set afresh at random by every change to what it names ("curriculum"):
+    app servers keep their copy while the number they read from the database is the one
+    they built it at. Random, not counted up: a change that was rolled back, or a database
+    restored from a backup, can never bring back a number a server built its copy at."""
+
+    __tablename__ = "cache_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+# A random 53-bit number in each database's own words.
+_RANDOM = {"sqlite": "random() / 1024", "postgresql": "floor(random() * 9007199254740991)::bigint"}
+
+
+def curriculum_version_ddl(table: str, dialect: str) -> list[str]:
+    """Triggers that give the curriculum a new version on any change to `table`."""
+    bump = (
+        f"INSERT INTO cache_versions (name, version) VALUES ('{CURRICULUM_VERSION}', "  # noqa: S608
+        f"{_RANDOM[dialect]}) ON CONFLICT (name) DO UPDATE SET version = excluded.version"
+    )
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_curriculum_version_{op.lower()} AFTER {op} ON {table} "
+            f"BEGIN {bump}; END"
+            for op in ("INSERT", "UPDATE", "DELETE")
+        ]
+    return [
+        "CREATE OR REPLACE FUNCTION bump_curriculum_version() RETURNS trigger AS $$ "
+        f"BEGIN {bump}; RETURN NULL; END; $$ LANGUAGE plpgsql",
+        f"CREATE TRIGGER {table}_curriculum_version "
+        f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION bump_curriculum_version()",
+    ]

@@ -58,7 +58,13 @@ def _curriculum_paths() -> list[Path]:
 
 
 @click.command("setup")
-@click.option("--organisation", default=None, help="Your program's name (first run only).")
+@click.option(
+    "--organization",
+    "--organisation",
+    "organisation",
+    default=None,
+    help="Your program's name (first run only).",
+)
 @click.option("--admin-username", default=None, help="Username of the first admin.")
 @click.option("--admin-name", default=None, help="Full name of the first admin.")
 @click.option(
@@ -155,7 +161,9 @@ def curriculum_check(files: tuple[Path, ...]) -> None:
 @curriculum_group.command("load")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
+    "--organization",
     "--organisation",
+    "organisation",
     default=None,
     help="Load as this organization's own curriculum instead of into the shared library.",
 )
@@ -168,7 +176,13 @@ def curriculum_load(files: tuple[Path, ...], organisation: str | None) -> None:
 
 @curriculum_group.command("use")
 @click.argument("keys", nargs=-1)
-@click.option("--organisation", required=True, help="The organization's name.")
+@click.option(
+    "--organization",
+    "--organisation",
+    "organisation",
+    required=True,
+    help="The organization's name.",
+)
 def curriculum_use(keys: tuple[str, ...], organisation: str) -> None:
     """Set which shared-library curricula (by id) an organization uses; none listed: none."""
     org = _organisation(organisation)
@@ -201,7 +215,13 @@ user_group = AppGroup("user", help="Manage logins.")
     type=click.Choice(ROLES),
     help="Repeat for several.",
 )
-@click.option("--organisation", default=None, help="Organization name (default: the only one).")
+@click.option(
+    "--organization",
+    "--organisation",
+    "organisation",
+    default=None,
+    help="Organization name (default: the only one).",
+)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def user_create(
     username: str,
@@ -227,7 +247,13 @@ people_group = AppGroup("people", help="Import staff and mentees.")
 
 @people_group.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--organisation", required=True, help="The organization to import into.")
+@click.option(
+    "--organization",
+    "--organisation",
+    "organisation",
+    required=True,
+    help="The organization to import into.",
+)
 @click.option("--dry-run", is_flag=True, help="Check and say what would be created; save nothing.")
 @click.option(
     "--confirm-duplicates",
@@ -325,8 +351,9 @@ def _echo_demo_logins(organisation: Organisation, mentees_shown: int = 3) -> Non
         key=lambda u: (min(order[r] for r in u.role_set), u.username),
     )
     mentees = [u for u in users if u.role_set == {"mentee"}]
+    staff = [u for u in users if u.role_set != {"mentee"}]  # not `u not in mentees`: O(n²)
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for user in [u for u in users if u not in mentees] + mentees[:mentees_shown]:
+    for user in staff + mentees[:mentees_shown]:
         click.echo(f"  {user.role_labels.lower():<13} {user.username:<14} {user.display_name}")
     rest = mentees[mentees_shown:]
     if rest:
@@ -364,7 +391,8 @@ def init_app(app: Flask) -> None:
     from .reports.cli import report_group
     from .session_notes_cli import notes_group
 
-    app.cli.add_command(organisation_group)
+    app.cli.add_command(organisation_group, "organization")
+    app.cli.add_command(organisation_group)  # the spelling of earlier releases
     app.cli.add_command(audit_group)
     for command in (
         setup_command,

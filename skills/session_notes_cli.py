@@ -18,7 +18,13 @@ notes_group = AppGroup("notes", help="Session notes: the monthly billing export.
 
 
 @notes_group.command("billing")
-@click.option("--organisation", required=True, help="The organization's name.")
+@click.option(
+    "--organization",
+    "--organisation",
+    "organisation",
+    required=True,
+    help="The organization's name.",
+)
 @click.option("--month", required=True, help="The month of the sessions, like 2026-11.")
 @click.option(
     "-o",

@@ -73,7 +73,13 @@ def _find_mentee(record_number: str, organisation: str | None) -> Mentee:
     help="mentee: to go through and sign together, no notes for staff only; staff: all notes.",
 )
 @click.option("--mentee-copy", is_flag=True, hidden=True, help="Same as --copy mentee.")
-@click.option("--organisation", default=None, help="Needed only if record numbers repeat.")
+@click.option(
+    "--organization",
+    "--organisation",
+    "organisation",
+    default=None,
+    help="Needed only if record numbers repeat.",
+)
 @click.option(
     "-o", "--output", required=True, type=click.File("wb", lazy=True), help="PDF file to write."
 )
@@ -230,7 +236,13 @@ def report_caseload(
 @click.argument("record_number")
 @click.option("--from", "period_from", type=DATE, help="Only events shown on or after.")
 @click.option("--to", "period_to", type=DATE, help="Only events shown on or before.")
-@click.option("--organisation", default=None, help="Needed only if record numbers repeat.")
+@click.option(
+    "--organization",
+    "--organisation",
+    "organisation",
+    default=None,
+    help="Needed only if record numbers repeat.",
+)
 @click.option(
     "-o", "--output", required=True, type=click.File("wb", lazy=True), help="CSV file to write."
 )

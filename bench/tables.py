@@ -5,6 +5,7 @@ that measurement started. CPU times are per request: the app's process (in-proce
 pages), gunicorn's workers (served pages), and "db" the PostgreSQL server processes.
 """
 
+import os
 import subprocess
 from collections.abc import Callable
 
@@ -56,6 +57,8 @@ def served_cell(entry: dict, health: dict | None) -> str:
     problems = []
     if entry.get("non_2xx"):
         problems.append(f"{entry['non_2xx']} non-2xx")
+    if entry.get("socket_errors"):
+        problems.append("socket errors (timeouts): " + "; ".join(entry["socket_errors"]))
     if not entry.get("sizes_match", True):
         problems.append(
             f"SIZE {entry['bytes_per_response']} B, expected {entry['response_bytes']} B"
@@ -202,7 +205,10 @@ def markdown(rows: list[tuple[str, ...]]) -> str:
 
 
 def commit() -> str:
-    """The commit measured, and whether the working tree had changes on top of it."""
+    """The commit measured, and whether the working tree had changes on top of it
+    (BENCH_COMMIT overrides: a copy of the tree has no repository)."""
+    if os.environ.get("BENCH_COMMIT"):
+        return os.environ["BENCH_COMMIT"]
 
     def git(*args: str) -> str:
         command = ["git", *args]  # noqa: S607 - git from PATH, read-only commands
@@ -211,7 +217,7 @@ def commit() -> str:
         ).stdout.strip()
 
     head = git("log", "-1", "--format=%h (%cs)")
-    changed = git("status", "--porcelain", "--untracked-files=no")
+    changed = git("--no-optional-locks", "status", "--porcelain", "--untracked-files=no")
     return head + (", with uncommitted changes" if changed else "") if head else "unknown"
 
 

@@ -1,7 +1,8 @@
 """Concurrent sign-off writes: several processes, each a mentor recording sign-offs.
 
 `run(url, writers, seconds)` starts the writer processes (`python bench/writes.py
---worker N START SECONDS`), which wait for a common start time, then record sign-offs
+--worker N BARRIER SECONDS`), which get ready (import, connect, look up their mentees),
+say so in the BARRIER folder and wait there for a common start time, then record sign-offs
 through `services.signoffs.record_signoff` and commit each one, as the sign-off view does.
 A "lock error" is a failed transaction that says the database was locked or busy, a
 deadlock, or a serialization failure; any other failure is counted apart.
@@ -9,17 +10,21 @@ deadlock, or a serialization failure; any other failure is counted apart.
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import procstat
 from common import BENCH, app_env, summary_ms
 
+READY_TIMEOUT = 300  # seconds for every writer to import, connect and get ready
 LOCK_WORDS = ("locked", "busy", "deadlock", "could not serialize", "serialization")
 
 
-def worker(index: int, start_at: float, seconds: float) -> dict:
+def worker(index: int, barrier: str, seconds: float) -> dict:
     from sqlalchemy import select, text
     from sqlalchemy.exc import DBAPIError
 
@@ -49,7 +54,7 @@ def worker(index: int, start_at: float, seconds: float) -> dict:
             backend = [db.session.scalar(text("SELECT pg_backend_pid()"))]
         db.session.remove()
         n = index
-        time.sleep(max(0.0, start_at - time.time()))
+        time.sleep(max(0.0, _wait_for_start(Path(barrier), index) - time.time()))
         ends = time.time() + seconds
         cpu_started = time.process_time()
         db_cpu_started = procstat.cpu_seconds(backend)
@@ -93,11 +98,22 @@ def worker(index: int, start_at: float, seconds: float) -> dict:
     }
 
 
+def _wait_for_start(barrier: Path, index: int) -> float:
+    """Say this writer is ready; wait for the start time the parent writes when all are."""
+    (barrier / f"ready-{index}").touch()
+    go = barrier / "go"
+    deadline = time.time() + READY_TIMEOUT
+    while not go.exists():
+        if time.time() > deadline:
+            raise SystemExit("no start signal")
+        time.sleep(0.05)
+    return float(go.read_text())
+
+
 def run(url: str, writers: int = 8, seconds: float = 10, env: dict | None = None) -> dict:
     """Start `writers` processes against `url`; sum what they did in `seconds`.
     `env` adds settings, for example SQLITE_SYNCHRONOUS."""
-    start_at = time.time() + 5  # time for every process to import and connect
-    load = procstat.load()
+    barrier = Path(tempfile.mkdtemp(prefix="bench-writes-"))
     processes = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and script
             [
@@ -105,7 +121,7 @@ def run(url: str, writers: int = 8, seconds: float = 10, env: dict | None = None
                 str(BENCH / "writes.py"),
                 "--worker",
                 str(i),
-                str(start_at),
+                str(barrier),
                 str(seconds),
             ],
             env={**app_env(url), **(env or {})},
@@ -115,10 +131,20 @@ def run(url: str, writers: int = 8, seconds: float = 10, env: dict | None = None
         )
         for i in range(writers)
     ]
+    # Start together once every writer is ready, however long a busy machine takes to
+    # import and connect.
+    deadline = time.time() + READY_TIMEOUT
+    while len(list(barrier.glob("ready-*"))) < writers and time.time() < deadline:
+        if any(p.poll() is not None for p in processes):
+            break
+        time.sleep(0.1)
+    load = procstat.load()
+    (barrier / "go.tmp").write_text(str(time.time() + 0.5))
+    (barrier / "go.tmp").rename(barrier / "go")
     results = []
     try:
         for process in processes:
-            out, err = process.communicate(timeout=seconds + 60)
+            out, err = process.communicate(timeout=seconds + 120)
             if process.returncode:
                 sys.stderr.write(err[-3000:])
                 raise RuntimeError("a writer process failed")
@@ -128,6 +154,7 @@ def run(url: str, writers: int = 8, seconds: float = 10, env: dict | None = None
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=10)
+        shutil.rmtree(barrier, ignore_errors=True)
     latencies = [t for r in results for t in r.pop("latencies")]
     ok = sum(r["ok"] for r in results)
     cpu = sum(r["cpu"] for r in results)
@@ -152,7 +179,7 @@ def run(url: str, writers: int = 8, seconds: float = 10, env: dict | None = None
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", type=int, required=True)
-    parser.add_argument("start_at", type=float)
+    parser.add_argument("barrier")
     parser.add_argument("seconds", type=float)
     args = parser.parse_args()
-    print(json.dumps(worker(args.worker, args.start_at, args.seconds)))
+    print(json.dumps(worker(args.worker, args.barrier, args.seconds)))

@@ -172,7 +172,9 @@ def pdftotext_words(pdf: bytes, page: int) -> list[str]:
     return out.split()
 
 
-def check_tagged(body: bytes, title: str, language: str = "en-US") -> dict:
+def check_tagged(
+    body: bytes, title: str, language: str = "en-US", bookmarks: bool = True
+) -> dict:
     """Everything every tagged report must pass; returns what the caller checks further."""
     assert body.startswith(b"%PDF-1.7")
     pdf = pikepdf.open(io.BytesIO(body))
@@ -190,7 +192,8 @@ def check_tagged(body: bytes, title: str, language: str = "en-US") -> dict:
     assert root.ViewerPreferences.DisplayDocTitle is True
     assert str(pdf.docinfo.Title) == title
     assert str(pdf.docinfo.Author)
-    assert len(pdf.open_outline().root) > 0
+    with pdf.open_outline() as outline:
+        assert (len(outline.root) > 0) is bookmarks
     tree = read_tree(pdf)
     pages = [read_page(page) for page in pdf.pages]
     parent_tree = dict(pikepdf.NumberTree(root.StructTreeRoot.ParentTree).items())
@@ -320,9 +323,9 @@ def test_staff_copy_is_tagged_in_reading_order(busy):
     for n, page in enumerate(pages[1:], 2):
         header = " ".join(page.artifacts["/Header"])
         assert "Progress report · Staff copy · Ana María Long" in header, n
-    outline = found["pdf"].open_outline().root
-    assert [str(item.title) for item in outline] == ["Progress report: Ana María Long"]
-    sections = [str(item.title) for item in outline[0].children]
+    with found["pdf"].open_outline() as outline:
+        assert [str(item.title) for item in outline.root] == ["Progress report: Ana María Long"]
+        sections = [str(item.title) for item in outline.root[0].children]
     assert sections[:2] == ["Summary", "Skills signed off in this period"]
 
 
@@ -374,5 +377,15 @@ def test_batch_is_one_tree_with_a_section_per_mentee(make_mentee, assign, busy):
     assert roles["H1"] == 3 and roles["Table"] >= 3 and roles["L"] >= 2
     blank = [p for p in found["pages"] if not p.mcids]
     assert blank and all("left blank on purpose" in " ".join(p.artifacts[""]) for p in blank)
-    outline = found["pdf"].open_outline().root
-    assert [str(item.title).split(" (")[0] for item in outline] == ["Ana María Long", "Wei Zhang"]
+    with found["pdf"].open_outline() as outline:
+        titles = [str(item.title).split(" (")[0] for item in outline.root]
+    assert titles == ["Ana María Long", "Wei Zhang"]  # a bookmark a mentee, no more
+
+
+def test_an_empty_caseload_batch_is_tagged_too(app):
+    body = caseload_batch_pdf(iter([]), BatchCover("Riverside", "Casey Owner", []))
+    found = check_tagged(body, "Progress reports, caseload of Casey Owner", bookmarks=False)
+    roles = roles_of(found["tree"])
+    assert roles["H1"] == 2 and roles["Sect"] == 2  # the cover, and the empty caseload
+    words = " ".join(text for page in found["pages"] for text in page.mcids.values())
+    assert "The caseload is empty" in words

@@ -88,7 +88,7 @@ class Tagger:
         self.doc = canvas._doc  # type: ignore[attr-defined]
         self.count = 2  # structure objects so far: the root and the Document come first
         self.top: list[int] = []  # the Document's kids
-        self.chunks: list[tuple[str, array]] = []  # (objects, their references) a report
+        self.chunks: list[tuple[bytes, array]] = []  # (objects, their references) a report
         self.on_page: list[Element] = []  # the element of each MCID on the page being drawn
         self.drawn: list[list[Element]] = []  # those of the report's pages already shown
         self.parents: list[array] = []  # the parent tree: element indexes by MCID, a page
@@ -127,6 +127,16 @@ class Tagger:
         # Breadth first, so a parent numbers its kids as it is written.
         for element, parent in queue:
             refs.append(parent)
+            runs = element.runs
+            if len(runs) == 1 and not element.kids:  # most: a line, a cell
+                counter, mcid = runs[0]
+                if counter not in pages:
+                    pages[counter] = numbers[f"Page{counter}"][0]
+                parts.append(
+                    f"<</S/{element.role}/P {_REF} 0 R{element.attrs}/Pg {pages[counter]} 0 R"
+                    f"/K {mcid}>>{_NEXT}"
+                )
+                continue
             parts.append(f"<</S/{element.role}/P {_REF} 0 R{element.attrs}")
             kids: list[str] = []
             if element.runs:
@@ -155,7 +165,9 @@ class Tagger:
             else:
                 parts.append(f">>{_NEXT}")
         self.top.append(root.index)
-        self.chunks.append(("".join(parts)[:-1], refs))
+        # Compressed until the file is written (a fifth of the size): a batch holds
+        # hundreds of reports' elements.
+        self.chunks.append((zlib.compress("".join(parts)[:-1].encode(), 1), refs))
         self.parents += [array("I", [e.index for e in page]) for page in self.drawn]
         self.drawn = []
 
@@ -171,7 +183,7 @@ class Tagger:
         yield f"<</S/Document/P {first + _ROOT} 0 R/K [{kids}]>>".encode()
         shift = first.__add__
         for objects, refs in self.chunks:
-            pieces = objects.split(_REF)
+            pieces = zlib.decompress(objects).decode().split(_REF)
             out = [""] * (2 * len(pieces) - 1)
             out[::2] = pieces
             out[1::2] = map(str, map(shift, refs))
@@ -188,14 +200,14 @@ class Tagger:
         start = int(pdf[pdf.rindex(b"startxref") + 9 :].split()[0])
         out: list[bytes | memoryview] = [memoryview(pdf)[:start]]
         first = len(doc.numberToId) + 1  # reportlab's objects are numbered 1 to first - 1
-        offsets = [0, *(doc.idToOffset[doc.numberToId[n]] for n in range(1, first))]
         count = self.count + len(self.parents)
-        streams = -(-count // _PER_STREAM)
-        kinds = bytearray(b"\1" * first)  # type 1: at an offset; type 2: in an object stream
-        kinds[0] = 0  # object 0, the head of the free list
-        kinds += b"\2" * count
-        offsets += [first + count + s for s in range(streams) for _ in range(_PER_STREAM)][:count]
-        places = [0] * first + [i % _PER_STREAM for i in range(count)]  # index in the stream
+        # The cross-reference entries, in three columns (arrays: a batch has a million):
+        # type (1: at an offset, 2: in an object stream), offset or object stream, and
+        # generation or index in the stream. Object 0 heads the list of free objects.
+        kinds = bytearray(b"\0" + b"\1" * (first - 1) + b"\2" * count)
+        wide = array("I", [0])
+        wide.extend(doc.idToOffset[doc.numberToId[n]] for n in range(1, first))
+        narrow = array("H", [0xFFFF]) + array("H", [0]) * (first - 1)
         position = start
 
         def put(number: int, head: bytes, stream: bytes = b"") -> None:
@@ -204,28 +216,32 @@ class Tagger:
             if stream:
                 data += b"\nstream\n" + stream + b"\nendstream"
             data += b"\nendobj\n"
-            if number < len(offsets):
-                offsets[number] = position
+            if number < len(wide):
+                wide[number] = position
             else:
                 kinds.append(1)
-                offsets.append(position)
-                places.append(0)
+                wide.append(position)
+                narrow.append(0)
             out.append(data)
             position += len(data)
 
         objects = self._objects(first)
+        streams = -(-count // _PER_STREAM)
         for s in range(streams):
             batch = list(islice(objects, _PER_STREAM))
+            wide.extend(array("I", [first + count + s]) * len(batch))
+            narrow.extend(range(len(batch)))
             at = [0]
             for body in batch[:-1]:
                 at.append(at[-1] + len(body) + 1)
             number = first + s * _PER_STREAM
             head = " ".join(f"{number + i} {a}" for i, a in enumerate(at)).encode() + b"\n"
             data = zlib.compress(head + b"\n".join(batch), 1)
+            del batch
             put(
                 first + count + s,
                 b"<</Type/ObjStm/N %d/First %d/Filter/FlateDecode/Length %d>>"
-                % (len(batch), len(head), len(data)),
+                % (len(at), len(head), len(data)),
                 data,
             )
         # The catalog again, pointing at the tree's root (the first structure object).
@@ -234,26 +250,21 @@ class Tagger:
         root = int(doc.idToObjectNumberAndVersion[doc.Catalog.__InternalName__][0])
         put(root, format(doc.Catalog, doc, toplevel=1))
         info = int(doc.idToObjectNumberAndVersion[doc.info.__InternalName__][0])
-        # The cross-reference stream, itself the last object: 7 bytes an entry, in
-        # columns of 1 (type), 4 (offset or object stream) and 2 (generation or index).
-        number = len(offsets)
+        # The cross-reference stream, itself the last object: 7 bytes an entry.
+        number = len(wide)
         kinds.append(1)
-        offsets.append(position)
-        places.append(0)
-        places[0] = 0xFFFF
-        table = bytearray(7 * len(kinds))
-        table[0::7] = kinds
-        wide = array("I", offsets)
-        narrow = array("H", places)
+        wide.append(position)
+        narrow.append(0)
         if wide.itemsize != 4 or narrow.itemsize != 2:
             raise RuntimeError("unexpected C integer sizes")
         if sys.byteorder == "little":
             wide.byteswap()
             narrow.byteswap()
-        for i, column in enumerate((wide.tobytes(), narrow.tobytes())):
-            width = 4 if i == 0 else 2
+        table = bytearray(7 * len(kinds))
+        table[0::7] = kinds
+        for column, width, at in ((wide.tobytes(), 4, 1), (narrow.tobytes(), 2, 5)):
             for b in range(width):
-                table[1 + 4 * i + b :: 7] = column[b::width]
+                table[at + b :: 7] = column[b::width]
         data = zlib.compress(table, 1)
         ids = re.search(rb"\[<[0-9a-fA-F]*><[0-9a-fA-F]*>\]", doc.ID())
         put(

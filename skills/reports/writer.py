@@ -2,11 +2,13 @@
 line of text inside marked content of its structure element or an artifact (`tagging`),
 a bookmark per heading, the document's language and title (PDF 1.7)."""
 
+import zlib
 from io import BytesIO
 
 from reportlab.graphics import renderPDF
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFName, PDFStream
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
@@ -144,9 +146,8 @@ class Writer:
                 key = f"h{self.bookmarks}"
                 self.canvas.bookmarkHorizontalAbsolute(key, top)
                 self.canvas.addOutlineEntry(title, key, level=level - 1)
-            self.canvas.showPage()
+            self._show_page()
             self.tagger.end_page()
-            self.pages += 1
         self.tagger.add(layout.root)
         return count
 
@@ -157,7 +158,16 @@ class Writer:
         self.canvas.setFillColorRGB(*GREY)
         self.canvas.drawCentredString(layout.page_width / 2, layout.page_height / 2, words)
         self.canvas.addLiteral("EMC")
+        self._show_page()
+
+    def _show_page(self) -> None:
+        """End the page, its content compressed now rather than when the file is
+        written: a batch of 500 holds thousands of pages until then."""
         self.canvas.showPage()
+        page = self.doc.Pages.pages[-1]
+        content = zlib.compress(page.stream.encode())
+        page.Contents = PDFStream(PDFDictionary({"Filter": PDFName("FlateDecode")}), content)
+        page.stream = None
         self.pages += 1
 
     def save(self) -> None:

@@ -23,10 +23,12 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import DomainCounter, Mentee, OrganisationDomainTotal, Skill, SkillStatus
@@ -171,8 +173,22 @@ def changed(mentee_id: int, skill: Skill, old: Counted | None, new: Counted) -> 
     if signed_off or started:
         _add_to_total(mentee_id, skill.domain_id, signed_off, started)
     if new.shown_on is not None:
-        _execute(_LATER_LAST, {"mentee_id": mentee_id, "shown_on": new.shown_on})
+        _later_last(mentee_id, new.shown_on)
+
+
+def _later_last(mentee_id: int, shown_on: date) -> None:
+    """Move the mentee's latest date to `shown_on` if that is later."""
+    loaded = db.session.identity_map.get(db.session.identity_key(Mentee, mentee_id))
+    if loaded is None or "last_signoff_on" not in inspect(loaded).dict:
+        _execute(_LATER_LAST, {"mentee_id": mentee_id, "shown_on": shown_on})
         _expire_last(mentee_id)
+        return
+    # As loaded by `lock_for_write`, which queues this mentee's writers: current.
+    last = loaded.last_signoff_on
+    if last is not None and last >= shown_on:
+        return  # several sign-offs of one day: only the first moves the date
+    _execute(_LATER_LAST, {"mentee_id": mentee_id, "shown_on": shown_on})
+    set_committed_value(loaded, "last_signoff_on", shown_on)
 
 
 def _organisation_of(mentee_id: int) -> int:
@@ -202,6 +218,9 @@ def _expire_last(mentee_id: int) -> None:
 
 
 def _recount_domain(mentee_id: int, domain_id: int) -> None:
+    """Count one mentee's domain again from its status rows, and move the totals and the
+    latest date with it."""
+
     def current() -> tuple[int, int]:
         row = db.session.execute(
             select(DomainCounter.signed_off, DomainCounter.started).where(
@@ -234,12 +253,6 @@ def _recount_last(mentee_ids: list[int] | None) -> None:
         for loaded in list(db.session.identity_map.values()):
             if isinstance(loaded, Mentee):
                 db.session.expire(loaded, ["last_signoff_on"])
-
-
-def refresh(mentee_id: int, domain_id: int) -> None:
-    """Recount one mentee's domain from its status rows (and the totals and latest date
-    with it); the caller commits. `changed` does the same by increments."""
-    _recount_domain(mentee_id, domain_id)
 
 
 def _summed(*where: ColumnElement[bool]) -> Select:

@@ -1,27 +1,23 @@
 """The case manager's caseload: progress of every mentee, filters and sorting.
 
-The table's cells are made ready here (text, numbers, one link prefix), so the template
-only writes them out: on a caseload of hundreds the rows are most of the page's work.
+The table's rows come ready to write out (`progress_rows`), with one link prefix for all:
+on a caseload of hundreds the rows are most of the page's work.
 """
-
-from dataclasses import dataclass
-from datetime import date
 
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
 from .. import permissions
-from ..i18n import local_date
 from ..services import voice
 from ..services.people_queries import staff_names
-from ..services.progress import CaseloadRow, caseload_progress, mentee_lines
+from ..services.progress import caseload_progress, mentee_lines
 from ..services.view_cache import cached_view
 from ..timeutil import today
 from .forms import CaseloadFilterForm, choices
 from .loading import audit_list
+from .progress_rows import caseload_lines
 
 bp = Blueprint("caseload", __name__, url_prefix="/caseload")
 
@@ -32,43 +28,6 @@ SORT_KEYS = {
     "last": lambda row, mentors: row.last_signoff_on.toordinal() if row.last_signoff_on else 0,
     "stalled": lambda row, mentors: row.stalled,
 }
-
-
-@dataclass(slots=True)
-class Line:
-    """One row of the caseload table, every cell ready to write out."""
-
-    id: int
-    full_name: str
-    discharged: bool
-    mentors: str
-    percent_cells: Markup  # <td>s of numbers only: nothing in them to escape
-    percent: int
-    last_signoff: str
-    stalled: bool
-
-
-def _lines(rows: list[CaseloadRow], mentors: dict[int, str], domain_ids: list[int]) -> list[Line]:
-    days: dict[date, str] = {}  # a date is formatted once, however many rows share it
-    lines = []
-    for row in rows:
-        last = row.last_signoff_on
-        if last is not None and last not in days:
-            days[last] = local_date(last)
-        cells = "".join(f"<td>{row.domains[d].percent}</td>" for d in domain_ids)
-        lines.append(
-            Line(
-                id=row.mentee.id,
-                full_name=row.mentee.full_name,
-                discharged=row.mentee.status == "discharged",
-                mentors=mentors.get(row.mentee.id, "—"),
-                percent_cells=Markup(cells),  # noqa: S704 - integers only
-                percent=row.percent,
-                last_signoff=days[last] if last is not None else "",
-                stalled=row.stalled,
-            )
-        )
-    return lines
 
 
 @bp.route("/")
@@ -105,7 +64,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "caseload/index.html",
         form=form,
-        lines=_lines(rows, mentors, [d.id for d in view.domains]),
+        lines=caseload_lines(rows, mentors, view),
         done=done,
         total=total,
         percent=round(100 * done / total) if total else 0,

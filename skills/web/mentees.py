@@ -39,6 +39,7 @@ from .forms import (
     submitted,
 )
 from .loading import audit_list, audit_view, deny, load_mentee, load_skill, query_args
+from .progress_rows import mentor_lines
 
 bp = Blueprint("mentees", __name__)
 
@@ -56,8 +57,9 @@ def mine() -> ResponseReturnValue:
     audit_list("mentor", list(names))
     return render_template(
         "mentees/mine.html",
-        rows=rows,
-        view=view,
+        lines=mentor_lines(rows, view),
+        # One link prefix for every line, instead of one url_for per line.
+        detail_prefix=url_for(".detail", mentee_id=0).removesuffix("0"),
         names=names,
         inbox=voice.mentor_inbox(current_user),
         due=voice.due_checks(list(names), on),

@@ -105,6 +105,7 @@ def _seed() -> dict:
         "spanish_mentee": "mentee02",
         "spanish_mentor": "mentor2",
         "spanish_admin": "adminsp",
+        "time_zone": org.time_zone,
     }
 
 

@@ -56,6 +56,7 @@ class Site:
     spanish_mentee: str  # people whose language is Spanish
     spanish_mentor: str
     spanish_admin: str
+    time_zone: str  # the organization's
 
     def __call__(self, path: str) -> str:
         return self.url + path

@@ -230,7 +230,7 @@ def _es_mentee_skill_lower(page, site):
     with page.expect_navigation():
         done.click()
     page.locator("input[name=level][value='0']").check()
-    submit_css(page, "main form button[type=submit]")
+    submit_css(page, "form:has(input[name=level]) button[type=submit]")
     assert page.locator(".confirm-lower").is_visible()
     _in_spanish(page)
 

@@ -73,3 +73,15 @@ def test_an_assignment_starting_tomorrow_in_the_organizations_zone_gives_no_acce
     with timeutil.frozen_at(evening + timedelta(hours=8)):  # Dec 1 in California too
         assert ids(permissions.mentees_assigned(mentor, "mentor")) == [world.mentee_b.id]
         assert ids(permissions.mentees_visible(mentor)) == [world.mentee_b.id]
+
+
+def test_the_kinds_of_assignment_follow_the_organizations_date(world, assign, make_user):
+    world.mentee_b.organisation.time_zone = "America/Los_Angeles"
+    mentor = make_user("mentor")
+    evening = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Nov 30, 7 pm in Los Angeles
+    assign(mentor, world.mentee_b, starts_on=evening.date())
+    db.session.commit()
+    with timeutil.frozen_at(evening):
+        assert permissions.assignment_kinds(mentor, world.mentee_b) == set()
+    with timeutil.frozen_at(evening + timedelta(hours=8)):
+        assert permissions.assignment_kinds(mentor, world.mentee_b) == {"mentor"}

@@ -57,8 +57,11 @@ def served_cell(entry: dict, health: dict | None) -> str:
     problems = []
     if entry.get("non_2xx"):
         problems.append(f"{entry['non_2xx']} non-2xx")
-    if entry.get("socket_errors"):
-        problems.append("socket errors (timeouts): " + "; ".join(entry["socket_errors"]))
+    errors: dict[str, int] = {}
+    for line in entry.get("socket_errors", []):  # "connect 0, read 0, write 0, timeout 7"
+        for kind, count in (part.split() for part in line.split(",")):
+            errors[kind] = errors.get(kind, 0) + int(count)
+    problems += [f"{count} socket {kind} errors" for kind, count in errors.items() if count]
     if not entry.get("sizes_match", True):
         problems.append(
             f"SIZE {entry['bytes_per_response']} B, expected {entry['response_bytes']} B"

@@ -2,6 +2,7 @@
 the structure tree or an artifact, the tree's order is the order pdftotext reads,
 and the document says its language, shows its title and has bookmarks (PDF 1.7)."""
 
+import gc
 import io
 import re
 import shutil
@@ -172,9 +173,7 @@ def pdftotext_words(pdf: bytes, page: int) -> list[str]:
     return out.split()
 
 
-def check_tagged(
-    body: bytes, title: str, language: str = "en-US", bookmarks: bool = True
-) -> dict:
+def check_tagged(body: bytes, title: str, language: str = "en-US", bookmarks: bool = True) -> dict:
     """Everything every tagged report must pass; returns what the caller checks further."""
     assert body.startswith(b"%PDF-1.7")
     pdf = pikepdf.open(io.BytesIO(body))
@@ -199,6 +198,8 @@ def check_tagged(
     parent_tree = dict(pikepdf.NumberTree(root.StructTreeRoot.ParentTree).items())
     for n, (page, obj) in enumerate(zip(pages, pdf.pages, strict=True)):
         assert page.untagged == [], f"page {n + 1}: text outside marked content"
+        assert obj.Contents.Filter == "/FlateDecode"  # compressed as the page was done
+        assert "/Tabs" not in obj if not page.mcids else obj.Tabs == "/S"  # structure order
         for mcid in page.mcids:
             owner = tree.owners.get((n, mcid))
             assert owner is not None, f"page {n + 1}: MCID {mcid} is in no structure element"
@@ -389,3 +390,20 @@ def test_an_empty_caseload_batch_is_tagged_too(app):
     assert roles["H1"] == 2 and roles["Sect"] == 2  # the cover, and the empty caseload
     words = " ".join(text for page in found["pages"] for text in page.mcids.values())
     assert "The caseload is empty" in words
+
+
+def test_a_batch_gives_the_cycle_collector_back_even_when_it_fails(busy):
+    def reports():
+        yield mentee_report_data(busy[0], STAFF)
+        raise RuntimeError("the database went away")
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="went away"):
+        caseload_batch_pdf(reports())
+    assert gc.isenabled()
+    gc.disable()  # and leaves it off when it was off
+    try:
+        caseload_batch_pdf(iter([mentee_report_data(busy[0], STAFF)]))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from skills.extensions import db
+from skills.i18n import local_date
 from skills.models import AuditEvent, SignoffEvent
 from skills.permissions import MENTEE_COPY, Viewer
 from skills.reports import (
@@ -107,7 +108,7 @@ def test_staff_report_shows_everything_a_case_manager_needs(team):
         "Progress report",
         "José García",
         f"Record number: {mentee.record_number}",
-        f"Period: {START.isoformat()} to {TODAY.isoformat()}",
+        f"Period: {local_date(START)} to {local_date(TODAY)}",  # Babel: "Nov 30, 2026"
         "Skills signed off in this period",
         "I can now get a transit card.",
         "Next, I'm learning",
@@ -116,7 +117,7 @@ def test_staff_report_shows_everything_a_case_manager_needs(team):
         "Can do it on my own",
         "Practicing with support",
         "Not started",
-        (TODAY - timedelta(days=2)).isoformat(),
+        local_date(TODAY - timedelta(days=2)),
         "Łukasz Nowak",
         "On my own",
         "at Corner store",
@@ -236,7 +237,7 @@ def test_edge_cases_make_valid_reports(case, make_user, make_mentee, assign, ski
         assert "No skills were signed off in this period." in text
         assert "No notes in this period." in text
     if case == "discharged":
-        assert f"Discharged on {TODAY.isoformat()}" in text
+        assert f"Discharged on {local_date(TODAY)}" in text
     if case == "unbroken note":
         assert text.replace("\n", "").count("x" * 80) >= 20  # wrapped, all of it kept
 
@@ -260,7 +261,7 @@ def test_caseload_summary_flags_stalled_mentees(make_user, make_mentee, assign, 
     assert "1. Getting around" in text and "2. Money and banking" in text
     busy_line = next(line for line in text.splitlines() if "Busy Person" in line)
     quiet_line = next(line for line in text.splitlines() if "Quiet Person" in line)
-    assert "33%" in busy_line and "20%" in busy_line and TODAY.isoformat() in busy_line
+    assert "33%" in busy_line and "20%" in busy_line and local_date(TODAY) in busy_line
     assert "STALLED" in quiet_line and "STALLED" not in busy_line
 
 
@@ -470,7 +471,8 @@ def test_report_of_a_period_and_a_long_note_over_the_web(client, login, team, sk
     assert response.status_code == 200
     assert mentee.record_number in response.headers["Content-Disposition"]
     text = text_of(response.get_data())
-    assert f"Period: {day} to {day}" in text and "I can now get a transit card." in text
+    shown = local_date(TODAY - timedelta(days=2))
+    assert f"Period: {shown} to {shown}" in text and "I can now get a transit card." in text
 
 
 # --- CLI -------------------------------------------------------------------------------

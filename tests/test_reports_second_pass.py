@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from skills.extensions import db
+from skills.i18n import local_date
 from skills.permissions import MENTEE_COPY, Viewer
 from skills.reports import caseload_data, caseload_summary_pdf, mentee_report_data
 from skills.reports.caseload import CaseloadFilter, collation_key, last_name_key
@@ -204,7 +205,7 @@ def test_a_past_period_shows_its_own_counts_and_the_change(make_user, make_mente
     assert data.trend[-1].signed_off == 2 and data.trend[0].signed_off == 1
     assert len(data.trend) >= 3  # a point per month
     text = "\n".join(pages_of(mentee_report_pdf(data)))
-    start = period["period_from"].isoformat()
+    start = local_date(period["period_from"])
     assert f"1 → 2 of 3 (+1 since {start})" in text
     assert "Skills signed off at the end of each month" in text
     assert "Read a timetable" in text and "Ride and pay" in text  # listed as not started yet

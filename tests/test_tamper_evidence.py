@@ -36,8 +36,11 @@ APP_ROLE = "skills_app_test"
 
 @pytest.fixture
 def history(make_user, make_mentee, assign, skill):
-    """Sign-offs (one corrected), audit events, a confirmation, a disagreement and a
-    self-rating."""
+    """Sign-offs (one corrected), audit events, a confirmation, a disagreement, a
+    self-rating and a session note's history (a version, an addendum, a comment, a linked
+    sign-off)."""
+    from .test_session_note_history_append_only import write_note_history
+
     mentor = make_user("mentor")
     mentee = make_mentee(with_login=True)
     assign(mentor, mentee)
@@ -53,11 +56,17 @@ def history(make_user, make_mentee, assign, skill):
     voice.confirm_signoff(events[1], mentee_user, "Yes, I did this")
     voice.disagree_signoff(events[2], mentee_user, "We only talked about it")
     voice.rate_self(mentee, skill("use-atm"), "can", mentee_user)
+    write_note_history(mentor, mentee, skill("ride-and-pay"))
     db.session.commit()
     for table in APPEND_ONLY_TABLES:  # a new append-only table needs a row here
         assert db.session.scalar(text(f"SELECT count(*) FROM {table}")), table
     db.session.rollback()  # no open transaction holds locks the tests' DDL needs
     return {"events": [*events, correction], "mentor": mentor, "mentee": mentee}
+
+
+def _key(table: str) -> str:
+    """A column of the table's primary key (session_note_signoffs has no `id`)."""
+    return db.metadata.tables[table].primary_key.columns.values()[0].name
 
 
 @contextmanager
@@ -242,7 +251,8 @@ def test_every_append_only_table_refuses_update_delete_and_truncate(app, history
     """The triggers refuse even the owner, who holds every privilege."""
     # SQLite has no TRUNCATE; its stand-in is DELETE without WHERE (it skips row triggers
     # only when a table has none).
-    statements = [f"UPDATE {table} SET id = id", f"DELETE FROM {table} WHERE id > 0"]
+    key = _key(table)
+    statements = [f"UPDATE {table} SET {key} = {key}", f"DELETE FROM {table} WHERE {key} > 0"]
     statements.append(f"TRUNCATE {table} CASCADE" if POSTGRES_URL else f"DELETE FROM {table}")
     before = db.session.scalar(text(f"SELECT count(*) FROM {table}"))
     db.session.rollback()
@@ -339,7 +349,7 @@ def test_the_app_role_cannot_update_delete_or_truncate_history(history, table):
             conn.execute(text(f"DELETE FROM {table}"))
         return
     for statement in (
-        f"UPDATE {table} SET id = id",
+        f"UPDATE {table} SET {_key(table)} = {_key(table)}",
         f"DELETE FROM {table}",
         f"TRUNCATE {table} CASCADE",
     ):

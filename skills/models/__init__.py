@@ -3,7 +3,7 @@
 from sqlalchemy import DDL, Table, event
 
 from ..extensions import Model
-from .append_only import APPEND_ONLY_TABLES, append_only_ddl
+from .append_only import APPEND_ONLY_TABLES, SIGNED_NOTES, append_only_ddl, signed_notes_ddl
 from .audit import AuditEvent
 from .chain import chain_model
 from .curriculum import Curriculum, CurriculumAdoption, CurriculumLoad, Domain, Level, Skill
@@ -37,12 +37,17 @@ from .voice import (
 
 def _attach_append_only(table: Table) -> None:
     for dialect in ("sqlite", "postgresql"):
-        for statement in append_only_ddl(table.name, dialect):
+        statements = (
+            signed_notes_ddl(dialect)
+            if table.name == SIGNED_NOTES
+            else append_only_ddl(table.name, dialect)
+        )
+        for statement in statements:
             event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
 
 
 for _table in Model.metadata.sorted_tables:
-    if _table.name in APPEND_ONLY_TABLES:
+    if _table.name in (*APPEND_ONLY_TABLES, SIGNED_NOTES):
         _attach_append_only(_table)
 for _table in Model.metadata.sorted_tables:
     if _table.name in CURRICULUM_TABLES:

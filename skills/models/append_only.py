@@ -1,25 +1,39 @@
-"""Tables the database itself keeps append-only: the triggers, how to tell that they are
-still there and working, and the grants of the app's restricted PostgreSQL role.
+"""Tables the database itself keeps append-only, and signed session notes it keeps as
+signed: the triggers, how to tell that they are still there and working, and the grants
+of the app's restricted PostgreSQL role.
 
 Triggers stop the app's own queries and a careless hand at the SQL prompt; the owner
 role can still drop or disable them, which `flask check` and backup verification report
-(`trigger_problems`). The app's own role holds no UPDATE, DELETE or TRUNCATE on these
-tables at all (docs/deployment.md, "Two roles").
+(`trigger_problems`). The app's own role holds no UPDATE, DELETE or TRUNCATE on the
+append-only tables at all (docs/deployment.md, "Two roles"); it keeps UPDATE on
+session_notes, as an unsigned note is edited in place.
 """
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 # History that is never changed: sign-offs, the audit log, a mentee's confirmations and
-# disagreements in their own words and their self-ratings (the newest counts; older stay).
+# disagreements in their own words and their self-ratings (the newest counts; older stay);
+# a session note's earlier versions, addenda, the mentee's comments and its linked
+# sign-offs (the services only ever add these rows).
 APPEND_ONLY_TABLES = (
     "signoff_events",
     "audit_events",
     "signoff_confirmations",
     "self_ratings",
     "signoff_disagreements",
+    "session_note_versions",
+    "session_note_addenda",
+    "session_note_comments",
+    "session_note_signoffs",
 )
 SQLITE_OPERATIONS = ("UPDATE", "DELETE")  # SQLite has no TRUNCATE
+
+# A session note changes until its author signs it, then never (corrections are addenda).
+# Its rows are refused UPDATE and DELETE once signed_at is set; signing itself is the
+# last UPDATE, of a row not yet signed.
+SIGNED_NOTES = "session_notes"
+_SIGNED = "signed_at IS NOT NULL"
 
 
 def _pg_triggers(table: str) -> dict[str, str]:
@@ -28,6 +42,15 @@ def _pg_triggers(table: str) -> dict[str, str]:
         f"{table}_append_only": "BEFORE DELETE OR UPDATE",  # as pg_get_triggerdef says it
         # Row triggers do not fire on TRUNCATE; a statement trigger does.
         f"{table}_no_truncate": "BEFORE TRUNCATE",
+    }
+
+
+def _pg_signed_triggers() -> dict[str, str]:
+    """As `_pg_triggers`, for the signed-note triggers on session_notes."""
+    return {
+        f"{SIGNED_NOTES}_signed": "BEFORE DELETE OR UPDATE",
+        # TRUNCATE cannot look at rows: it is refused whatever the table holds.
+        f"{SIGNED_NOTES}_no_truncate": "BEFORE TRUNCATE",
     }
 
 
@@ -52,8 +75,63 @@ def append_only_ddl(table: str, dialect: str) -> list[str]:
     ]
 
 
+def signed_notes_ddl(dialect: str) -> list[str]:
+    """SQL that makes the database refuse UPDATE and DELETE of a signed session note
+    (and TRUNCATE of session_notes)."""
+    table = SIGNED_NOTES
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {table}_signed_no_{op.lower()} BEFORE {op} ON {table} "
+            f"WHEN OLD.{_SIGNED} "
+            f"BEGIN SELECT RAISE(ABORT, 'a signed session note cannot change: {op} refused'); "
+            "END"
+            for op in SQLITE_OPERATIONS
+        ]
+    row, statement = list(_pg_signed_triggers())
+    return [
+        f"CREATE OR REPLACE FUNCTION {table}_signed() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION USING MESSAGE = "
+        "'a signed session note cannot change: ' || TG_OP || ' refused'; "
+        "END; "
+        "$$ LANGUAGE plpgsql",
+        f"CREATE TRIGGER {row} BEFORE UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW WHEN (OLD.{_SIGNED}) EXECUTE FUNCTION {table}_signed()",
+        f"CREATE TRIGGER {statement} BEFORE TRUNCATE ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_signed()",
+    ]
+
+
+def _sqlite_expected() -> list[tuple[str, str, str, str]]:
+    """(table, trigger, operation, condition) of every guarding trigger on SQLite."""
+    expected = [
+        (table, f"{table}_no_{op.lower()}", op, "")
+        for table in APPEND_ONLY_TABLES
+        for op in SQLITE_OPERATIONS
+    ]
+    return expected + [
+        (SIGNED_NOTES, f"{SIGNED_NOTES}_signed_no_{op.lower()}", op, f"WHEN OLD.{_SIGNED}")
+        for op in SQLITE_OPERATIONS
+    ]
+
+
+def _pg_expected() -> list[tuple[str, str, str, str]]:
+    """(table, trigger, clause, condition) as `pg_get_triggerdef` shows them."""
+    expected = [
+        (table, name, clause, "")
+        for table in APPEND_ONLY_TABLES
+        for name, clause in _pg_triggers(table).items()
+    ]
+    row, statement = _pg_signed_triggers().items()
+    return [
+        *expected,
+        (SIGNED_NOTES, *row, f"WHEN ((old.{_SIGNED}))"),
+        (SIGNED_NOTES, *statement, ""),
+    ]
+
+
 def trigger_problems(conn: Connection) -> list[str]:
-    """One line per append-only trigger that is missing, disabled or no longer refuses."""
+    """One line per guarding trigger (append-only tables, signed notes) that is missing,
+    disabled or no longer refuses."""
     problems = []
     if conn.dialect.name == "sqlite":
         found = {
@@ -62,14 +140,16 @@ def trigger_problems(conn: Connection) -> list[str]:
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
             )
         }
-        for table in APPEND_ONLY_TABLES:
-            for op in SQLITE_OPERATIONS:
-                name = f"{table}_no_{op.lower()}"
-                sql = " ".join(found.get(name, "").split()).upper()
-                if name not in found:
-                    problems.append(_lost(table, name))
-                elif f"BEFORE {op} ON {table.upper()}" not in sql or "RAISE(ABORT" not in sql:
-                    problems.append(f"{table}: trigger {name} no longer refuses {op}")
+        for table, name, op, condition in _sqlite_expected():
+            sql = " ".join(found.get(name, "").split()).upper()
+            if name not in found:
+                problems.append(_lost(table, name))
+            elif (
+                f"BEFORE {op} ON {table.upper()}" not in sql
+                or "RAISE(ABORT" not in sql
+                or not _condition_kept(sql, condition.upper())
+            ):
+                problems.append(f"{table}: trigger {name} no longer refuses {op}")
         return problems
     rows = conn.execute(
         text(
@@ -79,30 +159,43 @@ def trigger_problems(conn: Connection) -> list[str]:
             "WHERE NOT t.tgisinternal AND c.relname = ANY(:tables) "
             "AND pg_table_is_visible(c.oid)"
         ),
-        {"tables": list(APPEND_ONLY_TABLES)},
+        {"tables": [*APPEND_ONLY_TABLES, SIGNED_NOTES]},
     )
     triggers = {
         (table, name): (enabled, definition, body)
         for table, name, enabled, definition, body in rows
     }
-    for table in APPEND_ONLY_TABLES:
-        for name, clause in _pg_triggers(table).items():
-            if (table, name) not in triggers:
-                problems.append(_lost(table, name))
-                continue
-            enabled, definition, body = triggers[(table, name)]
-            # 'D' is disabled; 'R' fires only on replicas, so never for the app.
-            if enabled in ("D", "R"):
-                problems.append(
-                    f"{table}: trigger {name} is disabled; re-enable it with "
-                    f"ALTER TABLE {table} ENABLE TRIGGER {name}"
-                )
-            elif clause not in definition or "RAISE EXCEPTION" not in body.upper():
-                problems.append(f"{table}: trigger {name} no longer refuses changes")
+    for table, name, clause, condition in _pg_expected():
+        if (table, name) not in triggers:
+            problems.append(_lost(table, name))
+            continue
+        enabled, definition, body = triggers[(table, name)]
+        # 'D' is disabled; 'R' fires only on replicas, so never for the app.
+        if enabled in ("D", "R"):
+            problems.append(
+                f"{table}: trigger {name} is disabled; re-enable it with "
+                f"ALTER TABLE {table} ENABLE TRIGGER {name}"
+            )
+        elif (
+            clause not in definition
+            or not _condition_kept(definition, condition)
+            or "RAISE EXCEPTION" not in body.upper()
+        ):
+            problems.append(f"{table}: trigger {name} no longer refuses changes")
     return problems
 
 
+def _condition_kept(definition: str, condition: str) -> bool:
+    """The trigger's WHEN is the expected one, or absent where none belongs: a condition
+    added to an unconditional trigger would let rows through."""
+    if condition:
+        return condition in definition
+    return " WHEN " not in definition
+
+
 def _lost(table: str, name: str) -> str:
+    if table == SIGNED_NOTES:
+        return f"{table} has lost the trigger that keeps signed notes unchanged ({name})"
     return f"{table} has lost the trigger that keeps it append-only ({name})"
 
 

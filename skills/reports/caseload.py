@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import Mentee
@@ -72,12 +73,17 @@ class CaseloadFilter:
         return [r for r in rows if r.stalled] if self.stalled else rows
 
     def describe(self) -> str:
-        parts = {"active": "active", "discharged": "discharged", "all": "active and discharged"}
+        """The filters in words, in the language printed now: "active, stalled only"."""
+        parts = {
+            "active": _("active"),
+            "discharged": _("discharged"),
+            "all": _("active and discharged"),
+        }
         words = parts[self.status]
         if self.mentor:
-            words += f", mentor {self.mentor}"
+            words += _(", mentor %(name)s", name=self.mentor)
         if self.stalled:
-            words += ", stalled only"
+            words += _(", stalled only")
         return words
 
 

@@ -1,12 +1,20 @@
 """The progress report's trend chart: skills signed off month by month (reportlab
 graphics), drawn by the layout as a tagged figure."""
 
+from datetime import date
+
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib.colors import Color
 
+from ..i18n import local_date
 from .items import MenteeReportData
 from .layout import BAR_FILL, GREY, RULE
 from .text import FONT
+
+
+def month_label(day: date, year: bool = True) -> str:
+    """'Nov 2026' ('nov 2026'), or 'Nov' without the year, in the language printed now."""
+    return local_date(day, "yMMM" if year else "MMM")
 
 
 def trend_chart(data: MenteeReportData, width: float, staff: bool) -> Drawing:
@@ -26,7 +34,7 @@ def trend_chart(data: MenteeReportData, width: float, staff: bool) -> Drawing:
             rect = Rect(x, base, slot * 0.6, bar)
             rect.setProperties({"fillColor": Color(*BAR_FILL), "strokeColor": Color(*BAR_FILL)})
             chart.add(rect)
-        label = point.day.strftime("%b %Y" if i == 0 or point.day.month == 1 else "%b")
+        label = month_label(point.day, year=i == 0 or point.day.month == 1)
         chart.add(
             String(
                 x + slot * 0.3,

@@ -1,11 +1,13 @@
 """`flask --app skills report mentee | history | caseload`: the same files as the web
 downloads."""
 
+from contextlib import nullcontext
 from datetime import date, datetime
 from typing import IO, Any
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from .. import permissions
@@ -17,7 +19,7 @@ from ..services.curriculum_view import curriculum_view
 from ..timeutil import today
 from .caseload import CaseloadFilter, caseload_data, last_name_key
 from .caseload_pdf import BatchCover, caseload_batch_pdf, caseload_summary_pdf
-from .content import batch_report_data, mentee_report_data
+from .content import batch_report_data, mentee_copy_locale, mentee_report_data
 from .csv_export import areas_of, caseload_csv, mentee_history_csv
 from .pdf import mentee_report_pdf
 from .stamp import stamp
@@ -95,17 +97,19 @@ def report_mentee(
     """Write one mentee's progress report as a PDF (the mentee copy unless --copy staff)."""
     mentee = _find_mentee(record_number, organisation)
     mentee_copy = mentee_copy or copy == "mentee"
-    try:
-        data = mentee_report_data(
-            mentee,
-            permissions.command_line_viewer(mentee_copy),
-            period_from=_day(period_from),
-            period_to=_day(period_to),
-            printed_by=PRINTED_BY,
-        )
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    _write(output, mentee_report_pdf(data))
+    # The mentee copy in the mentee's language; the staff copy in the default (English).
+    with force_locale(mentee_copy_locale(mentee)) if mentee_copy else nullcontext():
+        try:
+            data = mentee_report_data(
+                mentee,
+                permissions.command_line_viewer(mentee_copy),
+                period_from=_day(period_from),
+                period_to=_day(period_to),
+                printed_by=PRINTED_BY,
+            )
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        _write(output, mentee_report_pdf(data))
     # Any: passed on as keywords, which mypy would check against each named parameter.
     period: dict[str, Any] = {
         "from": data.period_from.isoformat(),

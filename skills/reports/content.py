@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 
 from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..i18n import local_date
+from ..i18n import REGION, local_date
 from ..models import Curriculum, Mentee, Skill
 from ..models.curriculum import counts_as_signed_off
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
@@ -21,7 +22,9 @@ from ..models.voice import SELF_RATINGS
 from ..permissions import Viewer
 from ..services import history as histories
 from ..services import voice
-from ..services.curriculum_view import SkillItem, skill_detail
+from ..services.curriculum import I_CAN
+from ..services.curriculum_view import SkillItem, reading_language, skill_detail
+from ..services.languages import DEFAULT_LANGUAGE, LANGUAGES
 from ..services.progress import (
     CurriculumView,
     MenteeProgress,
@@ -47,6 +50,22 @@ from .stamp import stamp
 NOTES_LIMIT = 50
 
 __all__ = ["MenteeReportData", "batch_report_data", "mentee_report_data"]
+
+# "I can read a map." says "I can now read a map." once signed off (`I_CAN`: how each
+# language starts the statement).
+I_CAN_NOW = {"en": "I can now ", "es": "Ahora puedo "}
+
+
+def mentee_copy_locale(mentee: Mentee) -> str:
+    """The locale the mentee's copy is printed in: the language the mentee chose for
+    their login, else English. Never the reader's browser: the copy is the mentee's."""
+    chosen = getattr(mentee.user, "language", None)
+    return f"{chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE}_{REGION}"
+
+
+def report_language() -> str:
+    """The BCP 47 tag of the language being printed in now ("es-US"), for /Lang."""
+    return f"{reading_language()}-{REGION}"
 
 
 def check_period(start: date, end: date) -> None:
@@ -74,9 +93,12 @@ def resolve_period(
 
 
 def i_can_now(i_can: str) -> str:
-    """'I can read a map.' becomes 'I can now read a map.'"""
-    if i_can.startswith("I can ") and not i_can.startswith("I can now "):
-        return "I can now " + i_can[len("I can ") :]
+    """'I can read a map.' becomes 'I can now read a map.' ('Puedo …', 'Ahora puedo …'),
+    in the statement's own language (English where it has no translation)."""
+    for language, start in I_CAN.items():
+        now = I_CAN_NOW.get(language, start)
+        if i_can.startswith(start) and not i_can.startswith(now):
+            return now + i_can[len(start) :]
     return i_can
 
 
@@ -85,9 +107,10 @@ def _learning(item: SkillProgress) -> LearningItem:
 
 
 def _labels(support: str | None, practised_with: str | None) -> tuple[str | None, str | None]:
+    """The labels in the language printed now (str: the PDF is built in this locale)."""
     return (
-        SUPPORT_LEVELS.get(support, support) if support else None,
-        PRACTISED_WITH.get(practised_with, practised_with) if practised_with else None,
+        str(SUPPORT_LEVELS.get(support, support)) if support else None,
+        str(PRACTISED_WITH.get(practised_with, practised_with)) if practised_with else None,
     )
 
 
@@ -222,7 +245,7 @@ def _checklist(
                 mentor=found.recorded_by_name if found else "",
                 level_text=found.level_text if found else (nothing.mentee_text if nothing else ""),
                 needs_refresher=s.needs_refresher,
-                self_rating=SELF_RATINGS.get(ratings.get((mentee.id, s.skill.id), "")),
+                self_rating=_label(SELF_RATINGS, ratings.get((mentee.id, s.skill.id))),
             )
             section.skills.append(item)
             section.signed_off += item.signed_off
@@ -330,7 +353,13 @@ def _report(
         baseline=is_baseline(readings, end),
         trend=trend,
         stamp=stamp(mentee.organisation, printed_by),
+        language=report_language(),
     )
+
+
+def _label(labels: dict, key: str | None) -> str | None:
+    found = labels.get(key) if key else None
+    return str(found) if found is not None else None
 
 
 def _own_words(
@@ -338,7 +367,7 @@ def _own_words(
 ) -> list[tuple[date, str, str]]:
     confirmed = voice.confirmations(mentee)
     return [
-        (e.shown_on, e.skill_title, confirmed[e.id].words or "That's right.")
+        (e.shown_on, e.skill_title, confirmed[e.id].words or _("That's right."))
         for e in entries
         if e.id in confirmed
     ]

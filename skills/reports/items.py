@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from flask_babel import gettext as _
+
 from .distance import TrendPoint
 from .stamp import Stamp
 
@@ -149,7 +151,7 @@ class MenteeReportData:
 
     @property
     def copy_name(self) -> str:
-        return "Staff copy" if self.staff_view else "Mentee copy"
+        return _("Staff copy") if self.staff_view else _("Mentee copy")
 
     @property
     def signed_off_at_start(self) -> int:

@@ -3,6 +3,9 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+
+from ..i18n import local_date, local_time
 from ..models import Organisation
 from ..timeutil import utcnow, zone
 
@@ -14,8 +17,15 @@ class Stamp:
 
     @property
     def text(self) -> str:
-        """'Printed by Pat Lee on 2026-03-04 09:15 EST' (the zone's short name)."""
-        return f"Printed by {self.by or 'an unnamed user'} on {self.at:%Y-%m-%d %H:%M} {self.zone}"
+        """'Printed by Pat Lee on Mar 4, 2026, 9:15 AM EST' (the zone's short name), in the
+        language printed now."""
+        return _(
+            "Printed by %(name)s on %(date)s, %(time)s %(zone)s",
+            name=self.by or _("an unnamed user"),
+            date=local_date(self.at.date()),
+            time=local_time(self.at.time()),
+            zone=self.zone,
+        )
 
     @property
     def zone(self) -> str:

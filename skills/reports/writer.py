@@ -5,6 +5,8 @@ a bookmark per heading, the document's language and title (PDF 1.7)."""
 import zlib
 from io import BytesIO
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from reportlab.graphics import renderPDF
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfbase import pdfmetrics
@@ -16,7 +18,8 @@ from .layout import BLACK, GREY, MARGIN, Layout
 from .tagging import ARTIFACT, FOOTER, PAGINATION, Tagger
 from .text import BOLD, FONT, one_line, register_fonts, text_width
 
-CONFIDENTIAL = "Confidential: contains health information. Do not share without consent."
+# Lazy: printed in the language of the report (str() where it is used).
+CONFIDENTIAL = _l("Confidential: contains health information. Do not share without consent.")
 
 # PDF string escapes for a byte string of glyph codes (as reportlab's escapePDF).
 _ESCAPE = {c: f"\\{c:03o}" for c in (*range(32), *range(127, 256))}
@@ -84,12 +87,12 @@ class Writer:
         `outline` is false); returns the number of pages drawn."""
         count = len(layout.pages)
         left, right = MARGIN, layout.page_width - MARGIN
-        confidential = one_line(CONFIDENTIAL, FONT, 7.5, right - left - 80)
+        confidential = one_line(str(CONFIDENTIAL), FONT, 7.5, right - left - 80)
         footer = one_line(footer, FONT, 7.5, right - left - 80)
         marks = list(layout.outline) if outline else []
         begin = self.tagger.begin
         for number, (texts, shapes, drawings, tags) in enumerate(layout.pages, 1):
-            page = f"Page {number} of {count}"
+            page = _("Page %(number)s of %(count)s", number=number, count=count)
             out = [ARTIFACT, "0.6 w"]
             fill = stroke = None
             for kind, x1, y1, x2, y2, color in shapes:
@@ -141,7 +144,7 @@ class Writer:
                 renderPDF.draw(drawing, self.canvas, x, y)
                 self.canvas.addLiteral("EMC")
             while marks and marks[0][0] == number - 1:
-                _, top, title, level = marks.pop(0)
+                _page, top, title, level = marks.pop(0)
                 self.bookmarks += 1
                 key = f"h{self.bookmarks}"
                 self.canvas.bookmarkHorizontalAbsolute(key, top)
@@ -198,6 +201,6 @@ def new_canvas(
     canvas.setViewerPreference("DisplayDocTitle", "true")
     canvas.setTitle(title)
     canvas.setAuthor(author)
-    canvas.setSubject(CONFIDENTIAL)
+    canvas.setSubject(str(CONFIDENTIAL))
     canvas.setCreator("Skills tracker")
     return canvas

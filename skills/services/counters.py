@@ -54,7 +54,7 @@ def counted(level: int, signed_off: bool, shown_on: date | None) -> Counted:
     return Counted(int(signed_off), int(level > 0 and not signed_off), shown_on)
 
 
-def _counted(*where: ColumnElement[bool]) -> Select:
+def counted_query(*where: ColumnElement[bool]) -> Select:
     """The counters as the status rows of live skills give them (`counted`, in SQL), for
     the rows `where` picks."""
     return (
@@ -77,7 +77,7 @@ _REFRESH = Upsert(
     DomainCounter.__table__,
     ("mentee_id", "domain_id"),
     COLUMNS,
-    _counted(
+    counted_query(
         SkillStatus.mentee_id == bindparam("mentee_id"),
         Skill.domain_id == bindparam("domain_id"),
     ),
@@ -296,7 +296,7 @@ def rebuild(mentee_ids: Iterable[int] | None = None) -> None:
         remove = remove.where(DomainCounter.mentee_id.in_(ids))
     db.session.execute(remove)
     where = () if ids is None else (SkillStatus.mentee_id.in_(ids),)
-    db.session.execute(insert(DomainCounter).from_select(COLUMNS, _counted(*where)))
+    db.session.execute(insert(DomainCounter).from_select(COLUMNS, counted_query(*where)))
     _recount_last(ids)
     organisations = None
     if ids is not None:
@@ -310,7 +310,7 @@ def _rebuild_some(ids: list[int]) -> None:
     before = _sums(DomainCounter.mentee_id.in_(ids))
     db.session.execute(delete(DomainCounter).where(DomainCounter.mentee_id.in_(ids)))
     db.session.execute(
-        insert(DomainCounter).from_select(COLUMNS, _counted(SkillStatus.mentee_id.in_(ids)))
+        insert(DomainCounter).from_select(COLUMNS, counted_query(SkillStatus.mentee_id.in_(ids)))
     )
     _recount_last(ids)
     after = _sums(DomainCounter.mentee_id.in_(ids))
@@ -344,79 +344,8 @@ def _recount_totals(organisations: Select | None) -> None:
     db.session.execute(insert(OrganisationDomainTotal).from_select(TOTAL_COLUMNS, _summed(*where)))
 
 
-Counts = tuple[int, int, date | None]
-
-
 def differences(mentee_ids: Iterable[int] | None = None) -> list[str]:
-    """Where stored counters, latest dates or (checking everyone) organisation totals
-    disagree with a recount from the status rows."""
-    ids = None if mentee_ids is None else list(mentee_ids)
-    recount: dict[tuple[int, int], Counts] = {
-        (m, d): (int(signed), int(started), last)
-        for m, d, signed, started, last in db.session.execute(
-            _counted(*(() if ids is None else (SkillStatus.mentee_id.in_(ids),)))
-        )
-    }
-    query = select(*(getattr(DomainCounter, c) for c in COLUMNS))
-    if ids is not None:
-        query = query.where(DomainCounter.mentee_id.in_(ids))
-    problems = []
-    names = COLUMNS[2:]
-    missing = dict(recount)
-    for m, d, *stored in db.session.execute(query):
-        where = f"mentee {m}, domain {d}"
-        want = missing.pop((m, d), None)
-        if want is None:
-            problems.append(f"{where}: counters row has no status rows behind it")
-            continue
-        for name, have, wanted in zip(names, stored, want, strict=True):
-            if have != wanted:
-                problems.append(f"{where}: {name} is {have!r}, the status rows say {wanted!r}")
-    problems.extend(f"mentee {m}, domain {d}: no counters row" for m, d in missing)
-    problems += _last_differences(ids, recount)
-    if ids is None:
-        organisations = {
-            m: org for m, org in db.session.execute(select(Mentee.id, Mentee.organisation_id))
-        }
-        problems += _total_differences(recount, organisations)
-    return problems
+    """Where the stored figures disagree with a recount (`counter_checks.differences`)."""
+    from .counter_checks import differences as recount  # it builds on this module
 
-
-def _last_differences(ids: list[int] | None, recount: dict[tuple[int, int], Counts]) -> list[str]:
-    latest: dict[int, date] = {}
-    for (mentee_id, _), (_, _, last) in recount.items():
-        if last is not None and (mentee_id not in latest or last > latest[mentee_id]):
-            latest[mentee_id] = last
-    query = select(Mentee.id, Mentee.last_signoff_on)
-    if ids is not None:
-        query = query.where(Mentee.id.in_(ids))
-    return [
-        f"mentee {m}: last_signoff_on is {have!r}, the status rows say {latest.get(m)!r}"
-        for m, have in db.session.execute(query)
-        if have != latest.get(m)
-    ]
-
-
-def _total_differences(
-    recount: dict[tuple[int, int], Counts], organisations: dict[int, int]
-) -> list[str]:
-    want: Sums = {}
-    for (mentee_id, domain_id), (signed, started, _) in recount.items():
-        key = (organisations[mentee_id], domain_id, mentee_id % STRIPES)
-        old = want.get(key, (0, 0))
-        want[key] = (old[0] + signed, old[1] + started)
-    problems = []
-    for org, domain, stripe, *stored in db.session.execute(
-        select(*(getattr(OrganisationDomainTotal, c) for c in TOTAL_COLUMNS))
-    ):
-        where = f"organization {org}, domain {domain}, stripe {stripe}"
-        wanted = want.pop((org, domain, stripe), (0, 0))
-        for name, have, value in zip(("signed_off", "started"), stored, wanted, strict=True):
-            if have != value:
-                problems.append(f"{where}: total {name} is {have}, the status rows say {value}")
-    problems.extend(
-        f"organization {org}, domain {domain}, stripe {stripe}: no totals row"
-        for (org, domain, stripe), value in want.items()
-        if value != (0, 0)
-    )
-    return problems
+    return recount(mentee_ids)

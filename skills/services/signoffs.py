@@ -22,6 +22,7 @@ from ..models.signoffs import NOTE_VISIBILITY, PRACTISED_WITH, SUPPORT_LEVELS
 from ..timeutil import today
 from ..transactions import lock_for_write
 from . import audit
+from .curriculum_view import reading_language
 from .status import current_levels, recompute_status, write_status
 
 DEFAULT_NOTE_MAX = 2000
@@ -92,7 +93,7 @@ def _scale_values(mentee: Mentee, skill: Skill) -> tuple[list[int], int]:
             _l(
                 "%(name)s’s program does not use the skill “%(skill)s”.",
                 name=mentee.name,
-                skill=skill.title,
+                skill=skill.text_in("title", reading_language()),
             )
         )
     return [value for value, _ in rows], rows[0][1]
@@ -104,7 +105,7 @@ def _check_details(mentee: Mentee, skill: Skill, details: SignoffDetails, on: da
         raise SignoffError(
             _l(
                 "The skill “%(skill)s” is retired; it can no longer be signed off.",
-                skill=skill.title,
+                skill=skill.text_in("title", reading_language()),
             )
         )
     values, signed_off_level = _scale_values(mentee, skill)
@@ -254,7 +255,8 @@ def lowered_levels(mentee_ids: list[int], skill: Skill, levels: dict[int, int]) 
 def _refuse_lowering(mentee: Mentee, skill: Skill, level: int) -> None:
     lowered = lowered_levels([mentee.id], skill, {mentee.id: level})
     if lowered:
-        names = {lv.value: lv.name for lv in level_scale(skill)}
+        language = reading_language()
+        names = {lv.value: lv.text_in("name", language) for lv in level_scale(skill)}
         raise SignoffError(
             _l(
                 "This would lower %(name)s's level from “%(old)s” to “%(new)s”. "

@@ -9,6 +9,7 @@ from .. import permissions
 from ..extensions import db, login_manager
 from ..models import User
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
+from ..services.curriculum_view import reading_language
 from .main import HEALTH_ENDPOINTS
 
 # Everything else requires a signed-in user: a view that forgets a decorator fails safe.
@@ -117,6 +118,11 @@ def init_app(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
     errors.init_app(app)
+    # `reading_language()` for curriculum rows a page reads whole: `skill.text_in("title",
+    # reading_language())` (docs/curriculum.md).
     app.jinja_env.globals.update(
-        permissions=permissions, support_labels=SUPPORT_LEVELS, practised_labels=PRACTISED_WITH
+        permissions=permissions,
+        support_labels=SUPPORT_LEVELS,
+        practised_labels=PRACTISED_WITH,
+        reading_language=reading_language,
     )

@@ -15,6 +15,7 @@ from .. import permissions
 from ..extensions import db
 from ..models import Mentee, Skill
 from ..services import voice
+from ..services.curriculum_view import reading_language
 from .forms import EmptyForm
 from .loading import load_mentee, load_skill
 
@@ -35,7 +36,7 @@ def _with_mentee(
         flash(str(exc), "error")
     else:
         db.session.commit()
-        said = {"skill": skill.title, "name": mentee.name}
+        said = {"skill": skill.text_in("title", reading_language()), "name": mentee.name}
         if added:
             flash(_("%(skill)s: added to %(name)s's goals.", **said), "success")
         else:

@@ -17,7 +17,7 @@ from ..models import DidItReport, Mentee, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
 from ..services import audit, signoffs, skill_search, voice
 from ..services import history as histories
-from ..services.curriculum_view import curriculum_view, skill_detail
+from ..services.curriculum_view import curriculum_view, reading_language, skill_detail
 from ..services.people_queries import staff_names
 from ..services.progress import (
     caseload_progress,
@@ -116,7 +116,11 @@ def history(mentee_id: int) -> ResponseReturnValue:
 
 
 def _level_choices(skill: Skill) -> list[SelectChoice]:
-    return choices((lv.value, f"{lv.value} · {lv.name}") for lv in signoffs.level_scale(skill))
+    language = reading_language()
+    return choices(
+        (lv.value, f"{lv.value} · {lv.text_in('name', language)}")
+        for lv in signoffs.level_scale(skill)
+    )
 
 
 def compose_note(form: SignoffForm) -> str:
@@ -181,7 +185,14 @@ def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
             else:
                 db.session.commit()
                 level = next(c.label for c in form.level.choices if c.value == form.level.data)
-                flash(_("Saved: %(skill)s — %(level)s.", skill=skill.title, level=level), "success")
+                flash(
+                    _(
+                        "Saved: %(skill)s — %(level)s.",
+                        skill=skill.text_in("title", reading_language()),
+                        level=level,
+                    ),
+                    "success",
+                )
                 # `saved` puts the message beside the skill the page scrolls to.
                 back = url_for(".detail", mentee_id=mentee.id, saved=skill.id)
                 return redirect(f"{back}#skill-{skill.id}")
@@ -243,7 +254,13 @@ def correct(event_id: int) -> ResponseReturnValue:
             _show_error(form, exc)
         else:
             db.session.commit()
-            flash(_("Correction saved for %(skill)s.", skill=skill.title), "success")
+            flash(
+                _(
+                    "Correction saved for %(skill)s.",
+                    skill=skill.text_in("title", reading_language()),
+                ),
+                "success",
+            )
             return redirect(url_for(".skill", mentee_id=mentee.id, skill_id=skill.id))
     code = 422 if request.method == "POST" else 200
     return render_template(
@@ -264,7 +281,13 @@ def refresher(mentee_id: int, skill_id: int) -> ResponseReturnValue:
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(_("%(skill)s: marked for a refresher.", skill=skill.title), "success")
+            flash(
+                _(
+                    "%(skill)s: marked for a refresher.",
+                    skill=skill.text_in("title", reading_language()),
+                ),
+                "success",
+            )
     return redirect(url_for(".skill", mentee_id=mentee.id, skill_id=skill.id))
 
 
@@ -298,7 +321,12 @@ def did_it(report_id: int) -> ResponseReturnValue:
         else:
             db.session.commit()
             flash(
-                _("Answered %(name)s: %(skill)s.", name=mentee.name, skill=skill.title), "success"
+                _(
+                    "Answered %(name)s: %(skill)s.",
+                    name=mentee.name,
+                    skill=skill.text_in("title", reading_language()),
+                ),
+                "success",
             )
             return redirect(url_for(".mine"))
     elif request.method == "GET":

@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -41,7 +42,13 @@ from ..reports import (
 )
 from ..reports.caseload import DEFAULT_PERIOD_DAYS, CaseloadData, CaseloadFilter
 from ..reports.caseload_pdf import BatchCover
-from ..reports.content import MenteeReportData, batch_report_data, check_period
+from ..reports.content import (
+    MenteeReportData,
+    batch_report_data,
+    check_period,
+    mentee_copy_locale,
+    report_language,
+)
 from ..reports.csv_export import areas_of
 from ..reports.stamp import stamp
 from ..services import audit
@@ -195,7 +202,11 @@ def mentee_pdf(mentee_id: int) -> ResponseReturnValue:
     if permissions.is_self(current_user, mentee):
         return redirect(url_for(".my_report", **query_args()))
     copy = _copy_arg()
-    return _print_report(mentee, _viewer(mentee, copy), f"progress-{copy}-copy")
+    viewer = _viewer(mentee, copy)
+    if copy == "mentee":  # printed in the mentee's language, whoever prints it
+        with force_locale(mentee_copy_locale(mentee)):
+            return _print_report(mentee, viewer, f"progress-{copy}-copy")
+    return _print_report(mentee, viewer, f"progress-{copy}-copy")
 
 
 @bp.get("/me/report.pdf")
@@ -206,12 +217,14 @@ def my_report() -> ResponseReturnValue:
         abort(404)
     if not permissions.is_self(current_user, mentee):
         deny(mentee)
-    # A mentee only ever gets the mentee copy, whatever ?copy= says.
+    # A mentee only ever gets the mentee copy, whatever ?copy= says; in the language
+    # they read the program in (the locale of this request).
     return _print_report(mentee, permissions.MENTEE_COPY, "my-progress")
 
 
 def _print_report(mentee: Mentee, viewer: Viewer, file_prefix: str) -> Response:
-    """Build one progress report for the period asked, audit the print, send it."""
+    """Build one progress report for the period asked, audit the print, send it; in the
+    locale in force (the caller may switch it for the mentee copy)."""
     period_from, period_to = _period_args(mentee.start_date)
     data = _mentee_data(mentee, period_from, period_to, viewer)
     pdf = mentee_report_pdf(data)
@@ -324,7 +337,7 @@ def _summary_data() -> tuple[CaseloadData, list[Mentee], date, date]:
 def caseload_pdf() -> ResponseReturnValue:
     """A one-table summary of the caseload, filtered as the caseload page is."""
     data, _, period_from, period_to = _summary_data()
-    pdf = caseload_summary_pdf(data)
+    pdf = caseload_summary_pdf(data, report_language())
     shown = [row.mentee_id for row in data.rows]
     _audit_caseload(
         "report.print", shown, "pdf", "summary", **_period_detail(period_from, period_to)
@@ -354,7 +367,7 @@ def caseload_batch() -> ResponseReturnValue:
         [(m.full_name, m.record_number) for m in mentees],
         data.printed,
     )
-    pdf = caseload_batch_pdf(reports, cover)
+    pdf = caseload_batch_pdf(reports, cover, report_language())
     _audit_caseload(
         "report.print",
         [m.id for m in mentees],

@@ -12,7 +12,7 @@ from wtforms.validators import Length, Optional
 from .. import permissions
 from ..extensions import db
 from ..services import voice
-from ..services.curriculum_view import curriculum_view
+from ..services.curriculum_view import curriculum_view, reading_language, skill_detail
 from .loading import load_skill
 
 bp = Blueprint("resources", __name__, url_prefix="/admin/resources")
@@ -51,12 +51,18 @@ def edit(skill_id: int) -> ResponseReturnValue:
             form.details.errors = [*form.details.errors, str(exc)]
         else:
             db.session.commit()
-            flash(_("Saved local details for %(skill)s.", skill=skill.title), "success")
+            flash(
+                _(
+                    "Saved local details for %(skill)s.",
+                    skill=skill.text_in("title", reading_language()),
+                ),
+                "success",
+            )
             return redirect(url_for(".index"))
     elif not form.is_submitted():
         form.details.data = voice.resources(current_user.organisation_id, [skill.id]).get(
             skill.id, ""
         )
-    return render_template("admin/resource_edit.html", skill=skill, form=form), (
+    return render_template("admin/resource_edit.html", skill=skill_detail(skill), form=form), (
         422 if form.errors else 200
     )

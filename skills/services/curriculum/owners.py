@@ -9,12 +9,14 @@ rule for what an organisation's people see; this module changes the choices.
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ...extensions import db
 from ...models import Curriculum, CurriculumAdoption, Organisation, User
 from ...transactions import lock_for_write
 from .. import audit
+from ..curriculum_view import reading_language
 
 
 class OwnershipError(ValueError):
@@ -85,7 +87,8 @@ def choose(organisation: Organisation, wanted: Iterable[int], actor: User | None
             "Not a curriculum of the shared library: " + ", ".join(map(str, sorted(unknown)))
         )
     current = adopted_ids(organisation.id)
-    changes: list[str] = []
+    changes: list[str] = []  # for the person choosing, titles in their language
+    language = reading_language()
     # Any: passed on as keywords, which mypy checks against each one.
     via: dict[str, Any] = {} if actor is not None else {"via": "cli"}
     for curriculum_id in sorted(wanted_ids - current):
@@ -101,7 +104,9 @@ def choose(organisation: Organisation, wanted: Iterable[int], actor: User | None
             object_id=key,
             **via,
         )
-        changes.append(f"now using {catalog[curriculum_id].title}")
+        changes.append(
+            _("now using %(title)s", title=catalog[curriculum_id].text_in("title", language))
+        )
     for curriculum_id in sorted(current - wanted_ids):
         db.session.execute(
             delete(CurriculumAdoption).where(
@@ -117,6 +122,8 @@ def choose(organisation: Organisation, wanted: Iterable[int], actor: User | None
             object_id=catalog[curriculum_id].key,
             **via,
         )
-        changes.append(f"no longer using {catalog[curriculum_id].title}")
+        changes.append(
+            _("no longer using %(title)s", title=catalog[curriculum_id].text_in("title", language))
+        )
     db.session.flush()
     return changes

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from ... import permissions
 from ...models import Mentee, Skill, User
+from ..curriculum_view import reading_language
 
 WORDS_MAX = 500
 
@@ -24,7 +25,12 @@ def require_self(user: User, mentee: Mentee) -> None:
 
 def require_live(skill: Skill) -> None:
     if skill.retired:
-        raise VoiceError(_l("The skill “%(skill)s” is retired.", skill=skill.title))
+        raise VoiceError(
+            _l(
+                "The skill “%(skill)s” is retired.",
+                skill=skill.text_in("title", reading_language()),
+            )
+        )
 
 
 def clean_words(text: str | None, field: str) -> str:

@@ -27,6 +27,7 @@ from ...models.voice import MAX_GOALS, SELF_RATINGS
 from ...timeutil import utcnow
 from ...transactions import lock_for_write
 from .. import audit
+from ..curriculum_view import reading_language
 from .common import VoiceError, clean_words, require_live, require_self
 
 # Goals
@@ -68,10 +69,13 @@ def set_goal(mentee: Mentee, skill: Skill, user: User) -> Goal:
             _said_to(
                 user,
                 mentee,
-                _l("“%(skill)s” is already one of your goals.", skill=skill.title),
+                _l(
+                    "“%(skill)s” is already one of your goals.",
+                    skill=skill.text_in("title", reading_language()),
+                ),
                 _l(
                     "“%(skill)s” is already one of %(name)s's goals.",
-                    skill=skill.title,
+                    skill=skill.text_in("title", reading_language()),
                     name=mentee.name,
                 ),
             )
@@ -115,10 +119,13 @@ def clear_goal(mentee: Mentee, skill: Skill, user: User) -> None:
             _said_to(
                 user,
                 mentee,
-                _l("“%(skill)s” is not one of your goals.", skill=skill.title),
+                _l(
+                    "“%(skill)s” is not one of your goals.",
+                    skill=skill.text_in("title", reading_language()),
+                ),
                 _l(
                     "“%(skill)s” is not one of %(name)s's goals.",
-                    skill=skill.title,
+                    skill=skill.text_in("title", reading_language()),
                     name=mentee.name,
                 ),
             )

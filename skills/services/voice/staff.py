@@ -29,6 +29,7 @@ from ...models.curriculum import in_use_by, recheck_due_on
 from ...timeutil import today, utcnow
 from ...transactions import lock_for_write
 from .. import audit
+from ..curriculum_view import reading_language
 from ..signoffs import (
     LOWER_CONFIRMATION,
     SignoffDetails,
@@ -296,7 +297,8 @@ def _refuse_lowering(skill: Skill, attendees: Sequence[Attendee]) -> None:
     lowered = lowered_levels(list(levels), skill, levels)
     if not lowered:
         return
-    names = {lv.value: lv.name for lv in level_scale(skill)}
+    language = reading_language()
+    names = {lv.value: lv.text_in("name", language) for lv in level_scale(skill)}
     each = [
         _l(
             "%(name)s (from “%(old)s” to “%(new)s”)",

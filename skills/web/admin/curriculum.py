@@ -13,6 +13,7 @@ from ...services import curriculum as curriculum_service
 from ...services import curriculum_queries
 from ...services.curriculum import owners
 from ...services.curriculum.export import curriculum_yaml
+from ...services.curriculum_view import reading_language
 from . import PER_PAGE, allowed_if, bp, org_id, save
 from .forms import CurriculaInUseForm, CurriculumUploadForm
 
@@ -23,7 +24,8 @@ TEMPLATE = PROJECT_ROOT / "curriculum" / "template.yaml.txt"
 
 def _in_use_form() -> CurriculaInUseForm:
     form = CurriculaInUseForm()
-    form.curricula.choices = [(c.id, c.title) for c in owners.library()]
+    language = reading_language()
+    form.curricula.choices = [(c.id, c.text_in("title", language)) for c in owners.library()]
     if not form.is_submitted():
         form.curricula.data = sorted(owners.adopted_ids(org_id()))
     return form

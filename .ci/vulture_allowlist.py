@@ -55,3 +55,15 @@ _.rating_label
 # Set on the session for one commit (skills/web/loading.py `audit_list`).
 _.expire_on_commit
 _.indentless
+# Read by people in the database (who replaced a session note's version, and when).
+_.replaced_at
+# Called from templates/admin/audit.html.
+_.outcome_text
+# Called by Jinja and MarkupSafe on every value a page prints (skills/i18n.py).
+_.__html__
+# Read by name from the browser tests' seed (getattr(site.people, role)).
+_.spanish_mentee
+_.spanish_mentor
+_.spanish_admin
+# Fixtures asked for by tests for their effect (tests/test_spanish_curriculum_text.py).
+_.spanish_curriculum

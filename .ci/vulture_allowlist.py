@@ -67,3 +67,6 @@ _.spanish_mentor
 _.spanish_admin
 # Fixtures asked for by tests for their effect (tests/test_spanish_curriculum_text.py).
 _.spanish_curriculum
+# Read by templates/caseload/index.html and templates/mentees/mine.html.
+_.percent_cells
+_.last_signoff

@@ -51,7 +51,7 @@ _RANDOM = {"sqlite": "random() / 1024", "postgresql": "floor(random() * 90071992
 def curriculum_version_ddl(table: str, dialect: str) -> list[str]:
     """Triggers that give the curriculum a new version on any change to `table`."""
     bump = (
-        f"INSERT INTO cache_versions (name, version) VALUES ('{CURRICULUM_VERSION}', "  # noqa: S608
+        f"INSERT INTO cache_versions (name, version) VALUES ('{CURRICULUM_VERSION}', "  # noqa: S608  # nosec B608
         f"{_RANDOM[dialect]}) ON CONFLICT (name) DO UPDATE SET version = excluded.version"
     )
     if dialect == "sqlite":

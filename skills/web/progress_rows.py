@@ -60,7 +60,7 @@ def caseload_lines(
                 full_name=row.mentee.full_name,
                 discharged=row.mentee.status == "discharged",
                 mentors=mentors.get(row.mentee.id, "—"),
-                percent_cells=Markup(cells),  # noqa: S704 - integers only
+                percent_cells=Markup(cells),  # noqa: S704  # nosec B704 - integers only
                 percent=row.percent,
                 last_signoff=days(row.last_signoff_on),
                 stalled=row.stalled,
@@ -124,7 +124,7 @@ def mentor_lines(rows: list[CaseloadRow], view: CurriculumView) -> list[MentorLi
                 last_signoff=(
                     last % {"day": days(row.last_signoff_on)} if row.last_signoff_on else never
                 ),
-                areas=Markup(areas),  # noqa: S704 - escaped titles and integers
+                areas=Markup(areas),  # noqa: S704  # nosec B704 - escaped titles and integers
             )
         )
     return lines

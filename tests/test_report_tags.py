@@ -383,6 +383,26 @@ def test_batch_is_one_tree_with_a_section_per_mentee(make_mentee, assign, busy):
     assert titles == ["Ana María Long", "Wei Zhang"]  # a bookmark a mentee, no more
 
 
+def test_a_batch_of_several_object_streams_keeps_its_tree(make_mentee, assign, busy):
+    # The demo caseload's batch: more structure objects than one object stream holds.
+    # Each stream's own entry once went where the next stream's first object belongs,
+    # so qpdf found "object stream 1174 is not a stream" and lost the StructTreeRoot.
+    mentee, manager = busy
+    other = make_mentee(name="Wei Zhang")
+    assign(manager, other)
+    reports = [mentee_report_data(m, STAFF, **PERIOD) for m in (*[mentee] * 6, other)]
+    cover = BatchCover("Riverside", "Casey Owner", [(r.name, r.record_number) for r in reports])
+    body = caseload_batch_pdf(iter(reports), cover)
+    assert body.count(b"/Type/ObjStm") > 1, "one object stream: not the case of the bug"
+    found = check_tagged(body, "Progress reports, caseload of Casey Owner")  # qpdf --check
+    root = found["pdf"].Root
+    assert "/StructTreeRoot" in root
+    parent_tree = dict(pikepdf.NumberTree(root.StructTreeRoot.ParentTree).items())
+    tagged = [page for page in found["pdf"].pages if "/StructParents" in page.obj]
+    assert len(tagged) > 5
+    assert all(int(page.obj.StructParents) in parent_tree for page in tagged)
+
+
 def test_an_empty_caseload_batch_is_tagged_too(app):
     body = caseload_batch_pdf(iter([]), BatchCover("Riverside", "Casey Owner", []))
     found = check_tagged(body, "Progress reports, caseload of Casey Owner", bookmarks=False)

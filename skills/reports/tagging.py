@@ -223,6 +223,8 @@ class Tagger:
             if number < len(wide):
                 wide[number] = position
             else:
+                if number != len(wide):
+                    raise RuntimeError(f"object {number} out of order in the cross-reference")
                 kinds.append(1)
                 wide.append(position)
                 narrow.append(0)
@@ -231,10 +233,14 @@ class Tagger:
 
         objects = self._objects(first)
         streams = -(-count // _PER_STREAM)
+        # Every structure object's entry before the first stream's own: `put` appends
+        # that at the end of the table, which must then be its number.
+        for s in range(streams):
+            size = min(_PER_STREAM, count - s * _PER_STREAM)
+            wide.extend(array("I", [first + count + s]) * size)
+            narrow.extend(range(size))
         for s in range(streams):
             batch = list(islice(objects, _PER_STREAM))
-            wide.extend(array("I", [first + count + s]) * len(batch))
-            narrow.extend(range(len(batch)))
             at = [0]
             for body in batch[:-1]:
                 at.append(at[-1] + len(body) + 1)

@@ -338,7 +338,11 @@ def site(tmp_path_factory):
         raise RuntimeError("a deliberate failure, for the 500 page")
 
     app.add_url_rule(BOOM, "html_check_boom", boom)
-    app.logger.setLevel(logging.CRITICAL)  # the 500 above is expected; its traceback is noise
+    # The 500 above is expected; its traceback is noise. app.logger is the process-wide
+    # "skills" logger: its level goes back when this module is done (the outage tests
+    # after it read that logger's errors).
+    level = app.logger.level
+    app.logger.setLevel(logging.CRITICAL)
     with app.app_context():
         db.create_all()
         seed = _seed()
@@ -379,6 +383,7 @@ def site(tmp_path_factory):
         "saved": saved,
         "folder": folder / "pages",
     }
+    app.logger.setLevel(level)
     with app.app_context():
         db.engine.dispose()
 

@@ -1,5 +1,6 @@
 """Alembic's revisions build exactly the schema the models describe."""
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -30,6 +31,16 @@ def empty_database(tmp_path):
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS migration_test CASCADE"))
     engine.dispose()
+
+
+def test_an_upgrade_in_the_app_process_keeps_the_app_logging(empty_database):
+    # Alembic's logging setup used to disable every logger that existed before it, so
+    # after `flask setup` (which upgrades in-process) outages were no longer logged.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "TESTING": True})
+    with app.app_context():
+        upgrade()
+    assert not app.logger.disabled
+    assert not logging.getLogger("skills.secrets_crypto").disabled
 
 
 def test_upgrade_to_head_matches_models_and_downgrades(empty_database):

@@ -10,6 +10,7 @@ The counts are printed (pytest -s) for the issue's closing note.
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from .helpers import DESKTOP, PHONE, screenshot, sign_in
 
@@ -169,7 +170,8 @@ def test_mentee_opens_an_area_and_a_skill_and_can_make_it_a_goal(new_page, site)
     last = skills.last
     assert "I can" in last.inner_text()
     last.locator("a").first.click()
-    assert page.get_by_role("heading", name="Steps to practice").is_visible()
+    # expect() waits for the new page; is_visible() would read the old one mid-load.
+    expect(page.get_by_role("heading", name="Steps to practice")).to_be_visible()
     make = page.get_by_role("button", name="Make this one of my goals")
     if goals_before < 5 and make.count():
         make.click()

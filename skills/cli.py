@@ -2,7 +2,6 @@
 
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from flask import Flask, current_app
@@ -11,50 +10,14 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from . import backup
+from .cli_support import fail, organisation_named
+from .curriculum_cli import curriculum_group, curriculum_paths, load_curriculum
 from .extensions import db
 from .models import ROLES, Organisation, User
-from .services import curriculum as curriculum_service
 from .services import people
-from .services.curriculum import owners
 from .services.passwords import PasswordRejected
 
 DEFAULT_ORGANISATION = "Our peer support program"
-
-
-def _fail(message: str) -> NoReturn:
-    raise click.ClickException(message)
-
-
-def _organisation(name: str) -> Organisation:
-    org = db.session.scalar(select(Organisation).where(Organisation.name == name))
-    if org is None:
-        names = db.session.scalars(select(Organisation.name).order_by(Organisation.name)).all()
-        _fail(f"No organization is named “{name}”. Organizations: " + (", ".join(names) or "none"))
-    return org
-
-
-def _load_curriculum(paths: list[Path], organisation_id: int | None = None) -> None:
-    try:
-        summaries = curriculum_service.load_files(paths, organisation_id=organisation_id)
-    except curriculum_service.CurriculumInvalid as exc:
-        db.session.rollback()
-        for error in exc.errors:
-            click.echo(str(error), err=True)
-        count = curriculum_service.error_count(exc.errors)
-        _fail(f"{count} error(s) in the curriculum; nothing was loaded.")
-    db.session.commit()
-    for summary in summaries:
-        click.echo(f"Curriculum {summary}")
-        for warning in summary.warnings:  # loaded all the same: missing translations
-            click.echo(str(warning), err=True)
-
-
-def _curriculum_paths() -> list[Path]:
-    directory = Path(current_app.config["CURRICULUM_DIR"])
-    paths = curriculum_service.curriculum_files(directory) if directory.is_dir() else []
-    if not paths:
-        _fail(f"No curriculum files (*.yaml) found in {directory}.")
-    return paths
 
 
 @click.command("setup")
@@ -83,7 +46,7 @@ def setup_command(
         _refuse_demo_in_production()
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("Database is up to date.")
-    _load_curriculum(_curriculum_paths())
+    load_curriculum(curriculum_paths())
     if demo:
         from .demo import DEMO_ORGANISATION
 
@@ -101,7 +64,7 @@ def setup_command(
             click.echo("An admin already exists; no new admin created.")
         return
     if not sys.stdin.isatty() and not (admin_username and admin_password):
-        _fail(
+        fail(
             "No admin exists yet. Give --admin-username, --admin-name and --admin-password "
             "(or run in a terminal to be asked)."
         )
@@ -129,76 +92,11 @@ def _create_user(
         )
     except (people.PeopleError, PasswordRejected) as exc:
         db.session.rollback()
-        _fail(str(exc))
+        fail(str(exc))
     db.session.commit()
     click.echo(
         f"Created {user.role_labels.lower()} “{user.display_name}” with username {user.username}."
     )
-
-
-curriculum_group = AppGroup("curriculum", help="Check and load curriculum files.")
-
-
-@curriculum_group.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def curriculum_check(files: tuple[Path, ...]) -> None:
-    """Check curriculum files; print every error and warning (a missing translation) as
-    file:line and exit 1 if any error."""
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        _fail("No such file: " + ", ".join(missing))
-    errors, warnings = curriculum_service.check_report(files)
-    for problem in [*errors, *warnings]:
-        click.echo(str(problem))
-    if errors:
-        click.echo(f"{curriculum_service.error_count(errors)} error(s).", err=True)
-        sys.exit(1)
-    click.echo(f"{len(files)} file(s) OK.")
-    if warnings:
-        click.echo(f"{curriculum_service.error_count(warnings)} warning(s).", err=True)
-
-
-@curriculum_group.command("load")
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--organization",
-    "--organisation",
-    "organisation",
-    default=None,
-    help="Load as this organization's own curriculum instead of into the shared library.",
-)
-def curriculum_load(files: tuple[Path, ...], organisation: str | None) -> None:
-    """Load curriculum files into the shared library (default: every file in the
-    curriculum folder). Every organization using a curriculum gets an audit event."""
-    owner = _organisation(organisation).id if organisation else None
-    _load_curriculum(list(files) or _curriculum_paths(), owner)
-
-
-@curriculum_group.command("use")
-@click.argument("keys", nargs=-1)
-@click.option(
-    "--organization",
-    "--organisation",
-    "organisation",
-    required=True,
-    help="The organization's name.",
-)
-def curriculum_use(keys: tuple[str, ...], organisation: str) -> None:
-    """Set which shared-library curricula (by id) an organization uses; none listed: none."""
-    org = _organisation(organisation)
-    by_key = {c.key: c.id for c in owners.library()}
-    unknown = [k for k in keys if k not in by_key]
-    if unknown:
-        _fail(
-            "Not in the shared library: "
-            + ", ".join(unknown)
-            + ". Library curricula: "
-            + (", ".join(sorted(by_key)) or "none")
-        )
-    changes = owners.choose(org, [by_key[k] for k in keys], None)
-    db.session.commit()
-    message = "; ".join(changes)
-    click.echo(message[:1].upper() + message[1:] + "." if changes else "Nothing had changed.")
 
 
 user_group = AppGroup("user", help="Manage logins.")
@@ -234,7 +132,7 @@ def user_create(
     if organisation is None:
         names = list(db.session.scalars(select(Organisation.name)))
         if len(names) != 1:
-            _fail("Say which organization with --organisation: " + (", ".join(names) or "none yet"))
+            fail("Say which organization with --organisation: " + (", ".join(names) or "none yet"))
         organisation = names[0]
     # The operator chose this password for someone else: they choose their own at sign-in.
     _create_user(
@@ -266,10 +164,10 @@ def people_import(
     """Import a roster from CSV files (format: README, docs/roster-template.csv)."""
     from .services import roster
 
-    org = _organisation(organisation)
+    org = organisation_named(organisation)
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        _fail("No such file: " + ", ".join(missing))
+        fail("No such file: " + ", ".join(missing))
     # Read one byte past the limit: enough to refuse a huge file without loading it.
     contents = []
     for path in files:
@@ -285,7 +183,7 @@ def people_import(
             click.echo(line, err=True)
         if exc.plan.duplicates and not confirm_duplicates:
             click.echo("If the flagged mentees are different people, add --confirm-duplicates.")
-        _fail(f"{exc.plan.problem_count:,} problem(s); nothing was imported.")
+        fail(f"{exc.plan.problem_count:,} problem(s); nothing was imported.")
     if dry_run:
         db.session.rollback()
     else:
@@ -312,7 +210,7 @@ def demo_command(**options: int) -> None:
 def _refuse_demo_in_production() -> None:
     # Demo logins share a password printed in the README: never on real people's data.
     if current_app.config["PRODUCTION"]:
-        _fail(
+        fail(
             "Demo data cannot be created in production (SKILLS_ENV=production): every demo "
             "login shares a published password. Run `flask --app skills setup` without "
             "--demo, or try the demo on a development copy."
@@ -326,7 +224,7 @@ def _create_demo(options: dict) -> None:
         summary = create_demo(**options)
     except people.PeopleError as exc:
         db.session.rollback()
-        _fail(str(exc))
+        fail(str(exc))
     db.session.commit()
     click.echo(
         f"Demo organization “{summary.organisation.name}”: {summary.mentees} mentees, "

@@ -2,10 +2,10 @@
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
+from .cli_support import organisation_named
 from .extensions import db
-from .models import ROLES, Organisation
+from .models import ROLES
 from .services import organisations
 
 organisation_group = AppGroup("organisation", help="Change an organization's settings.")
@@ -35,9 +35,7 @@ def _roles(text: str) -> frozenset[str]:
 def two_step_command(name: str, roles: str) -> None:
     """Require two-step sign-in of everyone holding one of --roles in organization NAME."""
     wanted = _roles(roles)
-    org = db.session.scalar(select(Organisation).where(Organisation.name == name))
-    if org is None:
-        raise click.ClickException(f"No organization is called “{name}”.")
+    org = organisation_named(name)
     try:
         changes = organisations.require_two_step(org, wanted, None, via="command line")
     except organisations.SettingsRefused as exc:

@@ -6,10 +6,9 @@ from typing import IO
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
+from .cli_support import organisation_named
 from .extensions import db
-from .models import Organisation
 from .reports.billing_csv import billing_csv
 from .services import audit
 from .services.session_note_queries import billing_month
@@ -36,9 +35,7 @@ notes_group = AppGroup("notes", help="Session notes: the monthly billing export.
 def notes_billing(organisation: str, month: str, output: IO[bytes]) -> None:
     """Write a month's signed notes as CSV; unsigned and late notes follow in their own
     section, and the count of each is printed."""
-    org = db.session.scalar(select(Organisation).where(Organisation.name == organisation))
-    if org is None:
-        raise click.ClickException(f"No organization is called “{organisation}”.")
+    org = organisation_named(organisation)
     try:
         year, number = (int(part) for part in month.split("-"))
         first = date(year, number, 1)

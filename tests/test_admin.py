@@ -20,7 +20,7 @@ from skills.models import (
     Skill,
     User,
 )
-from skills.services import assignments, people
+from skills.services import assignments, mentee_standing, people
 from skills.services import curriculum as curriculum_service
 from skills.services.signoffs import SignoffDetails, record_signoff
 
@@ -472,7 +472,7 @@ def test_link_login_service_refuses_a_login_already_linked(make_mentee):
     linked = make_mentee(with_login=True)
     other = make_mentee()
     with pytest.raises(people.PeopleError, match="already linked") as info:
-        people.link_login(other, linked.user)
+        mentee_standing.link_login(other, linked.user)
     assert info.value.field == "user_id"
 
 
@@ -793,8 +793,8 @@ def test_curriculum_upload_needs_a_file(as_admin):
 def test_audit_page_filters_by_action_and_by_mentee(as_admin, admin, make_mentee):
     first = make_mentee(name="First Mentee")
     second = make_mentee(name="Second Mentee")
-    people.discharge_mentee(first, TODAY, actor=admin)
-    people.discharge_mentee(second, TODAY, actor=admin)
+    mentee_standing.discharge_mentee(first, TODAY, actor=admin)
+    mentee_standing.discharge_mentee(second, TODAY, actor=admin)
     db.session.commit()
 
     by_action = html(as_admin.get("/admin/audit?action=mentee.discharge"))

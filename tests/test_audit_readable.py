@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from skills.extensions import db
 from skills.models import AuditEvent
-from skills.services import assignments, audit, people
+from skills.services import assignments, audit, mentee_standing, people
 from skills.timeutil import frozen_at
 
 from .conftest import PASSWORD
@@ -41,7 +41,7 @@ def test_the_log_names_people_instead_of_ids(as_admin, admin, org, make_mentee):
     mentee.record_number = "R-77"
     new = people.create_user(org, "dlee", "Dana Lee", PASSWORD, ["mentor"], admin)
     login = people.create_user(org, "rosa", "Rosa Login", PASSWORD, ["mentee"], admin)
-    people.link_login(mentee, login, admin)
+    mentee_standing.link_login(mentee, login, admin)
     assignments.assign(new, mentee, "mentor", mentee.start_date, None, actor=admin)
     db.session.commit()
 

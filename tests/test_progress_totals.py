@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from skills import create_app
 from skills.extensions import db
 from skills.models import Domain, Mentee, OrganisationDomainTotal, Skill
-from skills.services import counters, people
+from skills.services import counters, mentee_standing
 from skills.services import curriculum as curriculum_service
 from skills.services.progress import organisation_summary
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
@@ -109,7 +109,7 @@ def test_totals_agree_with_a_recount_after_random_sign_offs_corrections_and_disc
                     details = SignoffDetails(rng.randint(0, 3), event.shown_on)
                     events.append(correct_signoff(event, mentor, details, f"fix {n}"))
         elif action < 0.2 and mentee.status == "active":
-            people.discharge_mentee(mentee, TODAY)
+            mentee_standing.discharge_mentee(mentee, TODAY)
         elif mentee.status == "active":
             shown = TODAY - timedelta(days=rng.randint(0, 60))  # some backdated
             events.append(sign(mentee, rng.choice(skills), mentor, rng.randint(0, 3), shown))

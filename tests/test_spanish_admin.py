@@ -16,7 +16,7 @@ from sqlalchemy import select
 from skills import timeutil
 from skills.extensions import db
 from skills.models import AuditEvent, Curriculum, CurriculumLoad, Domain, Level, Skill, User
-from skills.services import people
+from skills.services import mentee_standing, people
 from skills.services.languages import LANGUAGES
 
 CATALOG = Path(__file__).resolve().parent.parent / "skills/translations/es/LC_MESSAGES/messages.po"
@@ -161,7 +161,7 @@ def world(org, make_user, make_mentee, assign):
     ended = assign(mentor, gone)
     today = timeutil.today(org)
     ended.ends_on = today - timedelta(days=1)
-    people.discharge_mentee(gone, today - timedelta(days=1), actor=admin)
+    mentee_standing.discharge_mentee(gone, today - timedelta(days=1), actor=admin)
     db.session.commit()
     return {"admin": admin, "mentor": mentor, "rosa": rosa, "gone": gone}
 

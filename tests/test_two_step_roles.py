@@ -303,7 +303,7 @@ def test_cli_requires_two_step_per_role_and_audits_it(runner, org, make_user):
     [
         (["Test Program", "--roles", "admin,superuser"], "superuser"),
         (["Test Program", "--roles", ","], "--roles"),
-        (["No Such Program", "--roles", "admin"], "No organization is called"),
+        (["No Such Program", "--roles", "admin"], "No organization is named"),
     ],
 )
 def test_cli_refuses_bad_input_and_changes_nothing(runner, org, args, message):

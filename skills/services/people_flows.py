@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from ..models import Assignment, Mentee, Organisation, User
 from ..timeutil import today
 from ..transactions import lock_for_write
-from . import people, people_queries
+from . import mentee_standing, people, people_queries
 from .assignments import add_assignment, end_assignment
 from .people import PeopleError
 
@@ -103,7 +103,7 @@ def enrol_mentee(
             must_change_password=True,
         )
         try:
-            people.link_login(mentee, login, actor=actor)
+            mentee_standing.link_login(mentee, login, actor=actor)
         except PeopleError as exc:
             raise _on_field("username", exc) from exc
     made = []

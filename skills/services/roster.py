@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import Organisation, User
 from ..timeutil import today
 from ..transactions import lock_for_write
-from . import assignments, audit, people
+from . import assignments, audit, mentee_standing, people
 from .roster_cells import Problem, Where
 from .roster_csv import MAX_BYTES, MAX_ROWS
 from .roster_plan import RosterPlan, mentees_numbered, plan_import, users_named
@@ -135,7 +135,7 @@ def _write(plan: RosterPlan, organisation: Organisation, actor: User | None) -> 
                 organisation, username, row.name, None, ["mentee"], actor=actor
             )
             if mentee is not None:  # else its creation was refused, and that is reported
-                people.link_login(mentee, user, actor=actor)
+                mentee_standing.link_login(mentee, user, actor=actor)
         except people.PeopleError as exc:
             _refused(plan, row.where, "username", exc)
     staff |= users_named({u for _, u, _ in plan.new_assignments} - set(staff))

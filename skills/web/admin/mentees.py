@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ... import permissions
 from ...models import Mentee, User
-from ...services import people, people_flows, people_queries
+from ...services import mentee_standing, people, people_flows, people_queries
 from ...timeutil import today
 from ..forms import EmptyForm, SelectChoice, submitted
 from ..loading import audit_list, audit_view
@@ -197,7 +197,7 @@ def mentee_discharge(mentee_id: int) -> ResponseReturnValue:
     )
     if form.validate_on_submit() and save(
         form,
-        lambda: people.discharge_mentee(
+        lambda: mentee_standing.discharge_mentee(
             mentee, submitted(form.discharged_on.data), actor=current_user
         ),
         lambda _saved: _("%(name)s is discharged.", name=mentee.name),
@@ -217,7 +217,7 @@ def mentee_readmit(mentee_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         save(
             form,
-            lambda: people.readmit_mentee(mentee, actor=current_user),
+            lambda: mentee_standing.readmit_mentee(mentee, actor=current_user),
             lambda _saved: _("%(name)s is active again.", name=mentee.name),
         )
     return redirect(url_for(".mentee_edit", mentee_id=mentee.id))
@@ -233,7 +233,7 @@ def mentee_link(mentee_id: int) -> ResponseReturnValue:
         user = user_or_404(form.user_id.data)
         if save(
             form,
-            lambda: people.link_login(mentee, user, actor=current_user),
+            lambda: mentee_standing.link_login(mentee, user, actor=current_user),
             lambda _saved: _(
                 "%(login)s now signs in to %(name)s's record.",
                 login=user.display_name,
@@ -254,7 +254,7 @@ def mentee_unlink(mentee_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         save(
             form,
-            lambda: people.unlink_login(mentee, actor=current_user),
+            lambda: mentee_standing.unlink_login(mentee, actor=current_user),
             lambda user: _(
                 "%(login)s (%(username)s) no longer signs in to %(name)s's record. The login "
                 "is still active: link it again, or deactivate it.",

@@ -418,7 +418,8 @@ def test_billing_csv_lists_signed_notes_and_the_rest_apart(client, login, pair, 
         "2026-11-30": "unsigned (sign by 2026-12-03)",
     }
     page = client.get("/notes/billing?month=2026-11").text
-    assert "signed late on 2026-11-20" in page
+    # The page speaks US dates; the CSV, for machines, keeps ISO dates.
+    assert "signed late on Nov 20, 2026 (due by Nov 13, 2026)" in page
     assert client.get("/notes/billing?month=2026-13").status_code == 422
     assert client.get("/notes/billing.csv?month=nope").status_code == 400
 

@@ -57,8 +57,11 @@ def spanish(make_user, make_mentee, assign, skill):
     return mentor, manager, mentees, note, group, data
 
 
-def test_a_mentor_writes_and_reads_notes_in_spanish(client, login, spanish):
+def test_a_mentor_writes_and_reads_notes_in_spanish(client, login, spanish, skill):
     mentor, _manager, mentees, note, group, data = spanish
+    worked_on = skill()
+    worked_on.translations = {"es": {"title": "Sacar la tarjeta de transporte"}}
+    db.session.commit()
     login(mentor)
     pages = {
         "form": client.get(f"/mentor/notes/new?mentee_id={mentees[0].id}"),
@@ -75,6 +78,9 @@ def test_a_mentor_writes_and_reads_notes_in_spanish(client, login, spanish):
         assert english_left(page.text, data) == [], name
     assert "Nueva nota de sesión" in pages["form"].text and "En persona" in pages["form"].text
     assert "sesión de grupo con 2 participantes" in pages["group note"].text
+    # The skill worked on reads as the curriculum says it in Spanish.
+    assert "Sacar la tarjeta de transporte" in pages["note"].text
+    assert skill().title not in pages["note"].text
     bad = {
         "mentee_id": str(mentees[0].id),
         "contact_on": YESTERDAY.isoformat(),

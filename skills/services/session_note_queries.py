@@ -24,6 +24,7 @@ from ..models.session_notes import (
     SessionNoteSkill,
 )
 from ..permissions import Viewer
+from .curriculum_view import reading_language
 from .session_note_rules import LINKABLE_DAYS
 
 
@@ -64,9 +65,11 @@ def parts(note_ids: Iterable[int]) -> NoteParts:
         select(SessionNoteSkill.note_id, Skill)
         .join(Skill, Skill.id == SessionNoteSkill.skill_id)
         .where(SessionNoteSkill.note_id.in_(ids))
-        .order_by(Skill.title)
     ):
         skills[note_id].append(skill)
+    language = reading_language()  # in the reader's language's order, as shown
+    for listed in skills.values():
+        listed.sort(key=lambda skill: skill.text_in("title", language).casefold())
     signoffs: dict[int, list[SignoffEvent]] = defaultdict(list)
     for note_id, event in db.session.execute(
         select(SessionNoteSignoff.note_id, SignoffEvent)

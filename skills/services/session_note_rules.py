@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import permissions, timeutil
 from ..extensions import db
+from ..i18n import local_date, local_time
 from ..models import Mentee, Organisation, Skill
 from ..models.session_notes import MODES
 from ..models.signoffs import NOTE_VISIBILITY
@@ -81,7 +82,7 @@ def check_details(mentee: Mentee, details: NoteDetails, now: datetime) -> int:
             _(
                 "The end time (%(end)s) must be after the start time (%(start)s). A session "
                 "past midnight is two notes.",
-                end=details.ends_at.strftime("%H:%M"),
+                end=local_time(details.ends_at),
                 start=details.starts_at.strftime("%H:%M"),
             ),
             "ends_at",
@@ -102,7 +103,7 @@ def check_details(mentee: Mentee, details: NoteDetails, now: datetime) -> int:
         raise SessionNoteError(
             _(
                 "The date (%(date)s) is in the future; use today or an earlier date.",
-                date=details.contact_on.isoformat(),
+                date=local_date(details.contact_on),
             ),
             "contact_on",
         )
@@ -111,7 +112,7 @@ def check_details(mentee: Mentee, details: NoteDetails, now: datetime) -> int:
             _(
                 "The session ends at %(end)s, which is still in the future; write the note "
                 "once it is over.",
-                end=details.ends_at.strftime("%H:%M"),
+                end=local_time(details.ends_at),
             ),
             "ends_at",
         )
@@ -119,9 +120,9 @@ def check_details(mentee: Mentee, details: NoteDetails, now: datetime) -> int:
         raise SessionNoteError(
             _(
                 "The date (%(date)s) is before %(name)s started on %(start)s.",
-                date=details.contact_on.isoformat(),
+                date=local_date(details.contact_on),
                 name=mentee.name,
-                start=mentee.start_date.isoformat(),
+                start=local_date(mentee.start_date),
             ),
             "contact_on",
         )

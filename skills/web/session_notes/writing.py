@@ -13,12 +13,13 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined,unu
 
 from ... import permissions
 from ...extensions import db
+from ...i18n import local_date
 from ...models import Mentee
 from ...services import session_note_edits as edits
 from ...services import session_note_groups as groups
 from ...services import session_note_queries as queries
 from ...services import session_notes as notes
-from ...services.curriculum_view import CurriculumView, curriculum_view
+from ...services.curriculum_view import CurriculumView, curriculum_view, reading_language
 from ..forms import choices
 from ..loading import audit_list, audit_view
 from .blueprint import (
@@ -73,9 +74,9 @@ def new() -> ResponseReturnValue:
             e.id,
             _(
                 "%(skill)s · level %(level)d · %(date)s",
-                skill=e.skill.title,
+                skill=e.skill.text_in("title", reading_language()),
                 level=e.level,
-                date=e.shown_on.isoformat(),
+                date=local_date(e.shown_on),
             ),
         )
         for e in linkable

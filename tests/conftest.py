@@ -6,6 +6,7 @@ to run the whole suite against PostgreSQL; the default is a SQLite file per test
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +22,12 @@ from skills.models import Organisation
 from skills.models.append_only import app_role_grants
 from skills.services import assignments, people
 from skills.services import curriculum as curriculum_service
+
+# Tests write "today" as date.today(): the process runs in UTC, and so do the test
+# organizations unless a test gives one a zone. With the default New York zone, a run
+# between 00:00 and 05:00 UTC found "today" refused as a date still in the future.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 DATA = Path(__file__).parent / "data"
 MINI_CURRICULUM = DATA / "mini.yaml"
@@ -136,6 +143,7 @@ def runner(app):
 @pytest.fixture
 def org(app):
     organisation = people.get_or_create_organisation("Test Program")
+    organisation.time_zone = "UTC"
     db.session.commit()
     return organisation
 
@@ -273,6 +281,7 @@ def world(app, org, make_user, make_mentee, assign, skill):
     from skills.services.signoffs import SignoffDetails, record_signoff
 
     other_org = people.get_or_create_organisation("Other Program")
+    other_org.time_zone = "UTC"
     db.session.commit()
     users = {
         "mentor_a": make_user("mentor"),

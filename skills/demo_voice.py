@@ -48,6 +48,7 @@ from .services.curriculum_view import CurriculumView
 from .timeutil import utcnow
 
 SECOND = timedelta(seconds=1)
+REFRESHERS = 300  # mentees asked for a refresher, at most (see _refreshers)
 
 
 @dataclass
@@ -330,8 +331,10 @@ def _stalled(m: _Mentee, on: date) -> bool:
 
 
 def _refreshers(people: list[_Mentee], on: date) -> None:
-    """A refresher asked for on a skill learned long ago, for every sixth mentee."""
-    for i, m in enumerate(people):
+    """A refresher asked for on a skill learned long ago, for every sixth mentee (at most
+    REFRESHERS of them: each goes through the real service, a flush each, and a few
+    hundred show the feature as well as thousands in a 50,000-mentee demo)."""
+    for i, m in enumerate(people[: REFRESHERS * 6]):
         if i % 6 == 1 and m.done and m.mentor_id and not _stalled(m, on):
             skill = db.session.get_one(Skill, m.done[0].skill_id)
             mentee = db.session.get_one(Mentee, m.id)

@@ -70,3 +70,11 @@ _.spanish_curriculum
 # Read by templates/caseload/index.html and templates/mentees/mine.html.
 _.percent_cells
 _.last_signoff
+# SQLAlchemy reads these: a cacheable SQL construct and its compilers (skills/models/sql_dates.py).
+_.inherit_cache
+_._add_days_sqlite
+_._add_days
+# Read by templates/session_notes/_overdue_items.html.
+_.mentor_name
+# A Jinja context processor, registered by its decorator (skills/web/session_notes/blueprint.py).
+_._labels

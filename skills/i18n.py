@@ -6,6 +6,7 @@ compiling them).
 """
 
 from datetime import date, datetime, time, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale
@@ -74,9 +75,16 @@ def local_date(value: date | None, format: str = "medium") -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(_zone()).date()
+    return _formatted(value, format, _locale())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(value: date, format: str, locale: Locale) -> str:
+    """Babel's formatting, cached: a batch of reports prints the same few hundred days
+    over a hundred thousand times."""
     if format in BABEL_WIDTHS:
-        return format_date(value, format, locale=_locale())
-    return format_skeleton(format, value, locale=_locale())
+        return format_date(value, format, locale=locale)
+    return format_skeleton(format, value, locale=locale)
 
 
 def local_datetime(value: datetime | None, seconds: bool = False) -> str:

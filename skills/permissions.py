@@ -299,6 +299,26 @@ def mentees_assigned(user: User, kind: str, on: date | None = None) -> Select:
     )
 
 
+# Built once: the caseload and mentor pages ask it on every view (`mentees_assigned`'s
+# rule, ids only). Parameters: staff (a user id), kind, on (a date).
+ASSIGNED_IDS = (
+    select(Assignment.mentee_id)
+    .where(
+        Assignment.staff_id == bindparam("staff"),
+        Assignment.kind == bindparam("kind"),
+        Assignment.is_current(bindparam("on", type_=Date)),  # type: ignore[arg-type]
+    )
+    .distinct()
+)
+
+
+def mentee_ids_assigned(user: User, kind: str, on: date | None = None) -> list[int]:
+    """The ids of `mentees_assigned(user, kind, on)`, in no particular order."""
+    params = {"staff": user.id, "kind": kind, "on": on or today(user)}
+    # On the connection (no ORM): plain ids.
+    return list(db.session.connection().scalars(ASSIGNED_IDS, params))
+
+
 def mentees_visible(user: User, on: date | None = None) -> Select:
     """Every mentee `user` may see: the organisation for admins, else assignments."""
     on = on or today(user)

@@ -102,6 +102,17 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+@pytest.fixture(autouse=True)
+def _close_pooled_connections():
+    """Close every app's pooled connections after each test. Apps a test makes itself (a
+    second server, a migration run) kept theirs open until garbage collection, and an
+    open PostgreSQL connection collected then warns in whichever test happens to run."""
+    yield
+    for engines in list(db._app_engines.values()):  # Flask-SQLAlchemy's engines per app
+        for engine in engines.values():
+            engine.dispose()
+
+
 @pytest.fixture
 def app(database_url, tmp_path, owner_engine):
     app = create_app(

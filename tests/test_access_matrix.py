@@ -111,6 +111,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("session_notes.new", "GET"): allow(*MENTORS),
     ("session_notes.new", "POST"): allow(*MENTORS),
     ("session_notes.mentee_notes", "GET"): allow(*A_STAFF_READERS, own_mentee="self"),
+    ("session_notes.overdue_mine", "GET"): allow(*MENTORS),
+    ("session_notes.overdue_caseload", "GET"): allow("cm_a", "other_cm"),
     ("session_notes.show", "GET"): allow(*A_STAFF_READERS, own_mentee="self"),
     ("session_notes.sign", "POST"): allow("mentor_a"),
     # The world's shared note is mentor A's and unsigned: only its author edits it.

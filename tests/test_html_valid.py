@@ -188,6 +188,7 @@ def _extra_states(visit: dict[str, Visitor], site: dict) -> None:
         "/mentor/group?q=zebra",
         "/mentor/notes/new",
         f"/mentor/notes/new?mentee_id={mentee}",
+        "/mentor/notes/overdue",
         f"/mentees/{mentee}/report.pdf?from=not-a-date",
         "/caseload/",  # 403
         "/no-such-page",
@@ -226,6 +227,7 @@ def _extra_states(visit: dict[str, Visitor], site: dict) -> None:
 
     visit["case_manager"].get("/caseload/?stalled=y&sort=-progress")
     visit["case_manager"].get("/caseload/?status=all&mentor=nobody")
+    visit["case_manager"].get("/caseload/notes/overdue")
 
     mentee_visitor = visit["mentee"]
     mentee_visitor.get("/me/skills/999999")  # 404

@@ -19,10 +19,13 @@ from .session_notes import (
 )
 from .signoffs import DomainCounter, GroupSession, SignoffEvent, SkillStatus
 from .totals import (
+    CASELOAD_TABLES,
+    CASELOAD_VERSION,
     CURRICULUM_TABLES,
     CacheVersion,
     OrganisationDomainTotal,
     curriculum_version_ddl,
+    version_ddl,
 )
 from .two_step import RecoveryCode
 from .voice import (
@@ -53,6 +56,10 @@ for _table in Model.metadata.sorted_tables:
     if _table.name in CURRICULUM_TABLES:
         for _dialect in ("sqlite", "postgresql"):
             for _statement in curriculum_version_ddl(_table.name, _dialect):
+                event.listen(_table, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+    if _table.name in CASELOAD_TABLES:
+        for _dialect in ("sqlite", "postgresql"):
+            for _statement in version_ddl(CASELOAD_VERSION, _table.name, _dialect):
                 event.listen(_table, "after_create", DDL(_statement).execute_if(dialect=_dialect))
 for _model in (SignoffEvent, AuditEvent):
     chain_model(_model)

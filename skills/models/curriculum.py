@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     or_,
     select,
     text,
@@ -22,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import Model
 from ..timeutil import UTCDateTime, utcnow
+from .sql_dates import add_days
 
 
 def counts_as_signed_off(level: Any, signed_off_level: Any) -> Any:
@@ -68,6 +70,11 @@ def recheck_due_on(shown_on: date, recheck_days: int | None) -> date | None:
     """The one rule for a re-check: due `recheck_days` after the day a skill was shown at
     the signed-off level; None for a skill with no interval."""
     return shown_on + timedelta(days=recheck_days) if recheck_days else None
+
+
+def recheck_due_on_sql(shown_on: Any, recheck_days: Any) -> ColumnElement[date]:
+    """`recheck_due_on` as SQL: NULL for no interval (none, or 0 days)."""
+    return add_days(shown_on, func.nullif(recheck_days, 0))
 
 
 class Curriculum(Translatable, Model):

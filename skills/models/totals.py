@@ -17,6 +17,24 @@ CURRICULUM_VERSION = "curriculum"
 # Tables whose every change (rows, translations, which curricula an organisation uses)
 # bumps the curriculum version, by trigger: no writer can forget it.
 CURRICULUM_TABLES = ("curricula", "organisation_curricula", "levels", "domains", "skills")
+CASELOAD_VERSION = "caseload"
+# Tables whose every change bumps the caseload version, by trigger: what the caseload and
+# mentor pages show (mentees, their progress and voice, session notes, who is assigned
+# and their names, the organisation's zone). The audit log is not among them: every view
+# writes to it.
+CASELOAD_TABLES = (
+    "organisations",
+    "users",
+    "mentees",
+    "assignments",
+    "domain_counters",
+    "skill_status",
+    "signoff_events",
+    "signoff_disagreements",
+    "self_ratings",
+    "did_it_reports",
+    "session_notes",
+)
 
 
 class OrganisationDomainTotal(Model):
@@ -50,20 +68,25 @@ _RANDOM = {"sqlite": "random() / 1024", "postgresql": "floor(random() * 90071992
 
 def curriculum_version_ddl(table: str, dialect: str) -> list[str]:
     """Triggers that give the curriculum a new version on any change to `table`."""
+    return version_ddl(CURRICULUM_VERSION, table, dialect)
+
+
+def version_ddl(name: str, table: str, dialect: str) -> list[str]:
+    """Triggers that give version `name` a new value on any change to `table`."""
     bump = (
-        f"INSERT INTO cache_versions (name, version) VALUES ('{CURRICULUM_VERSION}', "  # noqa: S608  # nosec B608
+        f"INSERT INTO cache_versions (name, version) VALUES ('{name}', "  # noqa: S608  # nosec B608
         f"{_RANDOM[dialect]}) ON CONFLICT (name) DO UPDATE SET version = excluded.version"
     )
     if dialect == "sqlite":
         return [
-            f"CREATE TRIGGER {table}_curriculum_version_{op.lower()} AFTER {op} ON {table} "
+            f"CREATE TRIGGER {table}_{name}_version_{op.lower()} AFTER {op} ON {table} "
             f"BEGIN {bump}; END"
             for op in ("INSERT", "UPDATE", "DELETE")
         ]
     return [
-        "CREATE OR REPLACE FUNCTION bump_curriculum_version() RETURNS trigger AS $$ "
+        f"CREATE OR REPLACE FUNCTION bump_{name}_version() RETURNS trigger AS $$ "
         f"BEGIN {bump}; RETURN NULL; END; $$ LANGUAGE plpgsql",
-        f"CREATE TRIGGER {table}_curriculum_version "
+        f"CREATE TRIGGER {table}_{name}_version "
         f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION bump_curriculum_version()",
+        f"FOR EACH STATEMENT EXECUTE FUNCTION bump_{name}_version()",
     ]

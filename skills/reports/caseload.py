@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import Mentee
-from ..services.curriculum_view import CurriculumView, view_for
+from ..services.curriculum_view import CurriculumView, reading_language, view_for
 from ..services.people_queries import staff_names
 from ..services.progress import CaseloadRow, caseload_progress
 from ..timeutil import today, utcnow
@@ -30,18 +30,36 @@ _FOLD = str.maketrans(
 )  # fmt: skip
 
 
-def collation_key(text: str) -> str:
+# Spanish has ñ as a letter of its own, after every n ("Nuñez" after "Nunzio", before
+# "Nuo"): an n, then the highest code point, in the Spanish key.
+_SPANISH = str.maketrans({"ñ": "n\U0010ffff", "Ñ": "N\U0010ffff"})
+
+
+def collation_key(text: str, language: str | None = None) -> str:
     """A sort key that ignores case and accents the same way on every machine: "Łukasz"
-    sorts with L and "Émile" with E (no dependence on the server's locale)."""
+    sorts with L and "Émile" with E (no dependence on the server's locale). In Spanish
+    (`language`, by default the one printed now) ñ comes after n."""
+    text = unicodedata.normalize("NFC", text)
+    if (language or reading_language()) == "es":
+        text = text.translate(_SPANISH)
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def last_name_key(full_name: str) -> tuple[str, str]:
+def last_name_key(full_name: str, language: str | None = None) -> tuple[str, ...]:
     """By the last word of the name (the family name in most names on US records), then
-    the whole name."""
+    the whole name; names alike but for accents or case in a fixed order (unaccented,
+    then capitalised, first), so a list sorts the same whatever order it came in."""
+    language = language or reading_language()
     words = full_name.split()
-    return (collation_key(words[-1] if words else ""), collation_key(full_name))
+    last = words[-1] if words else ""
+    exact = unicodedata.normalize("NFC", full_name)
+    return (
+        collation_key(last, language),
+        collation_key(full_name, language),
+        exact.casefold(),
+        exact,
+    )
 
 
 @dataclass(frozen=True)
@@ -155,7 +173,8 @@ def caseload_data(
     mentors = {m.id: list(staff.get(m.id, {}).get("mentor", [])) for m in mentees}
     chosen = filters.mentees(mentees, mentors)
     rows = filters.rows(caseload_progress(chosen, view, on))
-    rows.sort(key=lambda r: last_name_key(r.mentee.full_name))
+    language = reading_language()
+    rows.sort(key=lambda r: last_name_key(r.mentee.full_name, language))
     end = period_to or on
     start = period_from or end - timedelta(days=DEFAULT_PERIOD_DAYS)
     readings = caseload_readings([r.mentee.id for r in rows], end)

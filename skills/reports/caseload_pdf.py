@@ -27,7 +27,7 @@ from .layout import GREY, Layout
 from .pdf import layout_mentee, made, mentee_footer
 from .tagging import text_string
 from .text import BOLD, FONT, clean, one_line, text_width
-from .writer import Writer, new_canvas
+from .writer import PdfFile, Writer, new_canvas
 
 ARABIC = PDFPageLabel.ARABIC  # page labels "M00012-1", "M00012-2", …
 BLANK = _l("This page is left blank on purpose: the next report starts on a new sheet.")
@@ -42,7 +42,7 @@ def _cycle_collection_paused() -> Iterator[None]:
     """Python's cycle collector paused while a batch is drawn. Drawing makes no cycles
     (reports are freed by reference counting as they are done), but each full
     collection walks every page drawn so far: a quarter of a 500-report batch's CPU
-    time. It resumes, and catches up, when the batch is drawn."""
+    time. It resumes, and catches up, when the batch is written (or fails: `finally`)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -100,7 +100,7 @@ def caseload_batch_pdf(
     printed in another than the document's `language`); the bookmarks are one per
     mentee, not per heading, so 500 reports give a list one can scroll.
     """
-    buffer = BytesIO()
+    buffer = PdfFile()
     owner = cover.owner if cover else ""
     title = (
         _("Progress reports, caseload of %(name)s", name=owner) if owner else _("Progress reports")
@@ -112,6 +112,8 @@ def caseload_batch_pdf(
         canvas.addPageLabel(0, style=ARABIC, start=1, prefix=_("Contents") + " ")
         _cover(writer, cover)
     count = 0
+    blank = str(BLANK)
+    # Writing the file too: it makes as many objects again as drawing.
     with _cycle_collection_paused():
         for data in reports:
             count += 1
@@ -126,16 +128,16 @@ def caseload_batch_pdf(
                 lay.root.attrs += f" /Lang {text_string(data.language)}"
             writer.draw(lay, mentee_footer(data), outline=False)
             if writer.pages % 2:
-                writer.blank(Layout(letter), str(BLANK))
-    if count == 0:
-        lay = Layout(letter)
-        lay.paragraph(_("Progress reports"), BOLD, 20, role="H1")
-        lay.gap(6)
-        lay.paragraph(_("The caseload is empty: there are no mentees to report on."))
-        writer.draw(lay, cover.printed if cover and cover.printed else made(utcnow()))
-    else:
-        canvas.showOutline()
-    writer.save()
+                writer.blank(Layout(letter), blank)
+        if count == 0:
+            lay = Layout(letter)
+            lay.paragraph(_("Progress reports"), BOLD, 20, role="H1")
+            lay.gap(6)
+            lay.paragraph(_("The caseload is empty: there are no mentees to report on."))
+            writer.draw(lay, cover.printed if cover and cover.printed else made(utcnow()))
+        else:
+            canvas.showOutline()
+        writer.save()
     return buffer.getvalue()
 
 

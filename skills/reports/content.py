@@ -6,6 +6,7 @@ these functions and hand the result to a builder in `pdf` or `csv_export`.
 """
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import LazyString
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..i18n import REGION, local_date
-from ..models import Curriculum, Mentee, Skill
+from ..models import Curriculum, Mentee, SignoffConfirmation, Skill
 from ..models.curriculum import counts_as_signed_off
 from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from ..models.voice import SELF_RATINGS
@@ -30,6 +31,7 @@ from ..services.progress import (
     MenteeProgress,
     SkillProgress,
     mentee_progress,
+    mentees_progress,
     view_for,
 )
 from ..timeutil import today, utcnow
@@ -106,11 +108,43 @@ def _learning(item: SkillProgress) -> LearningItem:
     return LearningItem(item.skill.title, item.level_name, item.mentee_text, item.signed_off)
 
 
-def _labels(support: str | None, practised_with: str | None) -> tuple[str | None, str | None]:
-    """The labels in the language printed now (str: the PDF is built in this locale)."""
-    return (
-        str(SUPPORT_LEVELS.get(support, support)) if support else None,
-        str(PRACTISED_WITH.get(practised_with, practised_with)) if practised_with else None,
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What the reports of several mentees read once, not once a mentee: their self-ratings
+    and confirmations, the organisation's local details, and the labels in the language
+    printed now (str: the PDF is built in this locale)."""
+
+    ratings: dict[tuple[int, int], str]  # by (mentee id, skill id)
+    confirmed: dict[int, str]  # the mentee's words by event id
+    resources: dict[int, str]  # local details by skill id
+    supports: dict[str, str]
+    practised: dict[str, str]
+    self_ratings: dict[str, str]
+
+    def labels(
+        self, support: str | None, practised_with: str | None
+    ) -> tuple[str | None, str | None]:
+        return (
+            self.supports.get(support, support) if support else None,
+            self.practised.get(practised_with, practised_with) if practised_with else None,
+        )
+
+
+def _shared(mentees: Sequence[Mentee], organisation_id: int) -> _Shared:
+    """`_Shared` for `mentees` of one organisation, in three queries."""
+    ids = [m.id for m in mentees]
+    confirmed = db.session.execute(
+        select(SignoffConfirmation.event_id, SignoffConfirmation.words)
+        .where(SignoffConfirmation.mentee_id.in_(ids))
+        .order_by(SignoffConfirmation.id)
+    )
+    return _Shared(
+        ratings=voice.self_ratings(ids),
+        confirmed={event_id: words for event_id, words in confirmed},
+        resources=voice.resources(organisation_id),
+        supports={key: str(label) for key, label in SUPPORT_LEVELS.items()},
+        practised={key: str(label) for key, label in PRACTISED_WITH.items()},
+        self_ratings={key: str(label) for key, label in SELF_RATINGS.items()},
     )
 
 
@@ -153,7 +187,8 @@ def mentee_report_data(
     view = view_for([mentee], view)
     progress = mentee_progress(mentee, view)
     entries = histories.history(mentee, viewer)
-    data = _report(mentee, progress, entries, view, start, end, viewer, printed_by)
+    shared = _shared([mentee], mentee.organisation_id)
+    data = _report(mentee, progress, entries, view, start, end, viewer, printed_by, shared)
     data.session_notes = session_note_items({mentee.id: viewer}, {mentee.id: start}, end)[mentee.id]
     return data
 
@@ -197,18 +232,18 @@ def _batch(
         entries = histories.histories(viewers)
         starts = {m.id: period_from or min(m.start_date, end) for m in part}
         contacts = session_note_items(viewers, starts, end)
-        for mentee in part:
-            start = starts[mentee.id]
-            progress = mentee_progress(mentee, view)
+        shared = _shared(part, view.organisation_id)
+        for mentee, progress in zip(part, mentees_progress(part, view), strict=True):
             data = _report(
                 mentee,
                 progress,
                 entries[mentee.id],
                 view,
-                start,
+                starts[mentee.id],
                 end,
                 viewers[mentee.id],
                 printed_by,
+                shared,
             )
             data.session_notes = contacts[mentee.id]
             yield data
@@ -220,6 +255,7 @@ def _checklist(
     entries: Sequence[histories.HistoryEntry],
     view: CurriculumView,
     end: date,
+    shared: _Shared,
 ) -> list[DomainSection]:
     """Each area's skills at their level on the period's last day, read from the history
     (so a past period shows its own levels, not today's)."""
@@ -227,7 +263,7 @@ def _checklist(
     for entry in entries:  # newest first
         if entry.shown_on <= end and not entry.corrected and entry.kind != "refresher":
             as_of.setdefault(entry.skill_id, entry)
-    ratings = voice.self_ratings([mentee.id])
+    ratings = shared.ratings
     domains = []
     for d in progress.domains:
         section = DomainSection(d.domain.title, d.total, 0, 0, 0, [])
@@ -245,7 +281,7 @@ def _checklist(
                 mentor=found.recorded_by_name if found else "",
                 level_text=found.level_text if found else (nothing.mentee_text if nothing else ""),
                 needs_refresher=s.needs_refresher,
-                self_rating=_label(SELF_RATINGS, ratings.get((mentee.id, s.skill.id))),
+                self_rating=_label(shared.self_ratings, ratings.get((mentee.id, s.skill.id))),
             )
             section.skills.append(item)
             section.signed_off += item.signed_off
@@ -264,8 +300,9 @@ def _report(
     end: date,
     viewer: Viewer,
     printed_by: str,
+    shared: _Shared,
 ) -> MenteeReportData:
-    domains = _checklist(mentee, progress, entries, view, end)
+    domains = _checklist(mentee, progress, entries, view, end, shared)
     readings = [
         Reading(e.skill_id, e.level, e.shown_on, e.id)
         for e in entries
@@ -290,7 +327,7 @@ def _report(
         top, skill = levels[entry.skill_id]
         if not counts_as_signed_off(entry.level, top):
             continue
-        support, practised_with = _labels(entry.support, entry.practised_with)
+        support, practised_with = shared.labels(entry.support, entry.practised_with)
         signed_off_in_period.append(
             SignedOffItem(
                 shown_on=entry.shown_on,
@@ -307,7 +344,7 @@ def _report(
     with_notes = [e for e in in_period if e.note.strip()]
     notes = []
     for entry in with_notes[:NOTES_LIMIT]:
-        support, practised_with = _labels(entry.support, entry.practised_with)
+        support, practised_with = shared.labels(entry.support, entry.practised_with)
         notes.append(
             NoteItem(
                 shown_on=entry.shown_on,
@@ -347,8 +384,8 @@ def _report(
         notes=notes,
         generated_at=utcnow(),
         goals=[_learning(s) for s in progress.goals],
-        own_words=_own_words(mentee, entries),
-        local_help=_local_help(mentee, progress),
+        own_words=_own_words(entries, shared),
+        local_help=_local_help(progress, shared),
         notes_total=len(with_notes),
         baseline=is_baseline(readings, end),
         trend=trend,
@@ -363,18 +400,19 @@ def _label(labels: dict, key: str | None) -> str | None:
 
 
 def _own_words(
-    mentee: Mentee, entries: Sequence[histories.HistoryEntry]
+    entries: Sequence[histories.HistoryEntry], shared: _Shared
 ) -> list[tuple[date, str, str]]:
-    confirmed = voice.confirmations(mentee)
+    confirmed = shared.confirmed
     return [
-        (e.shown_on, e.skill_title, confirmed[e.id].words or _("That's right."))
+        (e.shown_on, e.skill_title, confirmed[e.id] or _("That's right."))
         for e in entries
         if e.id in confirmed
     ]
 
 
-def _local_help(mentee: Mentee, progress: MenteeProgress) -> list[tuple[str, str]]:
-    """Local details for the skills the mentee is working on or aims at next."""
+def _local_help(progress: MenteeProgress, shared: _Shared) -> list[tuple[str, str]]:
+    """Local details for the skills the mentee aims at or is working on next, in that
+    order."""
     wanted = {s.skill.id: s.skill.title for s in [*progress.goals, *progress.next_skills]}
-    found = voice.resources(mentee.organisation_id, list(wanted))
-    return [(wanted[skill_id], details) for skill_id, details in found.items()]
+    found = shared.resources
+    return [(title, found[skill_id]) for skill_id, title in wanted.items() if skill_id in found]

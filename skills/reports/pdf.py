@@ -34,6 +34,15 @@ def _d(value: date | None) -> str:
     return local_date(value)
 
 
+class _Dates(dict[date | None, str]):
+    """`_d` of each date, worked out once a report: a report prints hundreds of dates,
+    most of them the same few days."""
+
+    def __missing__(self, value: date | None) -> str:
+        text = self[value] = local_date(value)
+        return text
+
+
 def made(at: datetime) -> str:
     """When an unstamped report was made: 'Made Nov 30, 2026, 10:30 PM UTC'."""
     return _("Made %(when)s", when=local_datetime(at))
@@ -170,11 +179,18 @@ def _summary(lay: Layout, data: MenteeReportData, staff: bool) -> None:
         lay.drawing(trend_chart(data, lay.width, staff), 80, alt)
 
 
-def _checklist(lay: Layout, data: MenteeReportData, staff: bool) -> None:
+def _checklist(lay: Layout, data: MenteeReportData, staff: bool, dates: _Dates) -> None:
     lay.heading(_("Skills by area") if staff else _("My skills, by area"), keep_with_next=60)
-    level_head = _("Level") if staff else _("Where I am")
     date_w = lay.body * 7.4  # "Sep 30, 2026"
+    columns = [
+        (_("Skill"), 200),
+        (_("Level") if staff else _("Where I am"), 150),
+        (_("Date"), date_w),
+        (_("Mentor"), lay.width - 350 - date_w),
+    ]
     refresher = _(" · refresher due")
+    # Looked up once, filled in per skill (gettext fills in its arguments the same way).
+    i_say = _(" · I say: %(rating)s")
     for domain in data.domains:
         shown = [s for s in domain.skills if s.level > 0 or s.signed_off]
         counts = {"area": domain.title, "done": domain.signed_off, "total": domain.total}
@@ -185,12 +201,7 @@ def _checklist(lay: Layout, data: MenteeReportData, staff: bool) -> None:
         )
         if shown:
             lay.table(
-                [
-                    (_("Skill"), 200),
-                    (level_head, 150),
-                    (_("Date"), date_w),
-                    (_("Mentor"), lay.width - 350 - date_w),
-                ],
+                columns,
                 (
                     [
                         s.title,
@@ -200,10 +211,8 @@ def _checklist(lay: Layout, data: MenteeReportData, staff: bool) -> None:
                             else s.level_text or s.level_name
                         )
                         + (refresher if s.needs_refresher else "")
-                        + (
-                            _(" · I say: %(rating)s", rating=s.self_rating) if s.self_rating else ""
-                        ),
-                        _d(s.shown_on),
+                        + (i_say % {"rating": s.self_rating} if s.self_rating else ""),
+                        dates[s.shown_on],
                         s.mentor,
                     ]
                     for s in shown
@@ -229,7 +238,7 @@ def _checklist(lay: Layout, data: MenteeReportData, staff: bool) -> None:
         lay.gap(8)
 
 
-def _notes(lay: Layout, data: MenteeReportData, staff: bool) -> None:
+def _notes(lay: Layout, data: MenteeReportData, staff: bool, dates: _Dates) -> None:
     small = _small(lay)
     lay.heading(_("Notes in this period") if staff else _("Notes from my mentor"))
     if data.notes_total > len(data.notes):
@@ -246,12 +255,13 @@ def _notes(lay: Layout, data: MenteeReportData, staff: bool) -> None:
             small,
         )
     staff_only = _(" · STAFF ONLY")
+    at = _("at %(place)s")  # looked up once, filled in per note
     for note in data.notes:
         extras = [x for x in (note.support, note.practised_with) if x]
         if note.place:
-            extras.append(_at(note.place))
+            extras.append(at % {"place": note.place})
         level = note.level_name if staff else (note.level_text or note.level_name)
-        label = f"{_d(note.shown_on)} · {note.skill} · {level} · {note.mentor}"
+        label = f"{dates[note.shown_on]} · {note.skill} · {level} · {note.mentor}"
         if note.staff_only:
             label += staff_only
         lay.paragraph(label, BOLD, small, keep_with_next=22)
@@ -261,10 +271,6 @@ def _notes(lay: Layout, data: MenteeReportData, staff: bool) -> None:
         lay.gap(5)
     if not data.notes:
         lay.paragraph(_("No notes in this period."))
-
-
-def _at(place: str) -> str:
-    return _("at %(place)s", place=place)
 
 
 def layout_mentee(data: MenteeReportData) -> Layout:
@@ -277,19 +283,23 @@ def layout_mentee(data: MenteeReportData) -> Layout:
     lay = Layout(letter, one_line(running, FONT, 8, 460), MENTEE_BODY if not staff else STAFF_BODY)
     _header(lay, data, name, staff)
     _summary(lay, data, staff)
+    dates = _Dates()
 
     lay.heading(
         _("Skills signed off in this period") if staff else _("What I learned in this period")
     )
+    # Messages looked up once and filled in per skill, as gettext fills in its arguments:
+    # a batch prints over a hundred thousand of these lines.
+    at = _("at %(place)s")
+    by = _("signed off by %(name)s") if staff else _("with %(name)s")
+    a_mentor = _("a mentor")
     for item in data.signed_off_in_period:
-        extras = " · ".join(
-            x for x in (item.support, item.practised_with, item.place and _at(item.place)) if x
-        )
-        lay.paragraph(f"{_d(item.shown_on)}  {item.i_can_now}", keep_with_next=11)
-        who = item.mentor or _("a mentor")
+        place = item.place and at % {"place": item.place}
+        extras = " · ".join(x for x in (item.support, item.practised_with, place) if x)
+        lay.paragraph(f"{dates[item.shown_on]}  {item.i_can_now}", keep_with_next=11)
         lay.paragraph(
             f"{item.title} — "
-            + (_("signed off by %(name)s", name=who) if staff else _("with %(name)s", name=who))
+            + by % {"name": item.mentor or a_mentor}
             + (f" · {extras}" if extras else ""),
             size=_small(lay),
             color=GREY,
@@ -309,8 +319,8 @@ def layout_mentee(data: MenteeReportData) -> Layout:
     if not data.learning:
         lay.paragraph(_("Nothing yet: all skills are done."))
 
-    _checklist(lay, data, staff)
-    _notes(lay, data, staff)
+    _checklist(lay, data, staff, dates)
+    _notes(lay, data, staff, dates)
     session_notes(lay, data, staff, _small(lay))
 
     if data.goals:
@@ -323,7 +333,7 @@ def layout_mentee(data: MenteeReportData) -> Layout:
     if data.own_words:
         lay.heading(_("In my own words"))
         for shown_on, skill, words in data.own_words:
-            lay.paragraph(f"{_d(shown_on)} · {skill}", BOLD, keep_with_next=11)
+            lay.paragraph(f"{dates[shown_on]} · {skill}", BOLD, keep_with_next=11)
             lay.paragraph(f"“{words}”", indent=10)
     if data.local_help:
         lay.heading(_("Help near me"))

@@ -123,51 +123,55 @@ class Tagger:
         as compact text; empty elements (a paragraph of no text) are left out."""
         numbers = self.doc.idToObjectNumberAndVersion
         pages: dict[int, int] = {}
+
+        def page(counter: int) -> int:
+            number = pages.get(counter)
+            if number is None:
+                number = pages[counter] = numbers[f"Page{counter}"][0]
+            return number
+
         parts: list[str] = []
         refs = array("I")
-        root.index = self.count
-        self.count += 1
+        put, refer = parts.append, refs.append  # bound once: a batch makes a million calls
+        count = self.count
+        root.index = count
+        count += 1
         queue = [(root, _DOCUMENT)]
         # Breadth first, so a parent numbers its kids as it is written.
         for element, parent in queue:
-            refs.append(parent)
+            refer(parent)
             runs = element.runs
             if len(runs) == 1 and not element.kids:  # most: a line, a cell
                 counter, mcid = runs[0]
-                if counter not in pages:
-                    pages[counter] = numbers[f"Page{counter}"][0]
-                parts.append(
-                    f"<</S/{element.role}/P {_REF} 0 R{element.attrs}/Pg {pages[counter]} 0 R"
+                put(
+                    f"<</S/{element.role}/P {_REF} 0 R{element.attrs}/Pg {page(counter)} 0 R"
                     f"/K {mcid}>>{_NEXT}"
                 )
                 continue
-            parts.append(f"<</S/{element.role}/P {_REF} 0 R{element.attrs}")
+            put(f"<</S/{element.role}/P {_REF} 0 R{element.attrs}")
             kids: list[str] = []
-            if element.runs:
-                first = element.runs[0][0]
-                if first not in pages:
-                    pages[first] = numbers[f"Page{first}"][0]
-                parts.append(f"/Pg {pages[first]} 0 R")
-                for counter, mcid in element.runs:
+            if runs:
+                first = runs[0][0]
+                put(f"/Pg {page(first)} 0 R")
+                for counter, mcid in runs:
                     if counter == first:
                         kids.append(str(mcid))
                     else:
-                        if counter not in pages:
-                            pages[counter] = numbers[f"Page{counter}"][0]
-                        kids.append(f"<</Type/MCR/Pg {pages[counter]} 0 R/MCID {mcid}>>")
+                        kids.append(f"<</Type/MCR/Pg {page(counter)} 0 R/MCID {mcid}>>")
             for kid in element.kids:
                 if kid.runs or kid.kids or kid.role in _CELLS:
-                    kid.index = self.count
-                    self.count += 1
+                    kid.index = count
                     queue.append((kid, element.index))
                     kids.append(_KID)
-                    refs.append(kid.index)
+                    refer(count)
+                    count += 1
             if len(kids) == 1:
-                parts.append(f"/K {kids[0]}>>{_NEXT}")
+                put(f"/K {kids[0]}>>{_NEXT}")
             elif kids:
-                parts.append(f"/K[{' '.join(kids)}]>>{_NEXT}")
+                put(f"/K[{' '.join(kids)}]>>{_NEXT}")
             else:
-                parts.append(f">>{_NEXT}")
+                put(f">>{_NEXT}")
+        self.count = count
         self.top.append(root.index)
         # Compressed until the file is written (a fifth of the size): a batch holds
         # hundreds of reports' elements.

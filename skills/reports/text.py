@@ -44,20 +44,23 @@ _CONTROL.update({0x09: " ", 0x0A: "\n", 0x0D: "\n", 0x2028: "\n", 0x2029: "\n"})
 
 def clean(text: str) -> str:
     """Composed (NFC) text without control characters, so accents print as one glyph."""
+    if text.isprintable():  # most text: no control character or line break to handle
+        return unicodedata.normalize("NFC", text)
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n")).translate(_CONTROL)
 
 
-_widths: dict[tuple[str, str], float] = {}
+# Widths at size 1 by font, then text: the same words and titles recur page after page.
+_widths: dict[str, dict[str, float]] = {}
 
 
 def text_width(text: str, font: str) -> float:
-    """Width of `text` at size 1, cached: the same words and titles recur page after page."""
-    key = (text, font)
-    width = _widths.get(key)
+    """Width of `text` at size 1, cached."""
+    widths = _widths.setdefault(font, {})
+    width = widths.get(text)
     if width is None:
-        if len(_widths) > 50_000:
-            _widths.clear()
-        width = _widths[key] = pdfmetrics.stringWidth(text, font, 1)
+        if len(widths) > 25_000:  # two fonts: at most 50,000 widths kept in all
+            widths.clear()
+        width = widths[text] = pdfmetrics.stringWidth(text, font, 1)
     return width
 
 
@@ -79,6 +82,7 @@ def wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
     """Lines of `text` that fit `width`; paragraphs kept, runs of blank lines collapsed."""
     lines: list[str] = []
     space = text_width(" ", font) * size
+    known = _widths[font]  # looked up here, not through text_width, for each word
     for paragraph in clean(text).split("\n"):
         words = paragraph.split()
         if not words:
@@ -88,7 +92,8 @@ def wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
         line: list[str] = []
         used = 0.0
         for word in words:
-            w = text_width(word, font) * size
+            w = known.get(word)
+            w = (text_width(word, font) if w is None else w) * size
             if w > width:
                 if line:
                     lines.append(" ".join(line))

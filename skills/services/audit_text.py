@@ -243,6 +243,30 @@ def _assignment_create(event: AuditEvent, names: Names) -> str:
     )
 
 
+def _curriculum_load(event: AuditEvent, names: Names) -> str:
+    # The detail `curriculum.load._audit_load` records: counts, not the English summary.
+    detail = _detail(event)
+    counts = {
+        name: detail.get(name, "")
+        for name in ("version", "added", "updated", "retired", "restored", "sha256")
+    }
+    if detail.get("scope") == "library":
+        text = _(
+            "Loaded the shared library's curriculum, version %(version)s: %(added)s skills "
+            "added, %(updated)s updated, %(retired)s retired, %(restored)s brought back "
+            "(file SHA-256 %(sha256)s).",
+            **counts,
+        )
+    else:
+        text = _(
+            "Loaded the organization's own curriculum, version %(version)s: %(added)s skills "
+            "added, %(updated)s updated, %(retired)s retired, %(restored)s brought back "
+            "(file SHA-256 %(sha256)s).",
+            **counts,
+        )
+    return f"{text} {_('From the command line.')}" if detail.get("via") == "cli" else text
+
+
 def _person_sentence(text: Callable[[str], str]) -> Callable[[AuditEvent, Names], str]:
     def sentence(event: AuditEvent, names: Names) -> str:
         return text(_object_person(event, names))
@@ -267,6 +291,7 @@ SENTENCES: dict[str, Callable[[AuditEvent, Names], str]] = {
         "Unlinked the login %(login)s.", login=n.person(_detail(e).get("user"))
     ),
     "assignment.create": _assignment_create,
+    "curriculum.load": _curriculum_load,
 }
 
 
@@ -300,6 +325,8 @@ def object_text(event: AuditEvent, names: Names) -> str:
         return _("mentee %(mentee)s", mentee=names.mentee(event.object_id))
     if event.object_type == "username":
         return _("username “%(username)s”", username=event.object_id)
+    if event.object_type == "curriculum" and event.object_id:
+        return _("curriculum %(key)s", key=event.object_id)
     if event.object_type:
         kind = event.object_type.replace("_", " ")
         return f"{kind} {event.object_id}" if event.object_id else kind

@@ -5,10 +5,11 @@ Each reads in a constant number of queries whatever the number of skills or ment
 the curriculum's shape in a few queries, then one query for the statuses.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
 
@@ -123,11 +124,55 @@ class MenteeProgress:
 
 def mentee_progress(mentee: Mentee, view: CurriculumView | None = None) -> MenteeProgress:
     """Per domain: counts, percent signed off, the level of each skill; and next steps."""
-    view = view_for([mentee], view)
-    statuses = {
-        s.skill_id: s
-        for s in db.session.scalars(select(SkillStatus).where(SkillStatus.mentee_id == mentee.id))
-    }
+    return next(mentees_progress([mentee], view))
+
+
+def mentees_progress(
+    mentees: Sequence[Mentee], view: CurriculumView | None = None
+) -> Iterator[MenteeProgress]:
+    """`mentee_progress` of each mentee (all of one organisation), in order, read in two
+    queries whatever their number (the batch report); each is built as it is asked for,
+    so a batch holds one mentee's at a time."""
+    view = view_for(mentees, view)
+    ids = [m.id for m in mentees]
+    statuses: dict[int, dict[int, _Status]] = {i: {} for i in ids}
+    # Plain tuples, not ORM objects (nor rows, slow to read by name): a batch reads tens
+    # of thousands.
+    for mentee_id, skill_id, level, signed_off, shown_on, by, refresher in db.session.execute(
+        select(
+            SkillStatus.mentee_id,
+            SkillStatus.skill_id,
+            SkillStatus.level,
+            SkillStatus.signed_off,
+            SkillStatus.shown_on,
+            SkillStatus.recorded_by_id,
+            SkillStatus.needs_refresher,
+        ).where(SkillStatus.mentee_id.in_(ids))
+    ):
+        statuses[mentee_id][skill_id] = _Status(level, signed_off, shown_on, by, refresher)
+    goal_ids: dict[int, list[int]] = {i: [] for i in ids}
+    for mentee_id, skill_id in db.session.execute(
+        select(Goal.mentee_id, Goal.skill_id)
+        .where(Goal.mentee_id.in_(ids), Goal.cleared_at.is_(None))
+        .order_by(Goal.set_at, Goal.id)
+    ):
+        goal_ids[mentee_id].append(skill_id)
+    return (_progress(m, view, statuses[m.id], goal_ids[m.id]) for m in mentees)
+
+
+class _Status(NamedTuple):
+    """What `_progress` reads of a mentee's `SkillStatus`."""
+
+    level: int
+    signed_off: bool
+    shown_on: date
+    recorded_by_id: int
+    needs_refresher: bool
+
+
+def _progress(
+    mentee: Mentee, view: CurriculumView, statuses: dict[int, _Status], goal_ids: list[int]
+) -> MenteeProgress:
     domains = []
     for domain in view.domains:
         progress = DomainProgress(domain, total=len(view.skills.get(domain.id, [])))
@@ -150,11 +195,6 @@ def mentee_progress(mentee: Mentee, view: CurriculumView | None = None) -> Mente
             progress.started += item.started
         domains.append(progress)
     last = max((s.shown_on for s in statuses.values()), default=None)
-    goal_ids = db.session.scalars(
-        select(Goal.skill_id)
-        .where(Goal.mentee_id == mentee.id, Goal.cleared_at.is_(None))
-        .order_by(Goal.set_at, Goal.id)
-    )
     by_id = {s.skill.id: s for d in domains for s in d.skills}
     goals = [by_id[i] for i in goal_ids if i in by_id]
     return MenteeProgress(mentee, domains, _next_skills(domains, goals), last, goals)

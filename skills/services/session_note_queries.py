@@ -110,20 +110,6 @@ def overdue_by_mentor(mentor: User, on: date) -> list[SessionNote]:
     )
 
 
-def overdue_for_mentees(mentee_ids: list[int], on: date) -> list[SessionNote]:
-    """Unsigned overdue notes about these mentees, by whoever wrote them."""
-    if not mentee_ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(SessionNote)
-            .where(SessionNote.mentee_id.in_(mentee_ids), SessionNote.overdue(on))
-            .options(selectinload(SessionNote.mentee), selectinload(SessionNote.mentor))
-            .order_by(SessionNote.contact_on, SessionNote.id)
-        )
-    )
-
-
 def linkable_signoffs(mentee: Mentee, mentor: User, on: date) -> list[SignoffEvent]:
     """The mentor's recent sign-offs for the mentee not yet linked to a note."""
     return list(

@@ -1,28 +1,34 @@
 """The case manager's caseload: progress of every mentee, filters and sorting.
 
 The table's rows come ready to write out (`progress_rows`), with one link prefix for all:
-on a caseload of hundreds the rows are most of the page's work.
+on a caseload of hundreds the rows are most of the page's work. The rendered lists are
+kept in memory until something they show changes (`page_parts`).
 """
+
+from datetime import date
 
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from .. import permissions
+from ..reports.caseload import last_name_key
 from ..services import voice
 from ..services.people_queries import staff_names
 from ..services.progress import caseload_progress, mentee_lines
 from ..services.view_cache import cached_view
 from ..timeutil import today
 from .forms import CaseloadFilterForm, choices
-from .loading import audit_list
+from .page_parts import ListedPart, listed_part
 from .progress_rows import caseload_lines
+from .session_notes.overdue import SHOWN
 
 bp = Blueprint("caseload", __name__, url_prefix="/caseload")
 
 SORT_KEYS = {
-    "name": lambda row, mentors: row.mentee.full_name.lower(),
+    "name": lambda row, mentors: last_name_key(row.mentee.full_name),
     "mentor": lambda row, mentors: mentors.get(row.mentee.id, "").lower(),
     "progress": lambda row, mentors: row.percent,
     "last": lambda row, mentors: row.last_signoff_on.toordinal() if row.last_signoff_on else 0,
@@ -35,6 +41,13 @@ def index() -> ResponseReturnValue:
     """Every mentee on my caseload with percent per domain and a flag for stalled progress."""
     permissions.require(permissions.can_use_caseload(current_user))
     on = today(current_user)
+    ids = permissions.mentee_ids_assigned(current_user, "case_manager", on)
+    body = listed_part("caseload", on, ids, lambda: _lists(on))
+    return render_template("caseload/index.html", body=body)
+
+
+def _lists(on: date) -> ListedPart:
+    """The page's filters, table and lists, rendered."""
     form = CaseloadFilterForm(request.args)
     # Plain lines, not ORM objects: the page only reads them.
     mentees = mentee_lines(permissions.mentees_assigned(current_user, "case_manager", on))
@@ -59,10 +72,9 @@ def index() -> ResponseReturnValue:
     key = SORT_KEYS.get(sort.lstrip("-"), SORT_KEYS["name"])
     rows.sort(key=lambda row: key(row, mentors), reverse=sort.startswith("-"))
     names = {row.mentee.id: row.mentee.full_name for row in rows}
-    audit_list("caseload", list(names))
     done, total = sum(r.signed_off for r in rows), sum(r.total for r in rows)
-    return render_template(
-        "caseload/index.html",
+    html = render_template(
+        "caseload/_lists.html",
         form=form,
         lines=caseload_lines(rows, mentors, view),
         done=done,
@@ -74,5 +86,6 @@ def index() -> ResponseReturnValue:
         names=names,
         # One link prefix for every row, instead of one url_for per row.
         detail_prefix=url_for("mentees.detail", mentee_id=0).removesuffix("0"),
-        due=voice.due_checks(list(names), on),
+        due=voice.due_list(list(names), on, limit=SHOWN),
     )
+    return ListedPart(Markup(html), tuple(names))  # noqa: S704  # nosec B704 - rendered by Jinja

@@ -1,6 +1,7 @@
 """Mentor and staff pages for mentees: lists, checklists, sign-offs, history."""
 
 import uuid
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -8,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 
 from .. import permissions
 from ..extensions import db
@@ -35,8 +37,10 @@ from .forms import (
     choices,
     submitted,
 )
-from .loading import audit_list, audit_view, deny, load_mentee, load_skill
+from .loading import audit_view, deny, load_mentee, load_skill
+from .page_parts import ListedPart, listed_part
 from .progress_rows import mentor_lines
+from .session_notes.overdue import SHOWN
 
 bp = Blueprint("mentees", __name__)
 
@@ -46,21 +50,28 @@ def mine() -> ResponseReturnValue:
     """A mentor's current mentees with progress per domain."""
     permissions.require(permissions.can_use_mentor_pages(current_user))
     on = today(current_user)
+    ids = permissions.mentee_ids_assigned(current_user, "mentor", on)
+    body = listed_part("mentor", on, ids, lambda: _my_lists(on))
+    return render_template("mentees/mine.html", body=body)
+
+
+def _my_lists(on: date) -> ListedPart:
+    """The mentor page's lists and mentee lines, rendered."""
     # Plain lines, not ORM objects: the page only reads them.
     mentees = mentee_lines(permissions.mentees_assigned(current_user, "mentor", on))
     view = cached_view(current_user.organisation_id)
     rows = caseload_progress(mentees, view, on)
     names = {m.id: m.name for m in mentees}
-    audit_list("mentor", list(names))
-    return render_template(
-        "mentees/mine.html",
+    html = render_template(
+        "mentees/_mine_lists.html",
         lines=mentor_lines(rows, view),
         # One link prefix for every line, instead of one url_for per line.
         detail_prefix=url_for(".detail", mentee_id=0).removesuffix("0"),
         names=names,
-        inbox=voice.mentor_inbox(current_user),
-        due=voice.due_checks(list(names), on),
+        inbox=voice.mentor_inbox(current_user, limit=SHOWN),
+        due=voice.due_list(list(names), on, limit=SHOWN),
     )
+    return ListedPart(Markup(html), tuple(names))  # noqa: S704  # nosec B704 - rendered by Jinja
 
 
 @bp.route("/mentees/<int:mentee_id>")
@@ -93,7 +104,7 @@ def detail(mentee_id: int) -> ResponseReturnValue:
         ratings=voice.self_ratings([mentee.id]),
         rating_labels=SELF_RATINGS,
         timeline=signoffs_by_month(mentee),
-        due=voice.due_checks([mentee.id], today(current_user)),
+        due=voice.due_list([mentee.id], today(current_user)),
     )
 
 

@@ -4,7 +4,7 @@
 Callers use `from skills.services import curriculum` and the names below.
 """
 
-from .load import LoadSummary, apply_curriculum, load_files
+from .load import LoadSummary, apply_curriculum, load_files, summary_text
 from .parse import (
     check_files,
     check_report,
@@ -47,4 +47,5 @@ __all__ = [
     "load_files",
     "parse_curriculum",
     "read_curriculum_file",
+    "summary_text",
 ]

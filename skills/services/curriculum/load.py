@@ -5,11 +5,13 @@ that leaves the file is retired, never deleted, and keeps its history. Every loa
 audited here, whoever asks for it: an admin's upload or the command line.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ...extensions import db
@@ -48,11 +50,34 @@ class LoadSummary:
         return bool(self.added or self.updated or self.retired or self.restored)
 
     def __str__(self) -> str:
+        """In English, as `CurriculumLoad.summary` stores it and the command line prints it;
+        `summary_text` reads it back in the reader's language."""
         return (
             f"{self.key} {self.version}: {len(self.added)} skills added, "
             f"{len(self.updated)} updated, {len(self.retired)} retired, "
             f"{len(self.restored)} brought back"
         )
+
+
+# A stored summary, as `LoadSummary.__str__` writes it (and has since the first load).
+_STORED = re.compile(
+    r"(?P<key>\S+) (?P<version>.+): (?P<added>\d+) skills added, (?P<updated>\d+) updated, "
+    r"(?P<retired>\d+) retired, (?P<restored>\d+) brought back",
+    re.DOTALL,
+)
+
+
+def summary_text(stored: str) -> str:
+    """A stored load summary (`CurriculumLoad.summary`) in the reader's language; one in
+    any other wording shows as stored."""
+    match = _STORED.fullmatch(stored)
+    if match is None:
+        return stored
+    return _(
+        "%(key)s %(version)s: %(added)s skills added, %(updated)s updated, %(retired)s "
+        "retired, %(restored)s brought back",
+        **match.groupdict(),
+    )
 
 
 def _assign(obj: object, values: dict[str, Any]) -> bool:
@@ -276,7 +301,11 @@ def _refuse_removing_used_levels(curriculum: Curriculum, spec: CurriculumSpec) -
                 CurriculumError(
                     spec.filename,
                     spec.levels_line,
-                    f"level {value} cannot be removed: {count} recorded sign-offs use it",
+                    _(
+                        "level %(value)s cannot be removed: %(count)s recorded sign-offs use it",
+                        value=value,
+                        count=count,
+                    ),
                 )
                 for value, count in rows
             ]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from flask_babel import gettext as _
 
 from . import safe_yaml
 from .reader import MAX_RECHECK_DAYS, Reader, capped_errors, capped_warnings, line_of
@@ -36,18 +37,28 @@ SKILL_FIELDS = {"key", "title", "i_can", "description", "steps", "recheck_days",
 
 
 def parse_curriculum(text: str, filename: str = "<curriculum>") -> CurriculumSpec:
-    """Check a curriculum file's text; return its content or raise CurriculumInvalid."""
+    """Check a curriculum file's text; return its content or raise CurriculumInvalid.
+
+    Messages are in the language in use (see `Reader`)."""
     reader = Reader(filename)
     root = safe_yaml.compose(text, filename)
     if root is None:
-        raise CurriculumInvalid([CurriculumError(filename, 1, "the file is empty")])
+        raise CurriculumInvalid([CurriculumError(filename, 1, _("the file is empty"))])
 
-    top = reader.mapping(root, "curriculum", TOP_FIELDS)
-    key = reader.key(top, "id", "curriculum", root)
+    # What the messages call the file's top level ("curriculum: missing ...").
+    whole = _("curriculum")
+    top = reader.mapping(root, whole, TOP_FIELDS)
+    key = reader.key(top, "id", whole, root)
     version_node = top.get("version")
     version = ""
     if version_node is None:
-        reader.error(root, "curriculum: missing required field 'version' (text such as \"1.0\")")
+        reader.error(
+            root,
+            _(
+                "%(what)s: missing required field 'version' (text such as \"1.0\")",
+                what=whole,
+            ),
+        )
     else:
         raw = reader.value(version_node)
         if isinstance(raw, str | int) and not isinstance(raw, bool) and str(raw).strip():
@@ -55,21 +66,30 @@ def parse_curriculum(text: str, filename: str = "<curriculum>") -> CurriculumSpe
         else:
             reader.error(
                 version_node,
-                f"curriculum: 'version' must be text such as \"2026.1\" (in quotes), "
-                f"found {reader.describe(version_node)}",
+                _(
+                    "%(what)s: 'version' must be text such as \"2026.1\" (in quotes), "
+                    "found %(found)s",
+                    what=whole,
+                    found=reader.describe(version_node),
+                ),
             )
-    title = reader.text(top, "title", "curriculum", root)
+    title = reader.text(top, "title", whole, root)
     english = {"title": title}
-    translations = read_translations(reader, "curriculum", top, root, "curriculum", english)
-    signed_off_level = reader.integer(top, "signed_off_level", "curriculum", root)
+    translations = read_translations(reader, "curriculum", top, root, whole, english)
+    signed_off_level = reader.integer(top, "signed_off_level", whole, root)
 
     levels = _read_levels(reader, top, root)
     values = [level.value for level in levels]
     if signed_off_level is not None and levels and signed_off_level not in values:
         reader.error(
             top["signed_off_level"],
-            f"curriculum: signed_off_level {signed_off_level} is not a level in the scale; "
-            f"levels are {', '.join(map(str, values))}",
+            _(
+                "%(what)s: signed_off_level %(level)s is not a level in the scale; levels are "
+                "%(levels)s",
+                what=whole,
+                level=signed_off_level,
+                levels=", ".join(map(str, values)),
+            ),
         )
 
     domains = _read_domains(reader, top, root)
@@ -94,9 +114,9 @@ def parse_curriculum(text: str, filename: str = "<curriculum>") -> CurriculumSpe
 def _read_levels(reader: Reader, top: dict, root: yaml.Node) -> list[LevelSpec]:
     levels: list[LevelSpec] = []
     seen: dict[int, int] = {}
-    for node in reader.sequence(top, "levels", "curriculum", root):
+    for node in reader.sequence(top, "levels", _("curriculum"), root):
         line = line_of(node)
-        what = f"level at line {line}"
+        what = _("level at line %(line)s", line=line)
         fields = reader.mapping(node, what, LEVEL_FIELDS)
         if not fields:
             continue
@@ -104,17 +124,25 @@ def _read_levels(reader: Reader, top: dict, root: yaml.Node) -> list[LevelSpec]:
         name = reader.text(fields, "name", what, node)
         mentee_text = reader.text(fields, "mentee_text", what, node)
         english = {"name": name, "mentee_text": mentee_text}
-        label = what if value is None else f"level {value}"
+        label = what if value is None else _("level %(value)s", value=value)
         translations = read_translations(reader, "level", fields, node, label, english)
         if value is None:
             continue
         if value in seen:
             reader.error(
-                node, f"{what}: level value {value} repeats the level at line {seen[value]}"
+                node,
+                _(
+                    "%(what)s: level value %(value)s repeats the level at line %(line)s",
+                    what=what,
+                    value=value,
+                    line=seen[value],
+                ),
             )
             continue
         if levels and value < levels[-1].value:
-            reader.error(node, f"{what}: levels must be listed from lowest to highest")
+            reader.error(
+                node, _("%(what)s: levels must be listed from lowest to highest", what=what)
+            )
         seen[value] = line
         levels.append(LevelSpec(value, name, mentee_text, line, translations))
     return levels
@@ -124,17 +152,22 @@ def _read_domains(reader: Reader, top: dict, root: yaml.Node) -> list[DomainSpec
     domains: list[DomainSpec] = []
     domain_lines: dict[str, int] = {}
     skill_lines: dict[str, int] = {}
-    for node in reader.sequence(top, "domains", "curriculum", root):
+    for node in reader.sequence(top, "domains", _("curriculum"), root):
         line = line_of(node)
-        fields = reader.mapping(node, f"domain at line {line}", DOMAIN_FIELDS)
+        at_line = _("domain at line %(line)s", line=line)
+        fields = reader.mapping(node, at_line, DOMAIN_FIELDS)
         if not fields:
             continue
-        key = reader.key(fields, "key", f"domain at line {line}", node)
-        what = f"domain '{key}'" if key else f"domain at line {line}"
+        key = reader.key(fields, "key", at_line, node)
+        what = _("domain '%(key)s'", key=key) if key else at_line
         if key in domain_lines:
             reader.error(
                 fields["key"],
-                f"{what}: duplicate domain key (first used at line {domain_lines[key]})",
+                _(
+                    "%(what)s: duplicate domain key (first used at line %(line)s)",
+                    what=what,
+                    line=domain_lines[key],
+                ),
             )
         elif key:
             domain_lines[key] = line
@@ -161,14 +194,20 @@ def _read_domains(reader: Reader, top: dict, root: yaml.Node) -> list[DomainSpec
 
 def _read_skill(reader: Reader, node: yaml.Node, skill_lines: dict[str, int]) -> SkillSpec | None:
     line = line_of(node)
-    fields = reader.mapping(node, f"skill at line {line}", SKILL_FIELDS)
+    at_line = _("skill at line %(line)s", line=line)
+    fields = reader.mapping(node, at_line, SKILL_FIELDS)
     if not fields:
         return None
-    key = reader.key(fields, "key", f"skill at line {line}", node)
-    what = f"skill '{key}'" if key else f"skill at line {line}"
+    key = reader.key(fields, "key", at_line, node)
+    what = _("skill '%(key)s'", key=key) if key else at_line
     if key in skill_lines:
         reader.error(
-            fields["key"], f"{what}: duplicate skill key (first used at line {skill_lines[key]})"
+            fields["key"],
+            _(
+                "%(what)s: duplicate skill key (first used at line %(line)s)",
+                what=what,
+                line=skill_lines[key],
+            ),
         )
     elif key:
         skill_lines[key] = line
@@ -199,14 +238,14 @@ def read_curriculum_file(path: Path) -> CurriculumSpec:
         raw = path.read_bytes()
     except OSError as exc:
         raise CurriculumInvalid(
-            [CurriculumError(str(path), 1, f"cannot read file: {exc}")]
+            [CurriculumError(str(path), 1, _("cannot read file: %(error)s", error=exc))]
         ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise CurriculumInvalid(
-            [CurriculumError(str(path), line, "not UTF-8 text; save the file as UTF-8")]
+            [CurriculumError(str(path), line, _("not UTF-8 text; save the file as UTF-8"))]
         ) from None
     return parse_curriculum(text, str(path))
 

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from . import safe_yaml
 from .spec import CurriculumError, CurriculumWarning
@@ -59,18 +62,19 @@ def error_count(errors: Iterable[CurriculumError | CurriculumWarning]) -> int:
     return sum(e.count if isinstance(e, MoreErrors | MoreWarnings) else 1 for e in errors)
 
 
-def _more(hidden: int, noun: str) -> str:
-    return f"and {hidden:,} more {noun if hidden == 1 else noun + 's'} from this line on"
-
-
 def capped_errors(errors: list[CurriculumError]) -> list[CurriculumError]:
     """The errors by line, the first MAX_ERRORS of them and a count of the rest."""
     errors = sorted(errors, key=lambda e: e.line)
     if len(errors) <= MAX_ERRORS:
         return errors
     first_hidden, hidden = errors[MAX_ERRORS], len(errors) - MAX_ERRORS
-    message = (
-        f"{_more(hidden, 'problem')}, not listed; fix the ones above and check the file again."
+    message = ngettext(
+        "and %(count)s more problem from this line on, not listed; fix the ones above and "
+        "check the file again.",
+        "and %(count)s more problems from this line on, not listed; fix the ones above and "
+        "check the file again.",
+        hidden,
+        count=format(hidden, ","),
     )
     return [*errors[:MAX_ERRORS], MoreErrors(first_hidden.file, first_hidden.line, message, hidden)]
 
@@ -81,7 +85,12 @@ def capped_warnings(warnings: list[CurriculumWarning]) -> list[CurriculumWarning
     if len(warnings) <= MAX_ERRORS:
         return warnings
     first_hidden, hidden = warnings[MAX_ERRORS], len(warnings) - MAX_ERRORS
-    message = f"{_more(hidden, 'warning')}, not listed."
+    message = ngettext(
+        "and %(count)s more warning from this line on, not listed.",
+        "and %(count)s more warnings from this line on, not listed.",
+        hidden,
+        count=format(hidden, ","),
+    )
     return [
         *warnings[:MAX_ERRORS],
         MoreWarnings(first_hidden.file, first_hidden.line, message, hidden),
@@ -98,19 +107,24 @@ def line_of(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
+# What a value in the file is, as a message names it ("found a list").
 _TYPE_NAMES = {
-    str: "text",
-    int: "a whole number",
-    list: "a list",
-    dict: "a mapping of fields",
-    bool: "true or false",
-    float: "a number",
-    type(None): "nothing",
+    str: _l("text"),
+    int: _l("a whole number"),
+    list: _l("a list"),
+    dict: _l("a mapping of fields"),
+    bool: _l("true or false"),
+    float: _l("a number"),
+    type(None): _l("nothing"),
 }
 
 
 class Reader:
-    """Walks the YAML node tree, converting values and collecting problems with lines."""
+    """Walks the YAML node tree, converting values and collecting problems with lines.
+
+    Messages are in the language in use (Flask-Babel): the reader's on the upload page,
+    English from the command line. Field names ('i_can') stay as the file spells them.
+    """
 
     def __init__(self, filename: str) -> None:
         self.filename = filename
@@ -135,20 +149,34 @@ class Reader:
         """Return field name -> value node, reporting duplicates and unknown fields
         (worded by `unknown(name)` when given)."""
         if not isinstance(node, yaml.MappingNode):
-            self.error(node, f"{what}: expected a mapping of fields, found {self.describe(node)}")
+            self.error(
+                node,
+                _(
+                    "%(what)s: expected a mapping of fields, found %(found)s",
+                    what=what,
+                    found=self.describe(node),
+                ),
+            )
             return {}
         fields: dict[str, yaml.Node] = {}
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                self.error(key_node, f"{what}: a field name must be a word, not a list or mapping")
+                self.error(
+                    key_node,
+                    _("%(what)s: a field name must be a word, not a list or mapping", what=what),
+                )
                 continue
             name = str(key_node.value)
             if name in fields:
                 self.error(
                     key_node,
-                    f"{what}: duplicate field '{shown(name)}' (first given at line "
-                    f"{first_line[name]})",
+                    _(
+                        "%(what)s: duplicate field '%(name)s' (first given at line %(line)s)",
+                        what=what,
+                        name=shown(name),
+                        line=first_line[name],
+                    ),
                 )
                 continue
             if name not in allowed:
@@ -156,8 +184,12 @@ class Reader:
                     key_node,
                     unknown(name)
                     if unknown
-                    else f"{what}: unknown field '{shown(name)}'; allowed fields are "
-                    + ", ".join(sorted(allowed)),
+                    else _(
+                        "%(what)s: unknown field '%(name)s'; allowed fields are %(allowed)s",
+                        what=what,
+                        name=shown(name),
+                        allowed=", ".join(sorted(allowed)),
+                    ),
                 )
                 continue
             fields[name] = value_node
@@ -173,7 +205,7 @@ class Reader:
 
     def describe(self, node: yaml.Node) -> str:
         value = self.value(node)
-        return _TYPE_NAMES.get(type(value), type(value).__name__)
+        return str(_TYPE_NAMES.get(type(value), type(value).__name__))
 
     def text(
         self,
@@ -186,18 +218,38 @@ class Reader:
         node = fields.get(name)
         if node is None:
             if required:
-                self.error(parent, f"{what}: missing required field '{name}' (text)")
+                self.error(
+                    parent,
+                    _("%(what)s: missing required field '%(name)s' (text)", what=what, name=name),
+                )
             return ""
         value = self.value(node)
         if not isinstance(value, str):
-            self.error(node, f"{what}: '{name}' must be text, found {self.describe(node)}")
+            self.error(
+                node,
+                _(
+                    "%(what)s: '%(name)s' must be text, found %(found)s",
+                    what=what,
+                    name=name,
+                    found=self.describe(node),
+                ),
+            )
             return ""
         value = " ".join(value.split())
         if required and not value:
-            self.error(node, f"{what}: '{name}' must not be empty")
+            self.error(node, _("%(what)s: '%(name)s' must not be empty", what=what, name=name))
         limit = MAX_LENGTH.get(name)
         if limit and len(value) > limit:
-            self.error(node, f"{what}: '{name}' is {len(value)} characters; at most {limit}")
+            self.error(
+                node,
+                _(
+                    "%(what)s: '%(name)s' is %(length)s characters; at most %(limit)s",
+                    what=what,
+                    name=name,
+                    length=len(value),
+                    limit=limit,
+                ),
+            )
         return value
 
     def key(self, fields: dict[str, yaml.Node], name: str, what: str, parent: yaml.Node) -> str:
@@ -205,8 +257,13 @@ class Reader:
         if value and not KEY_PATTERN.match(value):
             self.error(
                 fields[name],
-                f"{what}: '{name}' '{shown(value)}' must be lowercase letters, digits and single "
-                "hyphens (for example get-transit-card)",
+                _(
+                    "%(what)s: '%(name)s' '%(value)s' must be lowercase letters, digits and "
+                    "single hyphens (for example get-transit-card)",
+                    what=what,
+                    name=name,
+                    value=shown(value),
+                ),
             )
         return value
 
@@ -223,19 +280,50 @@ class Reader:
         node = fields.get(name)
         if node is None:
             if required:
-                self.error(parent, f"{what}: missing required field '{name}' (a whole number)")
+                self.error(
+                    parent,
+                    _(
+                        "%(what)s: missing required field '%(name)s' (a whole number)",
+                        what=what,
+                        name=name,
+                    ),
+                )
             return None
         value = self.value(node)
         if not isinstance(value, int) or isinstance(value, bool):
             self.error(
-                node, f"{what}: '{name}' must be a whole number, found {self.describe(node)}"
+                node,
+                _(
+                    "%(what)s: '%(name)s' must be a whole number, found %(found)s",
+                    what=what,
+                    name=name,
+                    found=self.describe(node),
+                ),
             )
             return None
         if value < minimum:
-            self.error(node, f"{what}: '{name}' must be {minimum} or more, found {value}")
+            self.error(
+                node,
+                _(
+                    "%(what)s: '%(name)s' must be %(minimum)s or more, found %(value)s",
+                    what=what,
+                    name=name,
+                    minimum=minimum,
+                    value=value,
+                ),
+            )
             return None
         if value > maximum:
-            self.error(node, f"{what}: '{name}' must be {maximum} or less, found {value}")
+            self.error(
+                node,
+                _(
+                    "%(what)s: '%(name)s' must be %(maximum)s or less, found %(value)s",
+                    what=what,
+                    name=name,
+                    maximum=maximum,
+                    value=value,
+                ),
+            )
             return None
         return value
 
@@ -244,28 +332,56 @@ class Reader:
     ) -> list[yaml.Node]:
         node = fields.get(name)
         if node is None:
-            self.error(parent, f"{what}: missing required field '{name}' (a list)")
+            self.error(
+                parent,
+                _("%(what)s: missing required field '%(name)s' (a list)", what=what, name=name),
+            )
             return []
         if not isinstance(node, yaml.SequenceNode):
-            self.error(node, f"{what}: '{name}' must be a list, found {self.describe(node)}")
+            self.error(
+                node,
+                _(
+                    "%(what)s: '%(name)s' must be a list, found %(found)s",
+                    what=what,
+                    name=name,
+                    found=self.describe(node),
+                ),
+            )
             return []
         if not node.value:
-            self.error(node, f"{what}: '{name}' must not be empty")
+            self.error(node, _("%(what)s: '%(name)s' must not be empty", what=what, name=name))
         return node.value
 
     def steps(self, node: yaml.Node, what: str) -> list[str]:
         """A list of practice steps, each short text that is not empty."""
         if not isinstance(node, yaml.SequenceNode):
-            self.error(node, f"{what}: 'steps' must be a list of text, found {self.describe(node)}")
+            self.error(
+                node,
+                _(
+                    "%(what)s: 'steps' must be a list of text, found %(found)s",
+                    what=what,
+                    found=self.describe(node),
+                ),
+            )
             return []
         steps: list[str] = []
         limit = MAX_LENGTH["steps"]
         for step_node in node.value:
             step = self.value(step_node)
             if not isinstance(step, str) or not step.strip():
-                self.error(step_node, f"{what}: each step must be text that is not empty")
+                self.error(
+                    step_node, _("%(what)s: each step must be text that is not empty", what=what)
+                )
             elif len(step) > limit:
-                self.error(step_node, f"{what}: a step is {len(step)} characters; at most {limit}")
+                self.error(
+                    step_node,
+                    _(
+                        "%(what)s: a step is %(length)s characters; at most %(limit)s",
+                        what=what,
+                        length=len(step),
+                        limit=limit,
+                    ),
+                )
             else:
                 steps.append(" ".join(step.split()))
         return steps

@@ -6,7 +6,7 @@ parser's events instead and checks each one before building anything: anchors,
 aliases and tags are refused, and nesting, the number of values and the length of
 each value are capped. The work is therefore bounded by the limits below, whatever
 the file holds. The first problem stops the reading, with the file and line, and
-YAML syntax errors are explained in plain words.
+YAML syntax errors are explained in plain words (in the language in use: Flask-Babel).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 import yaml
+from flask_babel import gettext as _
 
 from .spec import CurriculumError, CurriculumInvalid
 
@@ -34,11 +35,12 @@ FAST_LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(
 
 _TAG = "tag:yaml.org,2002:"
 
-ANCHOR_MESSAGE = (
-    "anchors and aliases (&name, *name) are not allowed in curriculum files; write the "
-    "text out in full (and put text that starts with & or * in quotes)."
-)
-QUOTE_HINT = "put the whole value in quotes."
+
+def _anchor_message() -> str:
+    return _(
+        "anchors and aliases (&name, *name) are not allowed in curriculum files; write the "
+        "text out in full (and put text that starts with & or * in quotes)."
+    )
 
 
 class Scalar(yaml.ScalarNode):
@@ -80,7 +82,7 @@ def compose(
     except yaml.reader.ReaderError as exc:
         line, message = _explain_reader_error(exc, text)
     except yaml.YAMLError as exc:  # no other kind is raised today; keep it a file:line message
-        line, message = 1, f"this is not valid YAML: {_short(str(exc), 200)}"
+        line, message = 1, _("this is not valid YAML: %(error)s", error=_short(str(exc), 200))
     raise CurriculumInvalid([CurriculumError(filename, line, message)])
 
 
@@ -108,26 +110,31 @@ class _Composer:
                 if documents > 1:
                     raise self.refuse(
                         event,
-                        "a second YAML document starts here (a '---' line); a curriculum "
-                        "file holds one document, so remove this line or split the file.",
+                        _(
+                            "a second YAML document starts here (a '---' line); a curriculum "
+                            "file holds one document, so remove this line or split the file."
+                        ),
                     )
                 continue
             if isinstance(event, yaml.CollectionEndEvent):
                 node = stack.pop().node
                 node.end_mark = event.end_mark
             elif isinstance(event, yaml.AliasEvent):
-                raise self.refuse(event, ANCHOR_MESSAGE)
+                raise self.refuse(event, _anchor_message())
             elif isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
                 if event.anchor is not None:
-                    raise self.refuse(event, ANCHOR_MESSAGE)
+                    raise self.refuse(event, _anchor_message())
                 if event.tag is not None:
                     raise self.refuse(event, _tag_message(event.tag))
                 values += 1
                 if values > MAX_VALUES:
                     raise self.refuse(
                         event,
-                        f"the file holds more than {MAX_VALUES:,} values, far more than a "
-                        "curriculum needs; split it into smaller files.",
+                        _(
+                            "the file holds more than %(count)s values, far more than a "
+                            "curriculum needs; split it into smaller files.",
+                            count=format(MAX_VALUES, ","),
+                        ),
                     )
                 if isinstance(event, yaml.ScalarEvent):
                     node = self.scalar(event)
@@ -135,9 +142,12 @@ class _Composer:
                     if len(stack) >= MAX_DEPTH:
                         raise self.refuse(
                             event,
-                            f"lists and fields are nested more than {MAX_DEPTH} levels deep "
-                            "here; a curriculum needs only a few levels (domains, skills, "
-                            "steps), so check the indentation and brackets.",
+                            _(
+                                "lists and fields are nested more than %(depth)s levels deep "
+                                "here; a curriculum needs only a few levels (domains, skills, "
+                                "steps), so check the indentation and brackets.",
+                                depth=MAX_DEPTH,
+                            ),
                         )
                     stack.append(_Open(self.collection(event)))
                     continue
@@ -167,8 +177,12 @@ class _Composer:
         if len(text) > MAX_VALUE_LENGTH:
             raise self.refuse(
                 event,
-                f"this value is {len(text):,} characters long; a single value may be at "
-                f"most {MAX_VALUE_LENGTH:,} characters.",
+                _(
+                    "this value is %(length)s characters long; a single value may be at "
+                    "most %(limit)s characters.",
+                    length=format(len(text), ","),
+                    limit=format(MAX_VALUE_LENGTH, ","),
+                ),
             )
         tag = self.loader.resolve(yaml.ScalarNode, text, event.implicit)
         node = Scalar(event, tag, text)
@@ -177,9 +191,13 @@ class _Composer:
             if digits > MAX_DIGITS:
                 raise self.refuse(
                     event,
-                    f"the number {_short(text, 24)} has {digits:,} digits; numbers in "
-                    f"curriculum files have at most {MAX_DIGITS} (put it in quotes if it "
-                    "is meant as text).",
+                    _(
+                        "the number %(number)s has %(digits)s digits; numbers in curriculum "
+                        "files have at most %(limit)s (put it in quotes if it is meant as text).",
+                        number=_short(text, 24),
+                        digits=format(digits, ","),
+                        limit=MAX_DIGITS,
+                    ),
                 )
             node.data = self.loader.construct_yaml_int(node)
         elif tag == _TAG + "float":
@@ -194,8 +212,11 @@ class _Composer:
             except (ValueError, OverflowError):
                 raise self.refuse(
                     event,
-                    f"{_short(text, 40)!r} looks like a date or time but is not a real one; "
-                    "correct it, or put it in quotes if it is meant as text.",
+                    _(
+                        "%(value)s looks like a date or time but is not a real one; correct "
+                        "it, or put it in quotes if it is meant as text.",
+                        value=repr(_short(text, 40)),
+                    ),
                 ) from None
         # Anything else (text, and the rarely meant "=" and "<<") stays text.
         return node
@@ -203,9 +224,10 @@ class _Composer:
 
 def _tag_message(tag: str) -> str:
     shown = "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
-    return (
-        f"tags such as {_short(shown, 40)} are not allowed in curriculum files; remove the "
-        "tag (and put text that starts with ! in quotes)."
+    return _(
+        "tags such as %(tag)s are not allowed in curriculum files; remove the tag (and put "
+        "text that starts with ! in quotes).",
+        tag=_short(shown, 40),
     )
 
 
@@ -215,10 +237,12 @@ def _short(text: str, limit: int) -> str:
 
 # --- YAML syntax errors in plain words ------------------------------------------------
 
-_INDENTATION = (
-    "this line does not line up with the lines above it; fields of the same item, and "
-    "the items of a list, must start in the same column."
-)
+
+def _indentation() -> str:
+    return _(
+        "this line does not line up with the lines above it; fields of the same item, and "
+        "the items of a list, must start in the same column."
+    )
 
 
 def explain_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
@@ -232,7 +256,7 @@ def explain_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str
     at = exc.problem_mark or exc.context_mark
     start = exc.context_mark or at
     if at is None or start is None:  # PyYAML always gives a mark; just in case
-        return 1, f"this is not valid YAML: {_short(problem or str(exc), 200)}"
+        return 1, _("this is not valid YAML: %(error)s", error=_short(problem or str(exc), 200))
     line = _line(text, at.line)
     before = line[: at.column]
     indent = line[: len(line) - len(line.lstrip(" \t"))]
@@ -245,64 +269,85 @@ def explain_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str
         return start.line + 1, message
 
     if "\t" in indent or _mentions("tab", problem) or char == "\t":
-        return here("a tab is used to indent this line; indent with spaces only.")
+        return here(_("a tab is used to indent this line; indent with spaces only."))
     if "could not find expected ':'" in problem:
         key_line = _line(text, start.line)[start.column :]
         if len(key_line) > 1024 and ":" in key_line[1024:]:
             return where_it_starts(
-                "this field name is longer than YAML allows (1,024 characters); field names "
-                "in curriculum files are short words."
+                _(
+                    "this field name is longer than YAML allows (1,024 characters); field "
+                    "names in curriculum files are short words."
+                )
             )
         return where_it_starts(
-            "this line has no colon after the field name; write it as 'name: value' (or "
-            "start it with '- ' if it is an item of a list)."
+            _(
+                "this line has no colon after the field name; write it as 'name: value' (or "
+                "start it with '- ' if it is an item of a list)."
+            )
         )
     if "quoted scalar" in context and "end of stream" in problem:
         return where_it_starts(
-            "a quote mark opened on this line is never closed; add the closing quote."
+            _("a quote mark opened on this line is never closed; add the closing quote.")
         )
     if "escape" in problem:
         return here(
-            "a backslash (\\) inside double quotes starts a code YAML does not know; use "
-            "single quotes around this text instead, or write \\\\ for a backslash."
+            _(
+                "a backslash (\\) inside double quotes starts a code YAML does not know; use "
+                "single quotes around this text instead, or write \\\\ for a backslash."
+            )
         )
     if "flow sequence" in context or "flow mapping" in context:
         opening, closing = ("[", "]") if "sequence" in context else ("{", "}")
         return where_it_starts(
-            f"a '{opening}' opened on this line is not closed with '{closing}' (or its "
-            "items are not separated by commas); put text that contains these marks in "
-            "quotes."
+            _(
+                "a '%(opening)s' opened on this line is not closed with '%(closing)s' (or its "
+                "items are not separated by commas); put text that contains these marks in "
+                "quotes.",
+                opening=opening,
+                closing=closing,
+            )
         )
     if "anchor" in context or "alias" in context:
-        return here(ANCHOR_MESSAGE)
+        return here(_anchor_message())
     if _mentions("tag", context) or _mentions("tag", problem):
-        return here(
-            "tags such as !foo or !!int are not allowed in curriculum files; remove the "
-            "tag (and put text that starts with ! in quotes)."
-        )
+        return here(_tag_message("!foo or !!int"))
     if "cannot start any token" in problem:
-        return here(f"a value cannot start with {char!r}; {QUOTE_HINT}")
+        return here(
+            _(
+                "a value cannot start with %(char)s; put the whole value in quotes.",
+                char=repr(char),
+            )
+        )
     if "mapping values are not allowed" in problem:
         if ": " in before or before.rstrip().endswith(":"):
-            return here(f"this value contains a colon followed by a space; {QUOTE_HINT}")
+            return here(
+                _("this value contains a colon followed by a space; put the whole value in quotes.")
+            )
         return here(
-            "this line is indented further than the line above it, but that line already "
-            "has a value; line this field up with the fields above it."
+            _(
+                "this line is indented further than the line above it, but that line already "
+                "has a value; line this field up with the fields above it."
+            )
         )
     if "block scalar" in context:
         return here(
-            "a block of text started with '|' or '>' is not written correctly; indent "
-            "every line of the text further than its field name."
+            _(
+                "a block of text started with '|' or '>' is not written correctly; indent "
+                "every line of the text further than its field name."
+            )
         )
     if "expected <block end>" in problem or "did not find expected" in problem:
         if before.rstrip().endswith(('"', "'")):
             return here(
-                "there is text after the closing quote; put the whole value inside the quotes."
+                _("there is text after the closing quote; put the whole value inside the quotes.")
             )
-        return here(_INDENTATION)
+        return here(_indentation())
     return here(
-        "this line is not valid YAML (the format curriculum files are written in); the "
-        f"YAML reader says: {_short(problem or context or str(exc), 200)}"
+        _(
+            "this line is not valid YAML (the format curriculum files are written in); the "
+            "YAML reader says: %(error)s",
+            error=_short(problem or context or str(exc), 200),
+        )
     )
 
 
@@ -311,12 +356,15 @@ def _explain_reader_error(exc: yaml.reader.ReaderError, text: str) -> tuple[int,
     # character itself: the first one the reader refuses is the first time it occurs.
     character = exc.character if isinstance(exc.character, int) else None
     if character is None:
-        return 1, f"the file cannot be read as YAML: {_short(str(exc.reason), 200)}"
+        return 1, _(
+            "the file cannot be read as YAML: %(error)s", error=_short(str(exc.reason), 200)
+        )
     index = text.find(chr(character))
     line = text.count("\n", 0, index) + 1 if index >= 0 else 1
-    return line, (
-        f"this line holds a control character (code {character}) that a curriculum file "
-        "cannot contain; delete it (it is often invisible: retype the line if unsure)."
+    return line, _(
+        "this line holds a control character (code %(code)s) that a curriculum file cannot "
+        "contain; delete it (it is often invisible: retype the line if unsure).",
+        code=character,
     )
 
 

@@ -7,6 +7,8 @@ database).
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+
 # A node's translations: language code -> field -> text (a list of text for steps).
 Translations = dict[str, dict[str, Any]]
 
@@ -30,7 +32,8 @@ class CurriculumWarning:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: warning: {self.message}"
+        # In the language in use, as the message itself is (English from the command line).
+        return f"{self.file}:{self.line}: " + _("warning: %(message)s", message=self.message)
 
 
 class CurriculumInvalid(Exception):

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
+from flask_babel import gettext as _
 
 from ..languages import DEFAULT_LANGUAGE, LANGUAGES
 from .reader import Reader, shown
@@ -50,22 +51,35 @@ def i_can_rule(reader: Reader, node: yaml.Node, value: str, language: str, what:
     """The one rule for "I can" statements, in every language: they start with I_CAN."""
     start = I_CAN[language]
     if value and not value.startswith(start):
-        where = "'i_can'" if language == SOURCE_LANGUAGE else f"the {language} 'i_can'"
-        reader.error(node, f'{what}: {where} must start with "{start}"')
+        if language == SOURCE_LANGUAGE:
+            message = _("%(what)s: 'i_can' must start with \"%(start)s\"", what=what, start=start)
+        else:
+            message = _(
+                "%(what)s: the %(language)s 'i_can' must start with \"%(start)s\"",
+                what=what,
+                language=language,
+                start=start,
+            )
+        reader.error(node, message)
 
 
 def _unknown_language(what: str) -> Callable[[str], str]:
-    allowed = ", ".join(language_label(code) for code in TRANSLATION_LANGUAGES) or "none"
+    allowed = ", ".join(language_label(code) for code in TRANSLATION_LANGUAGES) or _("none")
 
     def message(code: str) -> str:
         if code == SOURCE_LANGUAGE:
-            return (
-                f"{what}: '{code}' is the file's own language; write the English in the "
-                "fields above, not under translations"
+            return _(
+                "%(what)s: '%(code)s' is the file's own language; write the English in the "
+                "fields above, not under translations",
+                what=what,
+                code=code,
             )
-        return (
-            f"{what}: translations into an unknown language '{shown(code)}'; a file may "
-            f"translate into {allowed}"
+        return _(
+            "%(what)s: translations into an unknown language '%(code)s'; a file may "
+            "translate into %(allowed)s",
+            what=what,
+            code=shown(code),
+            allowed=allowed,
         )
 
     return message
@@ -88,7 +102,7 @@ def read_translations(
     block = fields.get("translations")
     where: dict[str, yaml.Node] = {}  # each language's "es:", where its warning points
     if block is not None:
-        label = f"{what}: translations"
+        label = f"{what}: translations"  # the file's own word: not translated
         by_language = reader.mapping(
             block, label, set(TRANSLATION_LANGUAGES), _unknown_language(what)
         )
@@ -100,7 +114,12 @@ def read_translations(
             }
         for language, language_node in by_language.items():
             result[language] = _read_language(
-                reader, kind, language, language_node, f"{what}, translation '{language}'", english
+                reader,
+                kind,
+                language,
+                language_node,
+                _("%(what)s, translation '%(language)s'", what=what, language=language),
+                english,
             )
     for language in TRANSLATION_LANGUAGES:
         given = result.get(language, {})
@@ -108,8 +127,13 @@ def read_translations(
         if missing:
             reader.warn(
                 where.get(language, node),
-                f"{what}: no translation into {language_label(language)} of "
-                f"{', '.join(missing)} (shown in English until there is one)",
+                _(
+                    "%(what)s: no translation into %(language)s of %(fields)s (shown in "
+                    "English until there is one)",
+                    what=what,
+                    language=language_label(language),
+                    fields=", ".join(missing),
+                ),
             )
     return {language: texts for language, texts in result.items() if texts}
 
@@ -127,9 +151,8 @@ def _read_language(
         node,
         what,
         allowed,
-        lambda name: (
-            f"{what}: '{shown(name)}' is not a text this {kind} has to translate; "
-            f"translate {', '.join(TRANSLATED[kind])}"
+        lambda name: _not_translated(
+            kind, what=what, name=shown(name), fields=", ".join(TRANSLATED[kind])
         ),
     )
     texts: dict[str, Any] = {}
@@ -137,8 +160,12 @@ def _read_language(
         if not english.get(name):
             reader.error(
                 value_node,
-                f"{what}: '{name}' translates nothing: the English gives no '{name}'; "
-                "add the English or remove this",
+                _(
+                    "%(what)s: '%(name)s' translates nothing: the English gives no "
+                    "'%(name)s'; add the English or remove this",
+                    what=what,
+                    name=name,
+                ),
             )
             continue
         if name == "steps":
@@ -148,8 +175,13 @@ def _read_language(
             ):
                 reader.error(
                     value_node,
-                    f"{what}: 'steps' lists {len(value_node.value)} steps and the English "
-                    f"{len(english['steps'])}; translate each step, in the same order",
+                    _(
+                        "%(what)s: 'steps' lists %(given)s steps and the English "
+                        "%(english)s; translate each step, in the same order",
+                        what=what,
+                        given=len(value_node.value),
+                        english=len(english["steps"]),
+                    ),
                 )
             elif steps:
                 texts[name] = steps
@@ -160,3 +192,28 @@ def _read_language(
         if value:
             texts[name] = value
     return texts
+
+
+def _not_translated(kind: str, **values: str) -> str:
+    """A field no translation of this kind of node holds; one message per kind, so each
+    language can word the kind its own way."""
+    if kind == "curriculum":
+        return _(
+            "%(what)s: '%(name)s' is not a text this curriculum has to translate; "
+            "translate %(fields)s",
+            **values,
+        )
+    if kind == "level":
+        return _(
+            "%(what)s: '%(name)s' is not a text this level has to translate; translate %(fields)s",
+            **values,
+        )
+    if kind == "domain":
+        return _(
+            "%(what)s: '%(name)s' is not a text this domain has to translate; translate %(fields)s",
+            **values,
+        )
+    return _(
+        "%(what)s: '%(name)s' is not a text this skill has to translate; translate %(fields)s",
+        **values,
+    )

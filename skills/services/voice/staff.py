@@ -5,12 +5,13 @@ Like sign-offs, every rule is checked before anything is written; the caller com
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Date, Select, String, bindparam, func, literal_column, select, union_all
 
 from ... import permissions
 from ...extensions import db
@@ -25,7 +26,7 @@ from ...models import (
     SkillStatus,
     User,
 )
-from ...models.curriculum import in_use_by, recheck_due_on
+from ...models.curriculum import in_use_by, recheck_due_on_sql
 from ...timeutil import today, utcnow
 from ...transactions import lock_for_write
 from .. import audit
@@ -138,19 +139,23 @@ class Due:
     since: date
 
 
-def due_checks(mentee_ids: Sequence[int], on: date | None = None) -> list[Due]:
-    """Refreshers asked for, and re-checks whose interval has passed, longest waiting
-    first, in three small queries whatever the number of mentees."""
-    on = on or today()
-    if not mentee_ids:
-        return []
-    columns = (
-        SkillStatus.mentee_id,
-        SkillStatus.skill_id,
-        SkillStatus.needs_refresher,
-        SkillStatus.shown_on,
-        Skill.recheck_days,
-    )
+@dataclass
+class DueList:
+    """The first refreshers and re-checks due (at most the limit asked for), longest
+    waiting first, and how many there are in all."""
+
+    items: list[Due] = field(default_factory=list)
+    total: int = 0
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+@cache
+def _due_query() -> Select:
+    """The due list's query, built once (the home pages read it on every build);
+    parameters: ids (the mentees), on (their date). Each row ends with the total (a
+    window over the rows before the LIMIT)."""
     live = Skill.retired.is_(False)
     # Only skills the mentee's organisation uses (`in_use_by`, with the mentee's column).
     in_use = (
@@ -159,41 +164,65 @@ def due_checks(mentee_ids: Sequence[int], on: date | None = None) -> list[Due]:
         .where(Mentee.id == SkillStatus.mentee_id)
         .correlate(SkillStatus)
     )
+    mine = (
+        SkillStatus.mentee_id.in_(bindparam("ids", expanding=True)),
+        Skill.curriculum_id.in_(in_use),
+    )
     # Two narrow reads instead of one over every status row of every mentee: refreshers
     # through a partial index, re-checks from the few skills that have an interval.
-    refreshers = db.session.execute(
-        select(*columns)
-        .join(Skill, Skill.id == SkillStatus.skill_id)
-        .where(
-            SkillStatus.mentee_id.in_(mentee_ids),
-            SkillStatus.needs_refresher,
-            live,
-            Skill.curriculum_id.in_(in_use),
+    refreshers = (
+        select(
+            SkillStatus.mentee_id,
+            SkillStatus.skill_id,
+            literal_column("'refresher'", String).label("reason"),
+            SkillStatus.shown_on.label("since"),
         )
+        .join(Skill, Skill.id == SkillStatus.skill_id)
+        .where(*mine, SkillStatus.needs_refresher, live)
     )
+    due_on = recheck_due_on_sql(SkillStatus.shown_on, Skill.recheck_days)
     with_interval = select(Skill.id).where(Skill.recheck_days.is_not(None), live)
-    rechecks = db.session.execute(
-        select(*columns)
+    rechecks = (
+        select(
+            SkillStatus.mentee_id, SkillStatus.skill_id, literal_column("'recheck'", String), due_on
+        )
         .join(Skill, Skill.id == SkillStatus.skill_id)
         .where(
-            Skill.curriculum_id.in_(in_use),
+            *mine,
             SkillStatus.skill_id.in_(with_interval),
-            SkillStatus.mentee_id.in_(mentee_ids),
             SkillStatus.signed_off.is_(True),
             SkillStatus.needs_refresher.is_(False),
+            due_on <= bindparam("on", type_=Date),
         )
     )
-    rows = [*refreshers, *rechecks]
-    found = []
-    for mentee_id, skill_id, needs_refresher, shown_on, recheck_days in rows:
-        if needs_refresher:
-            found.append((shown_on, mentee_id, skill_id, "refresher"))
-        elif (due_on := recheck_due_on(shown_on, recheck_days)) and due_on <= on:
-            found.append((due_on, mentee_id, skill_id, "recheck"))
-    wanted = {skill_id for _, _, skill_id, _ in found}
-    skills = {s.id: s for s in db.session.scalars(select(Skill).where(Skill.id.in_(wanted)))}
-    due = [Due(m, skills[skill_id], reason, since) for since, m, skill_id, reason in found]
-    return sorted(due, key=lambda d: (d.since, d.mentee_id, d.skill.position))
+    found = union_all(refreshers, rechecks).subquery()
+    return (
+        select(found.c.mentee_id, Skill, found.c.reason, found.c.since, func.count().over())
+        .join(Skill, Skill.id == found.c.skill_id)
+        .order_by(found.c.since, found.c.mentee_id, Skill.position, Skill.id)
+    )
+
+
+def due_checks(mentee_ids: Sequence[int], on: date | None = None) -> list[Due]:
+    """Every refresher asked for and re-check whose interval has passed, longest waiting
+    first."""
+    return due_list(mentee_ids, on).items
+
+
+def due_list(
+    mentee_ids: Sequence[int], on: date | None = None, limit: int | None = None
+) -> DueList:
+    """Refreshers asked for, and re-checks whose interval has passed, longest waiting
+    first: the first `limit` and the total, worked out in SQL in one query whatever the
+    number of mentees."""
+    if not mentee_ids:
+        return DueList()
+    params = {"ids": list(mentee_ids), "on": on or today()}
+    rows = db.session.execute(_due_query().limit(limit), params).all()
+    return DueList(
+        items=[Due(mentee_id, skill, reason, since) for mentee_id, skill, reason, since, _ in rows],
+        total=rows[0][-1] if rows else 0,
+    )
 
 
 # Group sessions

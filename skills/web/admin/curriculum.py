@@ -53,6 +53,7 @@ def curriculum() -> ResponseReturnValue:
         form=form,
         curricula=curriculum_queries.curricula_in_full(org_id()),
         loads=curriculum_queries.recent_loads(org_id(), PER_PAGE),
+        load_summary=curriculum_service.summary_text,
     ), (422 if form.errors else 200)
 
 

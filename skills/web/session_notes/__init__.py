@@ -2,7 +2,7 @@
 addenda, the mentee's own pages and comments, the credential a note is signed with, and
 the billing export. One blueprint, its views split by what they hold."""
 
-from . import billing, mentee, reading, writing
+from . import billing, mentee, overdue, reading, writing
 from .blueprint import bp
 
-__all__ = ["billing", "bp", "mentee", "reading", "writing"]
+__all__ = ["billing", "bp", "mentee", "overdue", "reading", "writing"]

@@ -1,6 +1,5 @@
 """The credential a note is signed with, the billing export by month (an admin's
-organization, a case manager's caseload), the billing settings, and the lists of
-unsigned notes on the mentor's and case manager's home pages."""
+organization, a case manager's caseload) and the billing settings."""
 
 import re
 from datetime import date
@@ -12,8 +11,6 @@ from flask_login import current_user
 
 from ... import permissions
 from ...extensions import db
-from ...models import User
-from ...models.session_notes import SessionNote
 from ...reports.billing_csv import billing_csv
 from ...services import audit, billing_settings
 from ...services import session_note_queries as queries
@@ -165,18 +162,3 @@ def billing_settings_page() -> ResponseReturnValue:
     return render_template("session_notes/billing_settings.html", form=form), (
         422 if request.method == "POST" else 200
     )
-
-
-@bp.app_context_processor
-def _overdue_lists() -> dict:
-    def overdue_session_notes(kind: str) -> list[SessionNote]:
-        """Unsigned notes past their day: the mentor's own, or about a case manager's
-        caseload (templates/session_notes/_overdue.html)."""
-        user: User = current_user
-        on = notes.local_now(user.organisation).date()
-        if kind == "mentor":
-            return queries.overdue_by_mentor(user, on)
-        ids = [m.id for m in db.session.scalars(permissions.mentees_assigned(user, "case_manager"))]
-        return queries.overdue_for_mentees(ids, on)
-
-    return {"overdue_session_notes": overdue_session_notes}

@@ -44,6 +44,7 @@ MODULES = [
     "skills/services/history.py",
     "skills/services/counters.py",
     "skills/services/progress.py",
+    "skills/services/progress_totals.py",
     "skills/reports/content.py",
     "skills/reports/csv_export.py",
     "skills/models/people.py",

@@ -147,13 +147,13 @@ def time_calls(app, function, repeats: int, backend_pids: list[int] | None) -> d
 
 
 def org_summary_functions(organisation_id: int) -> dict:
-    """What is timed as the org-wide summary: `progress.organisation_summary`, and the
+    """What is timed as the org-wide summary: `progress_totals.organisation_summary`, and the
     caseload rows of every mentee for comparison."""
     from sqlalchemy import select
 
     from skills.extensions import db
     from skills.models import Mentee
-    from skills.services import progress
+    from skills.services import progress, progress_totals
 
     def caseload_rows():
         mentees = list(
@@ -167,7 +167,7 @@ def org_summary_functions(organisation_id: int) -> dict:
         return {"mentees": len(rows), "signed_off": sum(r.signed_off for r in rows)}
 
     def summary():
-        result = progress.organisation_summary(organisation_id)
+        result = progress_totals.organisation_summary(organisation_id)
         return {
             "mentees": result.mentees,
             "signed_off": result.signed_off,

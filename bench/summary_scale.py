@@ -4,7 +4,7 @@
 For each size it builds a scratch database quickly (the schema, the curriculum, then
 mentees and their domain counters written in bulk: the summary reads nothing else), lets
 `counters.rebuild` fill the latest dates and organisation totals as the app keeps them,
-and times `progress.organisation_summary` in-process: p50 / p99 wall time and CPU time
+and times `progress_totals.organisation_summary` in-process: p50 / p99 wall time and CPU time
 (app, and PostgreSQL's server processes), with the load average. Prints JSON lines and
 writes bench/results/summary_scale.json.
 """
@@ -102,7 +102,7 @@ def measure(url: str) -> dict:
     from skills import create_app
     from skills.extensions import db
     from skills.models import Organisation
-    from skills.services.progress import organisation_summary
+    from skills.services.progress_totals import organisation_summary
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     backend = procstat.backends(url)

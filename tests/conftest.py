@@ -20,13 +20,14 @@ from skills import create_app, timeutil
 from skills.extensions import db
 from skills.models import Organisation
 from skills.models.append_only import app_role_grants
+from skills.models.people import DEFAULT_TIME_ZONE
 from skills.services import assignments, people
 from skills.services import curriculum as curriculum_service
 
-# Tests write "today" as date.today(): the process runs in UTC, and so do the test
-# organizations unless a test gives one a zone. With the default New York zone, a run
-# between 00:00 and 05:00 UTC found "today" refused as a date still in the future.
-os.environ["TZ"] = "UTC"
+# Tests write "today" as date.today(): the process runs in the test organizations'
+# default zone, so that is the organization's today at any hour. In UTC, a run between
+# 00:00 and 05:00 UTC found "today" refused as a date still in the future in New York.
+os.environ["TZ"] = DEFAULT_TIME_ZONE
 time.tzset()
 
 DATA = Path(__file__).parent / "data"
@@ -154,7 +155,6 @@ def runner(app):
 @pytest.fixture
 def org(app):
     organisation = people.get_or_create_organisation("Test Program")
-    organisation.time_zone = "UTC"
     db.session.commit()
     return organisation
 
@@ -292,7 +292,6 @@ def world(app, org, make_user, make_mentee, assign, skill):
     from skills.services.signoffs import SignoffDetails, record_signoff
 
     other_org = people.get_or_create_organisation("Other Program")
-    other_org.time_zone = "UTC"
     db.session.commit()
     users = {
         "mentor_a": make_user("mentor"),

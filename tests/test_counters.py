@@ -9,7 +9,8 @@ from skills.extensions import db
 from skills.models import DomainCounter, Skill
 from skills.services import counters, people
 from skills.services import curriculum as cs
-from skills.services.progress import caseload_progress, mentee_progress, organisation_summary
+from skills.services.progress import caseload_progress, mentee_progress
+from skills.services.progress_totals import organisation_summary
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 from skills.services.status import rebuild_statuses, status_differences
 

@@ -15,7 +15,8 @@ from skills.models import AuditEvent, Curriculum, CurriculumAdoption, Mentee, Sk
 from skills.services import curriculum as curriculum_service
 from skills.services import voice
 from skills.services.curriculum import owners
-from skills.services.progress import curriculum_view, mentee_progress, signoffs_by_month
+from skills.services.progress import curriculum_view, mentee_progress
+from skills.services.progress_totals import signoffs_by_month
 from skills.services.signoffs import SignoffDetails, SignoffError, record_signoff
 
 from .conftest import MINI_CURRICULUM

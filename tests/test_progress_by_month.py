@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 from skills.extensions import db
-from skills.services.progress import signoffs_by_month
+from skills.services.progress_totals import signoffs_by_month
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 from skills.services.voice import mark_refresher
 

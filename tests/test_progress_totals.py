@@ -13,7 +13,7 @@ from skills.extensions import db
 from skills.models import Domain, Mentee, OrganisationDomainTotal, Skill
 from skills.services import counters, mentee_standing
 from skills.services import curriculum as curriculum_service
-from skills.services.progress import organisation_summary
+from skills.services.progress_totals import organisation_summary
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 from skills.services.status import status_differences
 from skills.services.view_cache import cached_view, curriculum_version

@@ -15,7 +15,8 @@ from ..models.voice import SELF_RATINGS
 from ..services import history as histories
 from ..services import voice
 from ..services.curriculum_view import skill_detail
-from ..services.progress import mentee_progress, signoffs_by_month
+from ..services.progress import mentee_progress
+from ..services.progress_totals import signoffs_by_month
 from ..timeutil import today
 from .forms import ConfirmForm, DidItForm, EmptyForm, SelfRatingForm
 from .loading import load_skill

@@ -23,8 +23,8 @@ from ..services.progress import (
     caseload_progress,
     mentee_lines,
     mentee_progress,
-    signoffs_by_month,
 )
+from ..services.progress_totals import signoffs_by_month
 from ..services.view_cache import cached_view
 from ..timeutil import today
 from . import group_session

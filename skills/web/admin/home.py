@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ... import permissions
 from ...services import curriculum_queries, dashboard
-from ...services.progress import organisation_summary
+from ...services.progress_totals import organisation_summary
 from ...timeutil import today
 from . import allowed_if, bp, org_id
 

@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from . import backup
-from .cli_support import fail, organisation_named
+from .cli_support import fail, organisation_named, organisation_option
 from .curriculum_cli import curriculum_group, curriculum_paths, load_curriculum
 from .extensions import db
 from .models import ROLES, Organisation, User
@@ -21,10 +21,7 @@ DEFAULT_ORGANISATION = "Our peer support program"
 
 
 @click.command("setup")
-@click.option(
-    "--organization",
-    "--organisation",
-    "organisation",
+@organisation_option(
     default=None,
     help="Your program's name (first run only).",
 )
@@ -113,10 +110,7 @@ user_group = AppGroup("user", help="Manage logins.")
     type=click.Choice(ROLES),
     help="Repeat for several.",
 )
-@click.option(
-    "--organization",
-    "--organisation",
-    "organisation",
+@organisation_option(
     default=None,
     help="Organization name (default: the only one).",
 )
@@ -145,10 +139,7 @@ people_group = AppGroup("people", help="Import staff and mentees.")
 
 @people_group.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--organization",
-    "--organisation",
-    "organisation",
+@organisation_option(
     required=True,
     help="The organization to import into.",
 )

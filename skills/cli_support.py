@@ -1,6 +1,7 @@
 """What the command-line modules share: failing with a message, finding an organization."""
 
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import click
 from sqlalchemy import select
@@ -21,3 +22,8 @@ def organisation_named(name: str) -> Organisation:
         names = db.session.scalars(select(Organisation.name).order_by(Organisation.name)).all()
         fail(f"No organization is named “{name}”. Organizations: " + (", ".join(names) or "none"))
     return org
+
+
+def organisation_option(**settings: Any) -> Callable[[Any], Any]:
+    """The commands' --organization option (--organisation, the earlier spelling, too)."""
+    return click.option("--organization", "--organisation", "organisation", **settings)

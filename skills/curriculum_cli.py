@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .cli_support import fail, organisation_named
+from .cli_support import fail, organisation_named, organisation_option
 from .extensions import db
 from .services import curriculum as curriculum_service
 from .services.curriculum import owners
@@ -63,10 +63,7 @@ def curriculum_check(files: tuple[Path, ...]) -> None:
 
 @curriculum_group.command("load")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--organization",
-    "--organisation",
-    "organisation",
+@organisation_option(
     default=None,
     help="Load as this organization's own curriculum instead of into the shared library.",
 )
@@ -79,10 +76,7 @@ def curriculum_load(files: tuple[Path, ...], organisation: str | None) -> None:
 
 @curriculum_group.command("use")
 @click.argument("keys", nargs=-1)
-@click.option(
-    "--organization",
-    "--organisation",
-    "organisation",
+@organisation_option(
     required=True,
     help="The organization's name.",
 )

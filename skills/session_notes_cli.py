@@ -7,7 +7,7 @@ from typing import IO
 import click
 from flask.cli import AppGroup
 
-from .cli_support import organisation_named
+from .cli_support import organisation_named, organisation_option
 from .extensions import db
 from .reports.billing_csv import billing_csv
 from .services import audit
@@ -17,10 +17,7 @@ notes_group = AppGroup("notes", help="Session notes: the monthly billing export.
 
 
 @notes_group.command("billing")
-@click.option(
-    "--organization",
-    "--organisation",
-    "organisation",
+@organisation_option(
     required=True,
     help="The organization's name.",
 )

@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from .. import permissions
+from ..cli_support import organisation_option
 from ..extensions import db
 from ..models import Mentee, Organisation, User
 from ..services import audit
@@ -75,10 +76,7 @@ def _find_mentee(record_number: str, organisation: str | None) -> Mentee:
     help="mentee: to go through and sign together, no notes for staff only; staff: all notes.",
 )
 @click.option("--mentee-copy", is_flag=True, hidden=True, help="Same as --copy mentee.")
-@click.option(
-    "--organization",
-    "--organisation",
-    "organisation",
+@organisation_option(
     default=None,
     help="Needed only if record numbers repeat.",
 )
@@ -240,10 +238,7 @@ def report_caseload(
 @click.argument("record_number")
 @click.option("--from", "period_from", type=DATE, help="Only events shown on or after.")
 @click.option("--to", "period_to", type=DATE, help="Only events shown on or before.")
-@click.option(
-    "--organization",
-    "--organisation",
-    "organisation",
+@organisation_option(
     default=None,
     help="Needed only if record numbers repeat.",
 )

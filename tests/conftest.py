@@ -6,6 +6,7 @@ to run the whole suite against PostgreSQL; the default is a SQLite file per test
 
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,6 +30,13 @@ from skills.services import curriculum as curriculum_service
 # 00:00 and 05:00 UTC found "today" refused as a date still in the future in New York.
 os.environ["TZ"] = DEFAULT_TIME_ZONE
 time.tzset()
+
+
+def today() -> date:
+    """The test organizations' date (the process runs in their zone). timeutil.today()
+    with no place is UTC's date, a day ahead of New York every evening."""
+    return date.today()
+
 
 DATA = Path(__file__).parent / "data"
 MINI_CURRICULUM = DATA / "mini.yaml"
@@ -114,8 +122,7 @@ def _close_pooled_connections():
             engine.dispose()
 
 
-@pytest.fixture
-def app(database_url, tmp_path, owner_engine):
+def _test_app(database_url: str):
     app = create_app(
         {
             "TESTING": True,
@@ -130,13 +137,37 @@ def app(database_url, tmp_path, owner_engine):
         }
     )
     app.test_client_class = IsolatedClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, postgres_schema):
+    """On SQLite, a database with the schema and the test curriculum, built once; each
+    test starts from a copy of the file (building it took most of a short test's time)."""
+    if postgres_schema:
+        return None
+    path = tmp_path_factory.mktemp("template") / "test.sqlite"
+    app = _test_app(f"sqlite:///{path}")
+    with app.app_context():
+        db.create_all()
+        curriculum_service.load_files([MINI_CURRICULUM])
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()  # the last connection to close checkpoints the WAL
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture
+def app(database_url, owner_engine, sqlite_template):
+    if sqlite_template:
+        shutil.copyfile(sqlite_template, make_url(database_url).database)
+    app = _test_app(database_url)
     with app.app_context():
         if database_url.startswith("postgresql"):
             _empty_postgres(db.engine if OWNER_URL == POSTGRES_URL else owner_engine)
-        else:
-            db.create_all()
-        curriculum_service.load_files([MINI_CURRICULUM])
-        db.session.commit()
+            curriculum_service.load_files([MINI_CURRICULUM])
+            db.session.commit()
         yield app
         db.session.remove()
         db.engine.dispose()

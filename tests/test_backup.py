@@ -29,9 +29,8 @@ from skills.models import Mentee
 from skills.services import audit
 from skills.services import curriculum as curriculum_service
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
-from skills.timeutil import today
 
-from .conftest import DATA, MINI_CURRICULUM
+from .conftest import DATA, MINI_CURRICULUM, today
 
 
 @pytest.fixture

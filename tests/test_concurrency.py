@@ -26,9 +26,8 @@ from skills.services import assignments, people
 from skills.services import curriculum as curriculum_service
 from skills.services.signoffs import SignoffDetails, record_signoff
 from skills.services.status import status_differences
-from skills.timeutil import today
 
-from .conftest import DATA, MINI_CURRICULUM, PASSWORD
+from .conftest import DATA, MINI_CURRICULUM, PASSWORD, today
 
 SPAWN = multiprocessing.get_context("spawn")
 # The crash test starts fresh writers every round. "forkserver" starts each from a clean

@@ -40,9 +40,8 @@ from skills.models import Skill, SkillStatus
 from skills.services import assignments, audit, people
 from skills.services import curriculum as curriculum_service
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
-from skills.timeutil import today
 
-from .conftest import MINI_CURRICULUM, PASSWORD
+from .conftest import MINI_CURRICULUM, PASSWORD, today
 from .test_backup import drop_databases, fresh_app, history  # noqa: F401 - a fixture
 
 UNTOUCHED = "The current database was left untouched."

@@ -575,3 +575,21 @@ def test_two_imports_of_the_same_file_at_once_create_everything_once(app, org):
     assert sorted(outcomes, key=str) == [0, 3]
     db.session.rollback()
     assert counts()[:3] == (4, 3, 5)
+
+
+def test_a_start_date_is_judged_by_the_organizations_date(app, runner, tmp_path, org):
+    """At 9 pm in New York it is already tomorrow in UTC: tomorrow's start date is still
+    in the future for the organization (its clock, not the server's, decides)."""
+    from datetime import UTC, datetime
+
+    from skills.timeutil import frozen_at
+
+    evening = datetime(2026, 11, 30, 21, 0, tzinfo=UTC) + timedelta(hours=5)  # 9 pm EST
+    with frozen_at(evening):
+        result, output = run(
+            runner,
+            tmp_path,
+            ("roster.csv", rows(GOOD_STAFF, "mentee,,Ann Bee,,,,R-9,2026-12-01,,")),
+        )
+    assert "roster.csv:3: start_date: 2026-12-01 is in the future" in output
+    assert mentee("R-9") is None

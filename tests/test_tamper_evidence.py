@@ -26,9 +26,8 @@ from skills.models.append_only import APPEND_ONLY_TABLES, app_role_grants, appen
 from skills.models.chain import chain_problems, row_hash, seal_rows
 from skills.services import audit, voice
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
-from skills.timeutil import today
 
-from .conftest import OWNER_URL, POSTGRES_URL
+from .conftest import OWNER_URL, POSTGRES_URL, today
 from .test_migrations import empty_database  # noqa: F401 - a fixture used below
 
 APP_ROLE = "skills_app_test"

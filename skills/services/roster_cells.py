@@ -8,7 +8,6 @@ from datetime import date
 from flask_babel import gettext as _
 
 from ..models import ROLES
-from ..timeutil import today
 from .people import USERNAME_PATTERN
 
 STAFF_ROLES = ("admin", "case_manager", "mentor")
@@ -128,7 +127,9 @@ def roles(where: Where, value: str | None, problems: list[Problem]) -> str:
     return " ".join(r for r in ROLES if r in found)
 
 
-def parse_date(where: Where, column: str, value: str, problems: list[Problem]) -> date | None:
+def parse_date(
+    where: Where, column: str, value: str, latest: date, problems: list[Problem]
+) -> date | None:
     if not value:
         return None
     match = _ISO.match(value)
@@ -153,7 +154,7 @@ def parse_date(where: Where, column: str, value: str, problems: list[Problem]) -
     except ValueError:
         problems.append(where.problem(column, _("“%(value)s” is not a real date", value=value)))
         return None
-    if parsed > today():
+    if parsed > latest:
         problems.append(
             where.problem(column, _("%(date)s is in the future", date=parsed.isoformat()))
         )

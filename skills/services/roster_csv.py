@@ -68,6 +68,7 @@ class MenteeRow:
 class Roster:
     """Every file of one import, read: its good rows and the problems found."""
 
+    today: date  # the organisation's date: later start dates are refused
     staff: list[StaffRow] = field(default_factory=list)
     mentees: list[MenteeRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -80,9 +81,10 @@ class Roster:
     refused_staff: set[str] = field(default_factory=set)
 
 
-def read_files(files: list[tuple[str, bytes]]) -> Roster:
-    """Read and check each (name, contents) on its own; problems are collected, not raised."""
-    roster = Roster()
+def read_files(files: list[tuple[str, bytes]], today: date) -> Roster:
+    """Read and check each (name, contents) on its own; problems are collected, not raised.
+    `today` is the organisation's date: a start date after it is refused."""
+    roster = Roster(today=today)
     for name, raw in files:
         _read_file(roster, name, raw)
     return roster
@@ -313,7 +315,9 @@ def _read_row(
     else:
         record_number = required("record_number")
         checks.once(roster.record_numbers, "record_number", record_number, where, problems)
-        start = checks.parse_date(where, "start_date", required("start_date"), problems)
+        start = checks.parse_date(
+            where, "start_date", required("start_date"), roster.today, problems
+        )
         login = cell("username") or ""
         mentee_login = checks.username(where, "username", login, problems) if login else None
         checks.once(roster.usernames, "username", mentee_login or "", where, problems)

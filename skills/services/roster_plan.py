@@ -158,7 +158,7 @@ def plan_import(
     organisation: Organisation, files: list[tuple[str, bytes]], confirm_duplicates: bool = False
 ) -> RosterPlan:
     """Read and check every file against the organisation; reads only, writes nothing."""
-    roster = read_files(files)
+    roster = read_files(files, today(organisation))
     plan = RosterPlan(problems=list(roster.problems), notes=list(roster.notes))
     org_id = organisation.id
     wanted = {r.username for r in roster.staff} | {r.username for r in roster.mentees if r.username}

@@ -46,6 +46,8 @@ MODULES = [
     "skills/services/progress.py",
     "skills/services/progress_totals.py",
     "skills/reports/content.py",
+    "skills/reports/period.py",
+    "skills/reports/shared_details.py",
     "skills/reports/csv_export.py",
     "skills/models/people.py",
     "skills/models/curriculum.py",

@@ -20,9 +20,10 @@ from ..services.curriculum_view import curriculum_view
 from ..timeutil import today
 from .caseload import CaseloadFilter, caseload_data, last_name_key
 from .caseload_pdf import BatchCover, caseload_batch_pdf, caseload_summary_pdf
-from .content import batch_report_data, mentee_copy_locale, mentee_report_data
+from .content import batch_report_data, mentee_report_data
 from .csv_export import areas_of, caseload_csv, mentee_history_csv
 from .pdf import mentee_report_pdf
+from .period import mentee_copy_locale
 from .stamp import stamp
 
 report_group = AppGroup("report", help="Print progress reports and export CSV files.")

@@ -6,26 +6,13 @@ these functions and hand the result to a builder in `pdf` or `csv_export`.
 """
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask_babel import LazyString
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-
-from ..extensions import db
-from ..i18n import REGION, local_date
-from ..models import Curriculum, Mentee, SignoffConfirmation, Skill
+from ..models import Mentee
 from ..models.curriculum import counts_as_signed_off
-from ..models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
-from ..models.voice import SELF_RATINGS
 from ..permissions import Viewer
 from ..services import history as histories
-from ..services import voice
 from ..services.curriculum import I_CAN
-from ..services.curriculum_view import SkillItem, reading_language, skill_detail
-from ..services.languages import DEFAULT_LANGUAGE, LANGUAGES
 from ..services.progress import (
     CurriculumView,
     MenteeProgress,
@@ -44,54 +31,35 @@ from .items import (
     NoteItem,
     SignedOffItem,
 )
+from .period import check_period, mentee_copy_locale, report_language, resolve_period
 from .session_note_content import session_note_items
+from .shared_details import (
+    Shared,
+    label,
+    local_help,
+    own_words,
+    shared_details,
+    signed_off_levels,
+)
 from .stamp import stamp
 
 # Every note of the period is printed up to this many (the newest); the report then
 # says how many there were, and the history CSV holds them all.
 NOTES_LIMIT = 50
 
-__all__ = ["MenteeReportData", "batch_report_data", "mentee_report_data"]
+__all__ = [
+    "MenteeReportData",
+    "batch_report_data",
+    "check_period",
+    "mentee_copy_locale",
+    "mentee_report_data",
+    "report_language",
+    "resolve_period",
+]
 
 # "I can read a map." says "I can now read a map." once signed off (`I_CAN`: how each
 # language starts the statement).
 I_CAN_NOW = {"en": "I can now ", "es": "Ahora puedo "}
-
-
-def mentee_copy_locale(mentee: Mentee) -> str:
-    """The locale the mentee's copy is printed in: the language the mentee chose for
-    their login, else English. Never the reader's browser: the copy is the mentee's."""
-    chosen = getattr(mentee.user, "language", None)
-    return f"{chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE}_{REGION}"
-
-
-def report_language() -> str:
-    """The BCP 47 tag of the language being printed in now ("es-US"), for /Lang."""
-    return f"{reading_language()}-{REGION}"
-
-
-def check_period(start: date, end: date) -> None:
-    """ValueError, with a message for people, if a period ends before it starts."""
-    if start > end:
-        # Lazy: read in the language of whoever is shown it.
-        raise ValueError(
-            _l(
-                "The period starts on %(start)s, after it ends on %(end)s. "
-                "Choose a start date on or before the end date.",
-                start=LazyString(local_date, start),
-                end=LazyString(local_date, end),
-            )
-        )
-
-
-def resolve_period(
-    mentee: Mentee, period_from: date | None, period_to: date | None, on: date | None = None
-) -> tuple[date, date]:
-    """The report's period: by default from the mentee's start date to today."""
-    start = period_from or mentee.start_date
-    end = period_to or on or today(mentee)
-    check_period(start, end)
-    return start, end
 
 
 def i_can_now(i_can: str) -> str:
@@ -106,68 +74,6 @@ def i_can_now(i_can: str) -> str:
 
 def _learning(item: SkillProgress) -> LearningItem:
     return LearningItem(item.skill.title, item.level_name, item.mentee_text, item.signed_off)
-
-
-@dataclass(frozen=True, slots=True)
-class _Shared:
-    """What the reports of several mentees read once, not once a mentee: their self-ratings
-    and confirmations, the organisation's local details, and the labels in the language
-    printed now (str: the PDF is built in this locale)."""
-
-    ratings: dict[tuple[int, int], str]  # by (mentee id, skill id)
-    confirmed: dict[int, str]  # the mentee's words by event id
-    resources: dict[int, str]  # local details by skill id
-    supports: dict[str, str]
-    practised: dict[str, str]
-    self_ratings: dict[str, str]
-
-    def labels(
-        self, support: str | None, practised_with: str | None
-    ) -> tuple[str | None, str | None]:
-        return (
-            self.supports.get(support, support) if support else None,
-            self.practised.get(practised_with, practised_with) if practised_with else None,
-        )
-
-
-def _shared(mentees: Sequence[Mentee], organisation_id: int) -> _Shared:
-    """`_Shared` for `mentees` of one organisation, in three queries."""
-    ids = [m.id for m in mentees]
-    confirmed = db.session.execute(
-        select(SignoffConfirmation.event_id, SignoffConfirmation.words)
-        .where(SignoffConfirmation.mentee_id.in_(ids))
-        .order_by(SignoffConfirmation.id)
-    )
-    return _Shared(
-        ratings=voice.self_ratings(ids),
-        confirmed={event_id: words for event_id, words in confirmed},
-        resources=voice.resources(organisation_id),
-        supports={key: str(label) for key, label in SUPPORT_LEVELS.items()},
-        practised={key: str(label) for key, label in PRACTISED_WITH.items()},
-        self_ratings={key: str(label) for key, label in SELF_RATINGS.items()},
-    )
-
-
-def _signed_off_levels(
-    view: CurriculumView, skill_ids: set[int]
-) -> dict[int, tuple[int, SkillItem]]:
-    """Signed-off level and skill per skill id (text in the view's language); retired
-    skills cost one extra query."""
-    known = {
-        skill.id: (view.signed_off_level(skill.curriculum_id), skill)
-        for skills in view.skills.values()
-        for skill in skills
-        if skill.id in skill_ids
-    }
-    missing = skill_ids - known.keys()
-    if missing:
-        for skill, level in db.session.execute(
-            select(Skill, Curriculum.signed_off_level)
-            .join(Curriculum, Curriculum.id == Skill.curriculum_id)
-            .where(Skill.id.in_(missing))
-        ):
-            known[skill.id] = (level, skill_detail(skill, view.language))
-    return known
 
 
 def mentee_report_data(
@@ -187,7 +93,7 @@ def mentee_report_data(
     view = view_for([mentee], view)
     progress = mentee_progress(mentee, view)
     entries = histories.history(mentee, viewer)
-    shared = _shared([mentee], mentee.organisation_id)
+    shared = shared_details([mentee], mentee.organisation_id)
     data = _report(mentee, progress, entries, view, start, end, viewer, printed_by, shared)
     data.session_notes = session_note_items({mentee.id: viewer}, {mentee.id: start}, end)[mentee.id]
     return data
@@ -232,7 +138,7 @@ def _batch(
         entries = histories.histories(viewers)
         starts = {m.id: period_from or min(m.start_date, end) for m in part}
         contacts = session_note_items(viewers, starts, end)
-        shared = _shared(part, view.organisation_id)
+        shared = shared_details(part, view.organisation_id)
         for mentee, progress in zip(part, mentees_progress(part, view), strict=True):
             data = _report(
                 mentee,
@@ -255,7 +161,7 @@ def _checklist(
     entries: Sequence[histories.HistoryEntry],
     view: CurriculumView,
     end: date,
-    shared: _Shared,
+    shared: Shared,
 ) -> list[DomainSection]:
     """Each area's skills at their level on the period's last day, read from the history
     (so a past period shows its own levels, not today's)."""
@@ -281,7 +187,7 @@ def _checklist(
                 mentor=found.recorded_by_name if found else "",
                 level_text=found.level_text if found else (nothing.mentee_text if nothing else ""),
                 needs_refresher=s.needs_refresher,
-                self_rating=_label(shared.self_ratings, ratings.get((mentee.id, s.skill.id))),
+                self_rating=label(shared.self_ratings, ratings.get((mentee.id, s.skill.id))),
             )
             section.skills.append(item)
             section.signed_off += item.signed_off
@@ -300,7 +206,7 @@ def _report(
     end: date,
     viewer: Viewer,
     printed_by: str,
-    shared: _Shared,
+    shared: Shared,
 ) -> MenteeReportData:
     domains = _checklist(mentee, progress, entries, view, end, shared)
     readings = [
@@ -321,7 +227,7 @@ def _report(
     for entry in in_period:  # newest first; a refresher reminder is not a level
         if entry.kind != "refresher":
             latest.setdefault(entry.skill_id, entry)
-    levels = _signed_off_levels(view, set(latest))
+    levels = signed_off_levels(view, set(latest))
     signed_off_in_period = []
     for entry in sorted(latest.values(), key=lambda e: (e.shown_on, e.id)):
         top, skill = levels[entry.skill_id]
@@ -384,35 +290,11 @@ def _report(
         notes=notes,
         generated_at=utcnow(),
         goals=[_learning(s) for s in progress.goals],
-        own_words=_own_words(entries, shared),
-        local_help=_local_help(progress, shared),
+        own_words=own_words(entries, shared),
+        local_help=local_help(progress, shared),
         notes_total=len(with_notes),
         baseline=is_baseline(readings, end),
         trend=trend,
         stamp=stamp(mentee.organisation, printed_by),
         language=report_language(),
     )
-
-
-def _label(labels: dict, key: str | None) -> str | None:
-    found = labels.get(key) if key else None
-    return str(found) if found is not None else None
-
-
-def _own_words(
-    entries: Sequence[histories.HistoryEntry], shared: _Shared
-) -> list[tuple[date, str, str]]:
-    confirmed = shared.confirmed
-    return [
-        (e.shown_on, e.skill_title, confirmed[e.id] or _("That's right."))
-        for e in entries
-        if e.id in confirmed
-    ]
-
-
-def _local_help(progress: MenteeProgress, shared: _Shared) -> list[tuple[str, str]]:
-    """Local details for the skills the mentee aims at or is working on next, in that
-    order."""
-    wanted = {s.skill.id: s.skill.title for s in [*progress.goals, *progress.next_skills]}
-    found = shared.resources
-    return [(title, found[skill_id]) for skill_id, title in wanted.items() if skill_id in found]

@@ -42,14 +42,9 @@ from ..reports import (
 )
 from ..reports.caseload import DEFAULT_PERIOD_DAYS, CaseloadData, CaseloadFilter
 from ..reports.caseload_pdf import BatchCover
-from ..reports.content import (
-    MenteeReportData,
-    batch_report_data,
-    check_period,
-    mentee_copy_locale,
-    report_language,
-)
+from ..reports.content import MenteeReportData, batch_report_data
 from ..reports.csv_export import areas_of
+from ..reports.period import check_period, mentee_copy_locale, report_language
 from ..reports.stamp import stamp
 from ..services import audit
 from ..services import history as histories

@@ -2,7 +2,7 @@
 replies, confirmations, disagreements, group sessions, local details, refreshers,
 stalled mentees and notes that fit their skills; the same seed gives the same data."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -127,7 +127,7 @@ def test_demo_has_group_sessions_refreshers_and_local_details(demo):
         attendees = _count(SignoffEvent, SignoffEvent.group_session_id == session.id)
         assert attendees >= 2
     assert _count(SignoffEvent, SignoffEvent.kind == "refresher") >= 1
-    assert voice.due_checks(list(db.session.scalars(select(Mentee.id))))
+    assert voice.due_checks(list(db.session.scalars(select(Mentee.id))), date.today())
     details = db.session.scalars(
         select(SkillResource).where(SkillResource.organisation_id == demo.id)
     ).all()

@@ -202,14 +202,14 @@ def test_a_library_curriculum_an_organisation_stops_using_keeps_its_history(
     db.session.commit()
     before = mentee_progress(world.mentee_a)
     assert before.total > 0 and before.signed_off == 1
-    assert [d.reason for d in voice.due_checks([world.mentee_a.id])] == ["refresher"]
+    assert [d.reason for d in voice.due_checks([world.mentee_a.id], date.today())] == ["refresher"]
     assert sum(m.signed_off for m in signoffs_by_month(world.mentee_a)) == 1
     changes = owners.choose(org_a, [], world.users["admin"])
     db.session.commit()
     assert changes == ["no longer using Mini curriculum"]
     assert mentee_progress(world.mentee_a).total == 0
     # Nothing of a curriculum not in use is due, nor counted in the monthly chart.
-    assert voice.due_checks([world.mentee_a.id]) == []
+    assert voice.due_checks([world.mentee_a.id], date.today()) == []
     assert sum(m.signed_off for m in signoffs_by_month(world.mentee_a)) == 0
     # Sign-offs are kept; choosing the curriculum again brings the same progress back.
     library_id = db.session.scalar(select(Curriculum.id).where(Curriculum.key == "mini"))

@@ -14,15 +14,12 @@ from sqlalchemy.orm import QueryableAttribute, selectinload
 
 from ..extensions import db
 from ..models import Assignment, Mentee, User
-from ..timeutil import today
 from .paging import Slice, fetch_page
 
 StaffNames = dict[int, dict[str, list[str]]]
 
 
-def staff_names(
-    mentee_ids: list[int], on: date | None = None, kinds: Iterable[str] | None = None
-) -> StaffNames:
+def staff_names(mentee_ids: list[int], on: date, kinds: Iterable[str] | None = None) -> StaffNames:
     """Names of the current mentors and case managers (or only `kinds`) of many mentees,
     in one query.
 
@@ -34,7 +31,7 @@ def staff_names(
     query = (
         select(Assignment.mentee_id, Assignment.kind, User.display_name)
         .join(User, User.id == Assignment.staff_id)
-        .where(Assignment.mentee_id.in_(mentee_ids), Assignment.is_current(on or today()))
+        .where(Assignment.mentee_id.in_(mentee_ids), Assignment.is_current(on))
         .order_by(User.display_name)
     )
     if kinds is not None:

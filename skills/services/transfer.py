@@ -45,9 +45,8 @@ class Transfer:
     repeated: bool = False
 
 
-def transfer_date_limits(on: date | None = None) -> tuple[date, date]:
+def transfer_date_limits(on: date) -> tuple[date, date]:
     """The earliest and latest effective date a transfer made on `on` may have."""
-    on = on or today()
     return on - timedelta(days=TRANSFER_DAYS_BACK), on + timedelta(days=TRANSFER_DAYS_AHEAD)
 
 
@@ -70,7 +69,7 @@ def open_caseload(staff: User, kind: str, on: date) -> list[Assignment]:
     )
 
 
-def caseloads(organisation_id: int, on: date | None = None) -> list[tuple[User, str, int]]:
+def caseloads(organisation_id: int, on: date) -> list[tuple[User, str, int]]:
     """Everyone in the organisation with mentees not ended by `on`: (person, kind, how
     many mentees), by name."""
     counts = (
@@ -80,7 +79,7 @@ def caseloads(organisation_id: int, on: date | None = None) -> list[tuple[User, 
             func.count(func.distinct(Assignment.mentee_id)).label("mentees"),
         )
         .join(Mentee, Mentee.id == Assignment.mentee_id)
-        .where(Mentee.organisation_id == organisation_id, ~Assignment.has_ended(on or today()))
+        .where(Mentee.organisation_id == organisation_id, ~Assignment.has_ended(on))
         .group_by(Assignment.staff_id, Assignment.kind)
         .subquery()
     )

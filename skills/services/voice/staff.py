@@ -203,21 +203,19 @@ def _due_query() -> Select:
     )
 
 
-def due_checks(mentee_ids: Sequence[int], on: date | None = None) -> list[Due]:
+def due_checks(mentee_ids: Sequence[int], on: date) -> list[Due]:
     """Every refresher asked for and re-check whose interval has passed, longest waiting
     first."""
     return due_list(mentee_ids, on).items
 
 
-def due_list(
-    mentee_ids: Sequence[int], on: date | None = None, limit: int | None = None
-) -> DueList:
+def due_list(mentee_ids: Sequence[int], on: date, limit: int | None = None) -> DueList:
     """Refreshers asked for, and re-checks whose interval has passed, longest waiting
     first: the first `limit` and the total, worked out in SQL in one query whatever the
     number of mentees."""
     if not mentee_ids:
         return DueList()
-    params = {"ids": list(mentee_ids), "on": on or today()}
+    params = {"ids": list(mentee_ids), "on": on}
     rows = db.session.execute(_due_query().limit(limit), params).all()
     return DueList(
         items=[Due(mentee_id, skill, reason, since) for mentee_id, skill, reason, since, _ in rows],

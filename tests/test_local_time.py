@@ -8,7 +8,7 @@ from sqlalchemy import select
 from skills.extensions import db
 from skills.models import SignoffEvent
 from skills.reports.stamp import stamp
-from skills.services import people
+from skills.services import people, voice
 from skills.services.progress import is_stalled
 from skills.timeutil import frozen_at, today, utcnow
 
@@ -69,6 +69,22 @@ def test_a_sign_off_at_night_in_california_lands_on_that_day(
     assert event.shown_on == NOV_30
     # Stored times stay UTC.
     assert event.recorded_at == MORNING_IN_NEW_YORK
+
+
+def test_an_i_did_it_sent_at_night_is_confirmed_on_the_day_it_was_sent(
+    client, login, california, make_user, make_mentee, assign, skill
+):
+    """The confirm form offers the day the mentee sent "I did it" in their zone: its UTC
+    date (tomorrow, at night in California) was refused as a date in the future."""
+    mentor = make_user("mentor")
+    mentee = make_mentee(start_date=date(2026, 9, 1), with_login=True)
+    assign(mentor, mentee)
+    with frozen_at(MORNING_IN_NEW_YORK):
+        report = voice.report_did_it(mentee, skill(), "I got my card", mentee.user)
+        db.session.commit()
+        login(mentor)
+        page = client.get(f"/mentor/did-it/{report.id}").get_data(as_text=True)
+    assert 'value="2026-11-30"' in page and "2026-12-01" not in page
 
 
 def test_stalled_counts_thirty_days_on_the_local_calendar(california, make_mentee):

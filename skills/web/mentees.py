@@ -26,7 +26,7 @@ from ..services.progress import (
 )
 from ..services.progress_totals import signoffs_by_month
 from ..services.view_cache import cached_view
-from ..timeutil import today
+from ..timeutil import today, zone
 from . import group_session
 from .forms import (
     CorrectionForm,
@@ -339,7 +339,8 @@ def did_it(report_id: int) -> ResponseReturnValue:
             return redirect(url_for(".mine"))
     elif request.method == "GET":
         audit_view(mentee, "did_it", report.id)
-        form.shown_on.data = report.created_at.date()
+        # The day it was sent where the mentee lives (its UTC date is tomorrow at night).
+        form.shown_on.data = report.created_at.astimezone(zone(mentee)).date()
     return render_template(
         "mentees/did_it.html",
         report=report,

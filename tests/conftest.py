@@ -9,8 +9,11 @@ import re
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -22,20 +25,37 @@ from skills.extensions import db
 from skills.models import Organisation
 from skills.models.append_only import app_role_grants
 from skills.models.people import DEFAULT_TIME_ZONE
-from skills.services import assignments, people
+from skills.services import assignments, passwords, people
 from skills.services import curriculum as curriculum_service
 
-# Tests write "today" as date.today(): the process runs in the test organizations'
-# default zone, so that is the organization's today at any hour. In UTC, a run between
-# 00:00 and 05:00 UTC found "today" refused as a date still in the future in New York.
-os.environ["TZ"] = DEFAULT_TIME_ZONE
+from .snapshots import Snapshot, delete_all_rows, fingerprint
+
+# The suite's clock starts at 9 pm in the test organizations' zone on the day the run
+# starts and runs on from there. Every run crosses no midnight (CI takes under an hour;
+# a run that did saw "tomorrow" accepted as today halfway through), and every run is at
+# the hour when UTC's date is already tomorrow, so a rule that takes UTC's date for the
+# organization's fails each time, not only in evening runs. Processes the tests start
+# read the same clock (tests/clock/sitecustomize.py).
+_ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
+CLOCK_OFFSET = datetime.combine(datetime.now(_ZONE).date(), dt_time(21), _ZONE) - datetime.now(UTC)
+
+
+def _suite_clock() -> datetime:
+    return datetime.now(UTC) + CLOCK_OFFSET
+
+
+timeutil._clock = _suite_clock
+os.environ["SKILLS_TEST_CLOCK_OFFSET"] = str(CLOCK_OFFSET.total_seconds())
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(Path(__file__).parent / "clock"), os.environ.get("PYTHONPATH")])
+)
+os.environ["TZ"] = DEFAULT_TIME_ZONE  # local times in logs and files read as the org's
 time.tzset()
 
 
 def today() -> date:
-    """The test organizations' date (the process runs in their zone). timeutil.today()
-    with no place is UTC's date, a day ahead of New York every evening."""
-    return date.today()
+    """The test organizations' date on the suite's clock."""
+    return timeutil.today(DEFAULT_TIME_ZONE)
 
 
 DATA = Path(__file__).parent / "data"
@@ -87,11 +107,16 @@ def owner_engine(postgres_schema):
 
 
 def _empty_postgres(engine) -> None:
-    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    """Delete every row and restart the ids at 1."""
     with engine.begin() as conn:
-        # The append-only tables refuse TRUNCATE; replica mode skips triggers for this.
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        delete_all_rows(conn)
+        sequences = conn.scalars(
+            text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+        ).all()
+        if sequences:
+            conn.execute(
+                text("; ".join(f"SELECT setval('{name}', 1, false)" for name in sequences))
+            )
 
 
 @pytest.fixture
@@ -190,37 +215,54 @@ def org(app):
     return organisation
 
 
+_password_hashes: list[str] = []
+
+
+def _hash_of_password(password: str, user_inputs=()) -> str:
+    """PASSWORD's hash, made once: every test login has the same password, and judging
+    and hashing it anew for each took a tenth of a short test. The password rules have
+    tests of their own (tests/test_security.py, tests/test_guessing.py)."""
+    assert password == PASSWORD
+    if not _password_hashes:
+        _password_hashes.append(passwords.hash_password(PASSWORD, user_inputs))
+    return _password_hashes[0]
+
+
 @pytest.fixture
 def make_user(app, org):
-    counter = iter(range(1, 10_000))
+    made = [0]  # how many so far: a restored world (tests/snapshots.py) moves it on
 
     def make(roles="mentor", username=None, name=None, organisation=None, active=True):
-        n = next(counter)
+        made[0] += 1
+        n = made[0]
         role_list = roles.split() if isinstance(roles, str) else roles
-        user = people.create_user(
-            organisation or org,
-            username or f"{role_list[0].replace('_', '')}{n}",
-            name or f"{role_list[0].title()} Person {n}",
-            PASSWORD,
-            role_list,
-        )
+        with mock.patch.object(people, "hash_password", _hash_of_password):
+            user = people.create_user(
+                organisation or org,
+                username or f"{role_list[0].replace('_', '')}{n}",
+                name or f"{role_list[0].title()} Person {n}",
+                PASSWORD,
+                role_list,
+            )
         user.active = active
         db.session.commit()
         return user
 
+    make.made = made
     return make
 
 
 @pytest.fixture
 def make_mentee(app, org, make_user):
-    counter = iter(range(1, 10_000))
+    made = [0]
 
     def make(name=None, start_date=None, with_login=False, organisation=None):
-        n = next(counter)
+        made[0] += 1
+        n = made[0]
         mentee = people.create_mentee(
             organisation or org,
             name or f"Mentee Person {n}",
-            start_date or date.today() - timedelta(days=90),
+            start_date or today() - timedelta(days=90),
         )
         if with_login:
             user = make_user("mentee", organisation=organisation or org, name=mentee.full_name)
@@ -228,6 +270,7 @@ def make_mentee(app, org, make_user):
         db.session.commit()
         return mentee
 
+    make.made = made
     return make
 
 
@@ -309,15 +352,50 @@ class World:
         return rule
 
 
+_world_snapshots: list[Snapshot] = []
+
+
 @pytest.fixture
-def world(app, org, make_user, make_mentee, assign, skill):
+def world(app, org, make_user, make_mentee, assign, skill, owner_engine, tmp_path_factory):
     """Three mentees in two organisations, their staff, admins, and awkward assignments.
 
     Mentee A has a mentor whose assignment starts today (access), one whose assignment
     ended yesterday and one whose starts tomorrow (no access). Names and notes carry
     unique markers so the leak check can look for them, and staff-only notes sit on the
     very skill the route tests visit.
+
+    Built through the services once per run; later tests that start where that one did
+    get the same rows back from a snapshot (tests/snapshots.py).
     """
+    from skills.models import Mentee, User
+
+    before = fingerprint()
+    untouched = not (make_user.made[0] or make_mentee.made[0]) and timeutil._clock is _suite_clock
+    # Under mutation testing each test must run the code it depends on: mutmut picks the
+    # tests to run for a mutant by which ones called the function.
+    untouched = untouched and "MUTANT_UNDER_TEST" not in os.environ
+    saved = next((s for s in _world_snapshots if s.before == before), None)
+    if untouched and saved:
+        saved.restore(owner_engine or db.engine)
+        make_user.made[0], make_mentee.made[0] = saved.made["users"], saved.made["mentees"]
+        users = {name: db.session.get(User, id) for name, id in saved.ids["users"].items()}
+        a, b, c = (db.session.get(Mentee, id) for id in saved.ids["mentees"])
+        return World(users, a, b, c, dict(saved.ids["params"]))
+    built = _build_world(org, make_user, make_mentee, assign, skill)
+    if untouched and len(_world_snapshots) < 4:
+        ids = {
+            "users": {name: user.id for name, user in built.users.items()},
+            "mentees": [built.mentee_a.id, built.mentee_b.id, built.mentee_c.id],
+            "params": dict(built.params),
+        }
+        made = {"users": make_user.made[0], "mentees": make_mentee.made[0]}
+        snapshot = Snapshot.take(before, ids, made, tmp_path_factory.mktemp("world"))
+        if snapshot:
+            _world_snapshots.append(snapshot)
+    return built
+
+
+def _build_world(org, make_user, make_mentee, assign, skill) -> "World":
     from skills.models import Assignment, User
     from skills.services import audit, photos, voice
     from skills.services.signoffs import SignoffDetails, record_signoff
@@ -421,7 +499,7 @@ def _session_note(mentee, mentor, text, visibility):
     from skills.services.session_notes import NoteDetails, record_note
 
     details = NoteDetails(
-        contact_on=date.today() - timedelta(days=1),
+        contact_on=today() - timedelta(days=1),
         starts_at=time(10, 0),
         ends_at=time(10, 30),
         mode="in_person",

@@ -3,7 +3,7 @@
 import io
 import re
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -23,10 +23,11 @@ from skills.models import (
 from skills.services import assignments, mentee_standing, people
 from skills.services import curriculum as curriculum_service
 from skills.services.signoffs import SignoffDetails, record_signoff
+from skills.timeutil import utcnow
 
-from .conftest import MINI_CURRICULUM, PASSWORD
+from .conftest import MINI_CURRICULUM, PASSWORD, today
 
-TODAY = date.today()
+TODAY = today()
 STALE = "This person was changed by someone else; reload and try again."
 
 
@@ -824,9 +825,7 @@ def test_audit_page_filters_by_date(as_admin):
 def test_audit_page_shows_only_the_admins_organisation(as_admin, make_user):
     elsewhere = people.get_or_create_organisation("Another Program")
     make_user("mentor", username="outsider", organisation=elsewhere, name="Outside Person")
-    db.session.add(
-        AuditEvent(action="secret.thing", organisation_id=elsewhere.id, at=datetime.now(UTC))
-    )
+    db.session.add(AuditEvent(action="secret.thing", organisation_id=elsewhere.id, at=utcnow()))
     db.session.commit()
     page = html(as_admin.get("/admin/audit"))
     assert "secret.thing" not in page and "auth.login" in page
@@ -838,7 +837,7 @@ def test_audit_page_is_paginated_newest_first(as_admin, admin):
             AuditEvent(
                 action=f"test.event{n:02d}",
                 organisation_id=admin.organisation_id,
-                at=datetime.now(UTC) + timedelta(seconds=n),
+                at=utcnow() + timedelta(seconds=n),
             )
         )
     db.session.commit()
@@ -941,13 +940,13 @@ def test_ending_an_assignment_keeps_the_lists_filters_even_after_a_refused_date(
 
 
 def test_a_made_up_record_number_never_clashes_with_a_typed_one(admin, org):
-    people.create_mentee(org, "Typed Number", date.today(), "M99999", actor=admin)
+    people.create_mentee(org, "Typed Number", today(), "M99999", actor=admin)
     db.session.flush()
     # Someone typed the number the mentee after next would be given.
     upcoming = db.session.scalar(select(func.max(Mentee.id))) + 2
-    people.create_mentee(org, "Squatter", date.today(), f"M{upcoming:05d}", actor=admin)
+    people.create_mentee(org, "Squatter", today(), f"M{upcoming:05d}", actor=admin)
     db.session.flush()
-    made = people.create_mentee(org, "No Number", date.today(), actor=admin)
+    made = people.create_mentee(org, "No Number", today(), actor=admin)
     db.session.commit()
     assert made.id == upcoming
     assert made.record_number == f"M{upcoming:05d}-2"

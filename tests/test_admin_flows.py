@@ -4,7 +4,7 @@ assignment, unlinking a login, search, and downloading curricula."""
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,13 +16,13 @@ from skills.services import curriculum as curriculum_service
 from skills.services import people, roster
 from skills.web.admin.curriculum import TEMPLATE
 
-from .conftest import MINI_CURRICULUM, PASSWORD
+from .conftest import MINI_CURRICULUM, PASSWORD, today
 from .live_server import live_server  # noqa: F401 - a fixture
 from .test_admin import count, errors_beside, fresh, html, last_audit_id, sign_in
 from .test_races import THREADS, _count, all_at_once, inputs
 from .test_races import Client as RaceClient
 
-TODAY = date.today()
+TODAY = today()
 STARTED = TODAY - timedelta(days=10)
 FIRST_PASSWORD = "plum-kettle-harbor-97"
 

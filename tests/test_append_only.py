@@ -1,7 +1,5 @@
 """The database itself refuses to change or remove sign-off and audit events."""
 
-from datetime import date
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
@@ -10,13 +8,15 @@ from skills.extensions import db
 from skills.services import audit
 from skills.services.signoffs import SignoffDetails, record_signoff
 
+from .conftest import today
+
 
 @pytest.fixture
 def one_event(make_user, make_mentee, assign, skill):
     mentor = make_user("mentor")
     mentee = make_mentee()
     assign(mentor, mentee)
-    event = record_signoff(mentee, skill(), mentor, SignoffDetails(level=2, shown_on=date.today()))
+    event = record_signoff(mentee, skill(), mentor, SignoffDetails(level=2, shown_on=today()))
     audit.record("test.event", mentor)
     db.session.commit()
     return event

@@ -1,7 +1,6 @@
 """Each audited action writes exactly one audit event, and none holds a secret or a note."""
 
 import logging
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -9,7 +8,7 @@ from sqlalchemy import select
 from skills.extensions import db
 from skills.models import AuditEvent
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, today
 
 
 def events(action: str) -> list[AuditEvent]:
@@ -73,7 +72,7 @@ def test_sign_off_and_correction_are_one_event_each(as_actor, world, skill):
     start = last_id()
     client.post(
         f"/mentees/{world.mentee_a.id}/skills/{skill('ride-and-pay').id}",
-        data={"level": "2", "shown_on": date.today().isoformat(), "note": "SECRET-NOTE-TEXT"},
+        data={"level": "2", "shown_on": today().isoformat(), "note": "SECRET-NOTE-TEXT"},
     )
     got = new_events(start)
     assert [e.action for e in got] == ["signoff.record"]
@@ -83,7 +82,7 @@ def test_sign_off_and_correction_are_one_event_each(as_actor, world, skill):
         f"/signoffs/{event_id}/correct",
         data={
             "level": "1",
-            "shown_on": date.today().isoformat(),
+            "shown_on": today().isoformat(),
             "reason": "typo",
             "note": "SECRET-NOTE-TEXT",
         },
@@ -96,7 +95,7 @@ def test_audit_never_holds_passwords_codes_or_notes(as_actor, world, skill, capl
     client = as_actor("mentor_a")
     client.post(
         f"/mentees/{world.mentee_a.id}/skills/{skill('ride-and-pay').id}",
-        data={"level": "2", "shown_on": date.today().isoformat(), "note": "SECRET-NOTE-TEXT"},
+        data={"level": "2", "shown_on": today().isoformat(), "note": "SECRET-NOTE-TEXT"},
     )
     as_actor("cm_a")
     session_cookie = client.get_cookie("session").value

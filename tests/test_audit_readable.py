@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from skills.models import AuditEvent
 from skills.services import assignments, audit, mentee_standing, people
 from skills.timeutil import frozen_at
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, today
 
 
 def html(response) -> str:
@@ -158,7 +158,7 @@ def test_reading_the_log_takes_the_same_queries_for_5_or_50_rows(
         db.session.commit()
 
     def queries(tag: str) -> int:
-        url = f"/admin/audit?action=assignment&since={date.today()}"
+        url = f"/admin/audit?action=assignment&since={today()}"
         if kind == "csv":
             url = url.replace("/admin/audit?", "/admin/audit.csv?")
         with count_queries() as counter:

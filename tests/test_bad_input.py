@@ -5,15 +5,13 @@ representable date as a filter's end, and query keys that `url_for` takes as its
 options.
 """
 
-from datetime import date
-
 import pytest
 from sqlalchemy import func, select
 
 from skills.extensions import db
 from skills.models import SignoffEvent
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, today
 
 
 def signed_in(app, user):
@@ -40,7 +38,7 @@ def test_a_nul_byte_in_a_sign_off_note_saves_nothing(app, world):
         url,
         data={
             "level": "2",
-            "shown_on": date.today().isoformat(),
+            "shown_on": today().isoformat(),
             "note": "Paid\x00 the fare",
             "note_visibility": "mentee",
         },

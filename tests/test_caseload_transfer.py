@@ -16,13 +16,13 @@ from skills.services.assignments import assign as assign_service
 from skills.services.people import PeopleError
 from skills.services.signoffs import SignoffDetails, record_signoff
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, today
 from .live_server import live_server  # noqa: F401 - a fixture
 from .test_multiserver import PASSWORD as LIVE_PASSWORD
 from .test_multiserver import SECRET_KEY
 from .test_races import Client, all_at_once, inputs
 
-TODAY = date.today()
+TODAY = today()
 
 
 def count(model, *where) -> int:
@@ -558,7 +558,7 @@ def test_two_admins_moving_one_caseload_at_once_make_one_assignment_each(live_se
         assert status == 200
         hidden = inputs(page)
         form = [(k, hidden[k]) for k in ("csrf_token", "idempotency_key")]
-        form += [("target_id", str(made["lee"])), ("effective_on", date.today().isoformat())]
+        form += [("target_id", str(made["lee"])), ("effective_on", today().isoformat())]
         forms.append(form + [("mentee_ids", str(i)) for i in made["mentees"]])
     assert len({dict(f)["idempotency_key"] for f in forms}) == 4
     twin = Client.__new__(Client)
@@ -572,7 +572,7 @@ def test_two_admins_moving_one_caseload_at_once_make_one_assignment_each(live_se
 
     lee = _live_assignments(url, made["lee"])
     assert sorted(mentee for mentee, _, _ in lee) == sorted(made["mentees"])
-    assert {(starts, ends) for _, starts, ends in lee} == {(date.today(), None)}
+    assert {(starts, ends) for _, starts, ends in lee} == {(today(), None)}
     dana = _live_assignments(url, made["dana"])
-    assert {ends for _, _, ends in dana} == {date.today()}
+    assert {ends for _, _, ends in dana} == {today()}
     # The transfer was audited once per form that moved someone, never more.

@@ -1,7 +1,7 @@
 """The per-mentee, per-domain counters: kept in step with every status change, checked
 against a recount, and the source of the caseload and organisation figures."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -14,9 +14,9 @@ from skills.services.progress_totals import organisation_summary
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 from skills.services.status import rebuild_statuses, status_differences
 
-from .conftest import MINI_CURRICULUM
+from .conftest import MINI_CURRICULUM, today
 
-TODAY = date.today()
+TODAY = today()
 
 
 def stored(mentee) -> dict[str, tuple]:

@@ -18,10 +18,10 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
 
 from sqlalchemy import create_engine, func, select, text
 
+from .conftest import today
 from .live_server import ROOT, Gunicorn, live_server, request  # noqa: F401 - live_server is a fixture
 from .test_multiserver import CSRF, IDEMPOTENCY, PASSWORD, SECRET_KEY, new_cookie
 
@@ -70,7 +70,7 @@ class Writer(threading.Thread):
                     "csrf_token": CSRF.search(page).group(1),
                     "idempotency_key": IDEMPOTENCY.search(page).group(1),
                     "level": str(level % 4),
-                    "shown_on": date.today().isoformat(),
+                    "shown_on": today().isoformat(),
                     "note": f"crash test {level}",
                     "note_visibility": "mentee",
                     "confirm_lower": "y",  # the levels go round, so some are lower

@@ -1,4 +1,3 @@
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from skills.models import CurriculumLoad, Domain, SignoffEvent, Skill, SkillStat
 from skills.services import curriculum as cs
 from skills.services.signoffs import SignoffDetails, SignoffError, record_signoff
 
-from .conftest import MINI_CURRICULUM
+from .conftest import MINI_CURRICULUM, today
 
 DEFAULT = PROJECT_ROOT / "curriculum" / "daily-living.yaml"
 
@@ -110,7 +109,7 @@ def test_removed_skill_is_retired_and_keeps_history(app, make_user, make_mentee,
     mentee = make_mentee()
     assign(mentor, mentee)
     atm = db.session.scalar(select(Skill).where(Skill.key == "use-atm"))
-    record_signoff(mentee, atm, mentor, SignoffDetails(level=2, shown_on=date.today()))
+    record_signoff(mentee, atm, mentor, SignoffDetails(level=2, shown_on=today()))
     db.session.commit()
 
     smaller = tmp_path / "mini.yaml"
@@ -126,7 +125,7 @@ def test_removed_skill_is_retired_and_keeps_history(app, make_user, make_mentee,
     assert db.session.scalar(select(func.count()).select_from(SignoffEvent)) == 1
     assert db.session.get(SkillStatus, (mentee.id, atm.id)).level == 2
     with pytest.raises(SignoffError, match="retired"):
-        record_signoff(mentee, atm, mentor, SignoffDetails(level=3, shown_on=date.today()))
+        record_signoff(mentee, atm, mentor, SignoffDetails(level=3, shown_on=today()))
 
     back = cs.load_files([MINI_CURRICULUM])[0]
     db.session.commit()
@@ -142,7 +141,7 @@ def test_changing_the_signed_off_level_recounts_what_is_signed_off(
     mentee = make_mentee()
     assign(mentor, mentee)
     atm = db.session.scalar(select(Skill).where(Skill.key == "use-atm"))
-    record_signoff(mentee, atm, mentor, SignoffDetails(level=2, shown_on=date.today()))
+    record_signoff(mentee, atm, mentor, SignoffDetails(level=2, shown_on=today()))
     db.session.commit()
     assert not db.session.get(SkillStatus, (mentee.id, atm.id)).signed_off
 
@@ -173,7 +172,7 @@ def test_a_level_in_use_cannot_be_removed(app, make_user, make_mentee, assign, s
     mentor = make_user("mentor")
     mentee = make_mentee()
     assign(mentor, mentee)
-    record_signoff(mentee, skill(), mentor, SignoffDetails(level=1, shown_on=date.today()))
+    record_signoff(mentee, skill(), mentor, SignoffDetails(level=1, shown_on=today()))
     db.session.commit()
     text = mini_text()
     start = text.index("  - value: 1")

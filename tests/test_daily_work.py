@@ -16,9 +16,9 @@ from skills.services import history, people, voice
 from skills.services.signoffs import SignoffDetails, record_signoff
 from skills.services.skill_search import RESULTS_MAX, clean_query, find
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, today
 
-TODAY = date.today()
+TODAY = today()
 
 
 def client_for(app, user):
@@ -391,4 +391,4 @@ def test_a_recheck_far_off_is_not_coming_up_yet_and_an_overdue_one_is_soon(app, 
     page = me.get("/me/").get_data(as_text=True)
     assert "Coming up" in page and "with you again soon" in page
     # Staff lists it as due, computed by the same rule.
-    assert any(d.skill.id == bank.id for d in voice.due_checks([world.mentee_a.id], date.today()))
+    assert any(d.skill.id == bank.id for d in voice.due_checks([world.mentee_a.id], today()))

@@ -12,7 +12,7 @@ reached and CI is not set; in CI it must run.
 import os
 import re
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -25,7 +25,7 @@ from skills.models import Skill
 from skills.services import assignments, people
 from skills.services import curriculum as curriculum_service
 
-from .conftest import MINI_CURRICULUM
+from .conftest import MINI_CURRICULUM, today
 from .tcp_proxy import TcpProxy
 from .test_multiserver import (
     CSRF,
@@ -64,7 +64,7 @@ def database():
             curriculum_service.load_files([MINI_CURRICULUM])
             org = people.get_or_create_organisation("Outage Peer Support")
             mentor = people.create_user(org, "mentor", "Dana Reyes", PASSWORD, ["mentor"])
-            mentee = people.create_mentee(org, "José García", date.today() - timedelta(days=9))
+            mentee = people.create_mentee(org, "José García", today() - timedelta(days=9))
             assignments.assign(mentor, mentee, "mentor", mentee.start_date)
             skill = db.session.scalar(select(Skill).where(Skill.key == "get-transit-card"))
             db.session.commit()
@@ -129,7 +129,7 @@ def test_a_running_server_fails_fast_with_a_clear_page_and_recovers(server, prox
         "csrf_token": CSRF.search(page).group(1),
         "idempotency_key": IDEMPOTENCY.search(page).group(1),
         "level": "2",
-        "shown_on": date.today().isoformat(),
+        "shown_on": today().isoformat(),
         "note": "Recorded while the database was away",
         "note_visibility": "mentee",
     }

@@ -2,12 +2,13 @@
 replies, confirmations, disagreements, group sessions, local details, refreshers,
 stalled mentees and notes that fit their skills; the same seed gives the same data."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from skills import timeutil
 from skills.demo import create_demo
 from skills.demo_notes import HOW_IT_WENT
 from skills.demo_text import (
@@ -49,9 +50,8 @@ from skills.services.progress import caseload_progress, curriculum_view
 from skills.services.session_note_queries import billing_month
 from skills.services.session_notes import minutes_between, units_for
 from skills.services.status import status_differences
-from skills.timeutil import today
 
-from .conftest import MINI_CURRICULUM
+from .conftest import MINI_CURRICULUM, today
 
 CURRICULUM = Path(__file__).resolve().parents[1] / "curriculum" / "daily-living.yaml"
 
@@ -127,7 +127,7 @@ def test_demo_has_group_sessions_refreshers_and_local_details(demo):
         attendees = _count(SignoffEvent, SignoffEvent.group_session_id == session.id)
         assert attendees >= 2
     assert _count(SignoffEvent, SignoffEvent.kind == "refresher") >= 1
-    assert voice.due_checks(list(db.session.scalars(select(Mentee.id))), date.today())
+    assert voice.due_checks(list(db.session.scalars(select(Mentee.id))), today())
     details = db.session.scalars(
         select(SkillResource).where(SkillResource.organisation_id == demo.id)
     ).all()
@@ -179,7 +179,7 @@ STAFF_NOTES_GENERAL = ("Check in with the case manager before the next session."
 def test_demo_session_notes_add_up_and_fit_their_sign_offs(demo):
     notes = db.session.scalars(select(SessionNote).where(SessionNote.organisation_id == demo.id))
     notes = notes.all()
-    on = today(demo)
+    on = timeutil.today(demo)
     assert len(notes) > 50
     mentors = {n.mentor_id for n in notes}
     assert mentors == set(
@@ -228,7 +228,7 @@ def test_demo_session_notes_add_up_and_fit_their_sign_offs(demo):
 
 def test_demo_session_notes_are_mostly_signed_on_time_some_late_some_overdue(demo):
     notes = db.session.scalars(select(SessionNote)).all()
-    on = today(demo)
+    on = timeutil.today(demo)
     on_time = [n for n in notes if n.signed and not n.late]
     late = [n for n in notes if n.late]
     overdue = [n for n in notes if n.overdue(on)]

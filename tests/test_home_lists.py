@@ -3,13 +3,15 @@ oldest first, and how many there are in all; the overdue session notes have a pa
 their own with every one."""
 
 import re
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 from skills.extensions import db
 from skills.services import session_notes as notes
 from skills.services import voice
 from skills.services.session_notes import NoteDetails
 from skills.services.signoffs import SignoffDetails, record_signoff
+
+from .conftest import today
 
 KEYS = ("get-transit-card", "read-timetable", "ride-and-pay", "open-bank-account", "use-atm")
 
@@ -75,9 +77,9 @@ def test_due_and_help_lists_show_ten_and_count_the_rest(
             voice.mark_refresher(mentee, skill(key), mentor)
             voice.rate_self(mentee, skill(key), "help", mentee.user)
     db.session.commit()
-    due = voice.due_list([m.id for m in mentees], date.today(), limit=10)
+    due = voice.due_list([m.id for m in mentees], today(), limit=10)
     assert (len(due.items), due.total) == (10, 12)
-    assert due.items == voice.due_checks([m.id for m in mentees], date.today())[:10]
+    assert due.items == voice.due_checks([m.id for m in mentees], today())[:10]
     inbox = voice.mentor_inbox(mentor, limit=10)
     assert (len(inbox.help), inbox.help_total) == (10, 12)
     assert len(voice.mentor_inbox(mentor).help) == 12

@@ -1,14 +1,13 @@
 """Revision 0005 (curricula have owners) on a database with two organisations and
 history in both: not one sign-off event is lost or rewritten, up or down."""
 
-from datetime import UTC, datetime
-
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, Table, text
 
 from skills import create_app
 from skills.extensions import db
+from skills.timeutil import utcnow
 
 from .test_migrations import _seed_first_revision, empty_database  # noqa: F401 - a fixture
 
@@ -23,7 +22,7 @@ def _rows(sql: str) -> list[tuple]:
 
 def _second_organisation(conn, skill: int) -> None:
     """Another program with its own mentor, mentee and sign-offs on the same skill."""
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow().replace(tzinfo=None)
 
     def add(table: str, **values) -> int:
         reflected = Table(table, MetaData(), autoload_with=conn)

@@ -1,7 +1,7 @@
 """Alembic's revisions build exactly the schema the models describe."""
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,6 +13,9 @@ from sqlalchemy import MetaData, Table, create_engine, inspect, text
 from skills import create_app
 from skills.config import PROJECT_ROOT
 from skills.extensions import db
+from skills.timeutil import utcnow
+
+from .conftest import today
 
 
 @pytest.fixture
@@ -111,7 +114,7 @@ def test_every_revision_upgrades_and_downgrades_one_step_at_a_time(empty_databas
 
 def _seed_first_revision(conn) -> dict[str, int]:
     """Rows written with the first revision's schema: one of each core table."""
-    now, day = datetime.now(UTC).replace(tzinfo=None), date.today() - timedelta(days=30)
+    now, day = utcnow().replace(tzinfo=None), today() - timedelta(days=30)
 
     def add(table: str, **values) -> int:
         reflected = Table(table, MetaData(), autoload_with=conn)
@@ -251,7 +254,7 @@ def test_every_revision_keeps_the_data_it_does_not_drop(empty_database):
             db.session.get(Mentee, ids["mentee"]),
             db.session.get(Skill, ids["skill"]),
             db.session.get(User, ids["mentor"]),
-            SignoffDetails(level=2, shown_on=date.today(), note="after the upgrade"),
+            SignoffDetails(level=2, shown_on=today(), note="after the upgrade"),
             allow_lower=True,
         )
         db.session.commit()

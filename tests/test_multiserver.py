@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from .conftest import POSTGRES_URL
+from .conftest import POSTGRES_URL, today
 
 ROOT = Path(__file__).resolve().parent.parent
 # One database per test process, so two suites running at once do not share it.
@@ -284,7 +284,7 @@ def test_signoff_made_on_one_server_is_seen_on_the_other(servers):
         "csrf_token": CSRF.search(page).group(1),
         "idempotency_key": IDEMPOTENCY.search(page).group(1),
         "level": "3",
-        "shown_on": date.today().isoformat(),
+        "shown_on": today().isoformat(),
         "note": "Bought a transit card on her own (recorded on server 2)",
         "note_visibility": "mentee",
     }

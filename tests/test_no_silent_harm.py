@@ -8,16 +8,15 @@ support") on the transit-card skill.
 
 import html
 import re
-from datetime import date
 
 from sqlalchemy import func, select
 
 from skills.extensions import db
 from skills.models import GroupSession, SignoffEvent, SkillStatus
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, today
 
-TODAY = date.today()
+TODAY = today()
 
 
 def signed_in(app, user):

@@ -4,7 +4,6 @@ log of each organisation it affects (issue 13)."""
 
 import io
 import re
-from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -19,7 +18,7 @@ from skills.services.progress import curriculum_view, mentee_progress
 from skills.services.progress_totals import signoffs_by_month
 from skills.services.signoffs import SignoffDetails, SignoffError, record_signoff
 
-from .conftest import MINI_CURRICULUM
+from .conftest import MINI_CURRICULUM, today
 
 # An organisation's file that reuses the library's key, with one skill and renamed levels:
 # before curricula had owners, this retired every other skill for every organisation.
@@ -183,7 +182,7 @@ def test_another_organisations_own_skill_does_not_exist_for_anyone_else(client, 
             world.mentee_c,
             own_skill,
             world.users["other_org_mentor"],
-            SignoffDetails(level=1, shown_on=date.today()),
+            SignoffDetails(level=1, shown_on=today()),
         )
     db.session.rollback()
 
@@ -196,20 +195,20 @@ def test_a_library_curriculum_an_organisation_stops_using_keeps_its_history(
         world.mentee_a,
         skill(),
         world.users["mentor_a"],
-        SignoffDetails(level=3, shown_on=date.today()),
+        SignoffDetails(level=3, shown_on=today()),
     )
     voice.mark_refresher(world.mentee_a, skill(), world.users["mentor_a"])
     db.session.commit()
     before = mentee_progress(world.mentee_a)
     assert before.total > 0 and before.signed_off == 1
-    assert [d.reason for d in voice.due_checks([world.mentee_a.id], date.today())] == ["refresher"]
+    assert [d.reason for d in voice.due_checks([world.mentee_a.id], today())] == ["refresher"]
     assert sum(m.signed_off for m in signoffs_by_month(world.mentee_a)) == 1
     changes = owners.choose(org_a, [], world.users["admin"])
     db.session.commit()
     assert changes == ["no longer using Mini curriculum"]
     assert mentee_progress(world.mentee_a).total == 0
     # Nothing of a curriculum not in use is due, nor counted in the monthly chart.
-    assert voice.due_checks([world.mentee_a.id], date.today()) == []
+    assert voice.due_checks([world.mentee_a.id], today()) == []
     assert sum(m.signed_off for m in signoffs_by_month(world.mentee_a)) == 0
     # Sign-offs are kept; choosing the curriculum again brings the same progress back.
     library_id = db.session.scalar(select(Curriculum.id).where(Curriculum.key == "mini"))
@@ -307,7 +306,7 @@ def test_nothing_an_admin_does_to_people_assignments_or_settings_changes_another
     """The same check for the rest of an admin's work: people, mentees, assignments, a
     caseload transfer, a roster import and the organization's settings."""
     before = _other_org_outputs(client, login, world)
-    today = date.today().isoformat()
+    on = today().isoformat()
     login(world.users["admin"])
     made = client.post(
         "/admin/people/new",
@@ -321,7 +320,7 @@ def test_nothing_an_admin_does_to_people_assignments_or_settings_changes_another
     assert made.status_code == 302, made.get_data(as_text=True)
     added = client.post(
         "/admin/mentees/new",
-        data={"full_name": "Added Mentee QZORG", "start_date": today},
+        data={"full_name": "Added Mentee QZORG", "start_date": on},
     )
     assert added.status_code == 302, added.get_data(as_text=True)
     mentor_a = world.users["mentor_a"]
@@ -329,7 +328,7 @@ def test_nothing_an_admin_does_to_people_assignments_or_settings_changes_another
         f"/admin/assignments/transfer?source={mentor_a.id}-mentor",
         data={
             "target_id": str(world.users["other_mentor"].id),
-            "effective_on": today,
+            "effective_on": on,
             "mentee_ids": [str(world.mentee_a.id)],
             "idempotency_key": "iso-1",
         },
@@ -346,7 +345,7 @@ def test_nothing_an_admin_does_to_people_assignments_or_settings_changes_another
     assert settings.status_code == 302, settings.get_data(as_text=True)
     roster = (
         "type,username,name,roles,record_number,start_date,mentor\n"
-        f"mentee,,Imported QZORG,,R-QZ-1,{today},newmentorqz\n"
+        f"mentee,,Imported QZORG,,R-QZ-1,{on},newmentorqz\n"
     )
     imported = client.post(
         "/admin/people/import",

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import subprocess
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from skills.models import AuditEvent
 from skills.services import assignments, people
 from skills.services import curriculum as curriculum_service
 
-from .conftest import MINI_CURRICULUM, PASSWORD
+from .conftest import MINI_CURRICULUM, PASSWORD, today
 
 UNREACHABLE = "We can't reach the database right now. Nothing was saved."
 DISK_FULL = "The server's disk is full, so nothing was saved. Please tell your admin."
@@ -51,7 +51,7 @@ def make_app(database: Path, **config):
         org = people.get_or_create_organisation("Test Program")
         mentor = people.create_user(org, "mentor", "Dana Reyes", PASSWORD, ["mentor"])
         people.create_user(org, "casemanager", "Sam Okafor", PASSWORD, ["case_manager"])
-        mentee = people.create_mentee(org, "José García", date.today() - timedelta(days=30))
+        mentee = people.create_mentee(org, "José García", today() - timedelta(days=30))
         assignments.assign(mentor, mentee, "mentor", mentee.start_date)
         db.session.commit()
         app.config["TEST_MENTEE_ID"] = mentee.id

@@ -4,20 +4,20 @@ app server straight in the database, shows on the next request; so does an assig
 that ended; nothing is shared between viewers, and every view is still audited."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
+from skills import timeutil
 from skills.extensions import db
 from skills.models import Assignment, AuditEvent
 from skills.services import assignments
 from skills.services.mentee_standing import discharge_mentee
 from skills.services.page_cache import page_versions
 from skills.services.signoffs import SignoffDetails, record_signoff
-from skills.timeutil import today
 
-from .conftest import raw_engine
+from .conftest import raw_engine, today
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_an_ended_assignment_shows_at_once(team, client, login, kind, path):
     assignment = db.session.scalars(
         select(Assignment).where(Assignment.mentee_id == gone.id, Assignment.staff_id == viewer.id)
     ).one()
-    assignments.end_assignment(assignment, today(gone))
+    assignments.end_assignment(assignment, timeutil.today(gone))
     db.session.commit()
     page = _page(client, path)
     assert "Pat Caseload1" not in page and "Pat Caseload2" in page
@@ -97,7 +97,11 @@ def test_an_assignment_ended_by_another_app_server_shows_at_once(team, client, l
             text(
                 "UPDATE assignments SET ends_on = :day WHERE staff_id = :staff AND mentee_id = :m"
             ),
-            {"day": today(mentees[0]) - timedelta(days=1), "staff": manager.id, "m": mentees[0].id},
+            {
+                "day": timeutil.today(mentees[0]) - timedelta(days=1),
+                "staff": manager.id,
+                "m": mentees[0].id,
+            },
         )
     engine.dispose()
     page = _page(client, "/caseload/")
@@ -121,14 +125,16 @@ def test_staff_only_changes_show_at_once(team, client, login, skill):
         mentees[0],
         skill("get-transit-card"),
         mentor,
-        SignoffDetails(level=3, shown_on=today(mentees[0]), note="x", note_visibility="staff"),
+        SignoffDetails(
+            level=3, shown_on=timeutil.today(mentees[0]), note="x", note_visibility="staff"
+        ),
     )
     db.session.commit()
     assert page_versions()[1] != before[1]
     assert "<strong>0 of" in page
     assert "<strong>1 of" in _page(client, "/caseload/")
 
-    discharge_mentee(mentees[2], today(mentees[2]), manager)
+    discharge_mentee(mentees[2], timeutil.today(mentees[2]), manager)
     db.session.commit()
     assert "Pat Caseload2" not in _page(client, "/caseload/")
 
@@ -167,7 +173,7 @@ def test_nothing_is_shared_between_viewers(org, make_user, make_mentee, assign, 
 def test_the_filters_and_language_are_part_of_the_key(team, client, login):
     mentor, manager, mentees = team
     mentees[2].status = "discharged"
-    mentees[2].discharged_on = date.today()
+    mentees[2].discharged_on = today()
     db.session.commit()
     login(manager)
     assert "Pat Caseload2" not in _page(client, "/caseload/")
@@ -187,7 +193,7 @@ def test_the_assigned_ids_agree_with_the_assigned_mentees(world):
     for name in ("mentor_a", "mentor_today", "mentor_ended", "mentor_future", "cm_a"):
         user = world.users[name]
         kind = "case_manager" if name == "cm_a" else "mentor"
-        on = today(user)
+        on = timeutil.today(user)
         expected = set(
             db.session.scalars(
                 permissions.mentees_assigned(user, kind, on)

@@ -4,7 +4,7 @@ The access matrix tries each route; this asks each rule, so a changed rule fails
 by name even where no route shows the difference (mutation testing relies on it).
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask_login import AnonymousUserMixin
@@ -15,9 +15,9 @@ from skills import permissions
 from skills.extensions import db
 from skills.models import SignoffEvent
 
-from .conftest import ACTORS
+from .conftest import ACTORS, today
 
-TODAY = date.today()
+TODAY = today()
 A_MENTORS = {"mentor_a", "mentor_today"}
 A_STAFF = A_MENTORS | {"cm_a", "admin"}
 MENTORS = {

@@ -5,7 +5,6 @@ import io
 import re
 import struct
 import zlib
-from datetime import date
 
 import pytest
 from PIL import Image, ImageOps
@@ -20,7 +19,7 @@ from skills.services import photos
 from skills.services.session_notes import sign_note
 from skills.services.signoffs import SignoffDetails, record_signoff
 
-from .conftest import tiny_jpeg
+from .conftest import tiny_jpeg, today
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -247,7 +246,7 @@ def staff_only_photo(world, skill):
         world.mentee_a,
         skill("use-atm"),
         world.users["mentor_a"],
-        SignoffDetails(level=2, shown_on=date.today(), note="STAFF", note_visibility="staff"),
+        SignoffDetails(level=2, shown_on=today(), note="STAFF", note_visibility="staff"),
     )
     photo = photos.add_photo(event, tiny_jpeg(), world.users["mentor_a"])
     db.session.commit()

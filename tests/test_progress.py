@@ -1,10 +1,12 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 from skills.extensions import db
 from skills.services.progress import caseload_progress, curriculum_view, mentee_progress
 from skills.services.signoffs import SignoffDetails, record_signoff
 
-TODAY = date.today()
+from .conftest import today
+
+TODAY = today()
 
 
 def sign(mentee, skill, mentor, level, shown_on=TODAY):

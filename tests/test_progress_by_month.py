@@ -7,7 +7,9 @@ from skills.services.progress_totals import signoffs_by_month
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 from skills.services.voice import mark_refresher
 
-TODAY = date.today()
+from .conftest import today
+
+TODAY = today()
 
 
 def month_start(months_back: int) -> date:

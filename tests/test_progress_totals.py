@@ -18,9 +18,9 @@ from skills.services.signoffs import SignoffDetails, correct_signoff, record_sig
 from skills.services.status import status_differences
 from skills.services.view_cache import cached_view, curriculum_version
 
-from .conftest import DATA
+from .conftest import DATA, today
 
-TODAY = date.today()
+TODAY = today()
 
 
 def sign(mentee, skill, mentor, level, shown_on=TODAY):

@@ -9,7 +9,7 @@ on the single-mentee pages has as many extra sign-offs as the team has mentees.
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -19,9 +19,9 @@ from skills.models import Mentee, User
 from skills.services import assignments, people, voice
 from skills.services.signoffs import SignoffDetails, record_signoff
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, today
 
-TODAY = date.today()
+TODAY = today()
 SIZES = (5, 50)
 SKILL_KEYS = ("get-transit-card", "read-timetable", "ride-and-pay", "open-bank-account", "use-atm")
 # Signed off (3) where a refresher or a re-check (open-bank-account: 180 days) needs it.

@@ -5,7 +5,7 @@ this period", which notes are printed and for whom, and that a batch says the sa
 as single reports.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -14,8 +14,10 @@ from skills.permissions import MENTEE_COPY, Viewer
 from skills.reports.content import NOTES_LIMIT, mentee_report_data, resolve_period
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 
+from .conftest import today
+
 STAFF = Viewer(sees_staff_notes=True)
-TODAY = date.today()
+TODAY = today()
 PERIOD_FROM = TODAY - timedelta(days=10)
 
 

@@ -1,7 +1,7 @@
 """Session notes in the progress report: the staff copy lists every note of the period
 with total time and units; the mentee's copy only the notes shared with the mentee."""
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 
@@ -11,10 +11,11 @@ from skills.reports import mentee_report_data, mentee_report_pdf
 from skills.reports.content import batch_report_data
 from skills.services import session_notes as notes
 
+from .conftest import today
 from .test_reports import text_of
 
 STAFF = Viewer(sees_staff_notes=True)
-TODAY = date.today()
+TODAY = today()
 START = TODAY - timedelta(days=60)
 SHARED = "Rode the number 12 bus marker-shared"
 STAFF_ONLY = "Talked about housing worries marker-staff"

@@ -5,7 +5,7 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pikepdf
 import pytest
@@ -15,7 +15,9 @@ from skills.extensions import db
 from skills.services.curriculum_view import curriculum_view
 from skills.services.signoffs import SignoffDetails, record_signoff
 
-TODAY = date.today()
+from .conftest import today
+
+TODAY = today()
 START = TODAY - timedelta(days=60)
 NOTE = "¿Pagó solo? ¡Sí! En la tienda, sin ayuda."
 

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pikepdf
 import pytest
@@ -29,8 +29,10 @@ from skills.reports.caseload_pdf import BatchCover
 from skills.services import voice
 from skills.services.signoffs import SignoffDetails, record_signoff
 
+from .conftest import today
+
 STAFF = Viewer(sees_staff_notes=True)
-TODAY = date.today()
+TODAY = today()
 TEXT_OPERATORS = {"Tj", "TJ", "'", '"'}
 
 

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import unicodedata
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -33,9 +33,11 @@ from skills.services.history import history
 from skills.services.progress import curriculum_view
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 
+from .conftest import today
+
 STAFF = Viewer(sees_staff_notes=True)
 
-TODAY = date.today()
+TODAY = today()
 START = TODAY - timedelta(days=60)
 NAMES = ["José García", "Zoë Fischer", "Łukasz Kowalski", "Nguyễn Thị Ánh", "Søren Sørensen"]
 MARKUP_NOTE = "Paid with <b>&amp;</b> cash & coins <script>x</script>"

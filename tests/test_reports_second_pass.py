@@ -3,7 +3,7 @@ travelled, caseload summary, batch, footers and CSV, read back from the PDF and 
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -17,8 +17,10 @@ from skills.reports.content import NOTES_LIMIT
 from skills.reports.pdf import mentee_report_pdf
 from skills.services.signoffs import SignoffDetails, record_signoff
 
+from .conftest import today
+
 STAFF = Viewer(sees_staff_notes=True)
-TODAY = date.today()
+TODAY = today()
 JARGON = ("signed off", "Signed off", "Introduced", "Record number", "STAFF ONLY")
 
 

@@ -12,9 +12,9 @@ from skills.extensions import db
 from skills.models import Assignment, AuditEvent, Mentee, User
 from skills.services import people, roster
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, today
 
-TODAY = date.today()
+TODAY = today()
 HEADER = (
     "type,username,name,preferred_name,roles,email,record_number,start_date,mentor,case_manager"
 )

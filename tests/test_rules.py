@@ -6,7 +6,7 @@ today, ending today, ended yesterday, starting tomorrow; the level just below, a
 above the signed-off level; staff and mentee readers).
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 from itertools import product
 
 import pytest
@@ -19,7 +19,9 @@ from skills.models.curriculum import counts_as_signed_off
 from skills.services.history import history
 from skills.services.signoffs import SignoffDetails, record_signoff
 
-TODAY = date.today()
+from .conftest import today
+
+TODAY = today()
 DAYS = [TODAY + timedelta(days=n) for n in (-2, -1, 0, 1, 2)]
 
 

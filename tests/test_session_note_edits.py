@@ -2,7 +2,7 @@
 signed notes only take addenda) and making a sign-off from the note form."""
 
 import html
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +15,9 @@ from skills.services import session_note_queries as queries
 from skills.services import session_notes as notes
 from skills.services.signoffs import SignoffDetails, record_signoff
 
-YESTERDAY = date.today() - timedelta(days=1)
+from .conftest import today
+
+YESTERDAY = today() - timedelta(days=1)
 
 
 @pytest.fixture
@@ -180,7 +182,7 @@ def test_an_edit_made_on_an_older_copy_is_refused(client, login, pair):
     [
         ({"ends_at": "13:30"}, "ends_at", "must be after the start time"),
         (
-            {"contact_on": (date.today() + timedelta(days=1)).isoformat()},
+            {"contact_on": (today() + timedelta(days=1)).isoformat()},
             "contact_on",
             "is in the future",
         ),

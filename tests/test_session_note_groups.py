@@ -4,7 +4,7 @@ billing export for a case manager's caseload."""
 import csv
 import html
 import io
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +16,9 @@ from skills.services import session_note_groups as groups
 from skills.services import session_notes as notes
 from skills.services.organisations import SettingsRefused
 
-YESTERDAY = date.today() - timedelta(days=1)
+from .conftest import today
+
+YESTERDAY = today() - timedelta(days=1)
 
 
 @pytest.fixture
@@ -85,7 +87,7 @@ def test_each_mentee_of_a_group_gets_their_own_note_and_billing_line(client, log
 
 def test_a_refusal_for_one_member_saves_nothing_for_anyone(client, login, team):
     mentor, mentees = team
-    mentees[2].start_date = date.today()  # started after the session
+    mentees[2].start_date = today()  # started after the session
     db.session.commit()
     login(mentor)
     response = client.post("/mentor/notes/group", data=group_form(mentees))

@@ -16,9 +16,9 @@ from skills.services import session_note_queries as queries
 from skills.services import session_notes as notes
 from skills.services.signoffs import SignoffDetails, record_signoff
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, today
 
-YESTERDAY = date.today() - timedelta(days=1)
+YESTERDAY = today() - timedelta(days=1)
 
 
 @pytest.fixture
@@ -129,12 +129,12 @@ def test_double_submit_creates_one_note(client, login, pair):
         ({"ends_at": "14:00"}, "ends_at", "must be after the start time"),
         ({"starts_at": "06:00", "ends_at": "18:01"}, "ends_at", "at most 12 hours"),
         (
-            {"contact_on": (date.today() + timedelta(days=1)).isoformat()},
+            {"contact_on": (today() + timedelta(days=1)).isoformat()},
             "contact_on",
             "is in the future",
         ),
         (
-            {"contact_on": (date.today() - timedelta(days=400)).isoformat()},
+            {"contact_on": (today() - timedelta(days=400)).isoformat()},
             "contact_on",
             "before Eli Mentee started",
         ),
@@ -177,7 +177,7 @@ def test_mentee_not_on_the_caseload_is_refused(client, login, pair, make_mentee,
     mentor, _ = pair
     stranger = make_mentee(name="Fay Stranger")
     ended = make_mentee(name="Gus Ended")
-    assign(mentor, ended, starts_on=ended.start_date, ends_on=date.today())
+    assign(mentor, ended, starts_on=ended.start_date, ends_on=today())
     login(mentor)
     for other in (stranger, ended):
         response = client.post("/mentor/notes/new", data=form(other, idempotency_key=""))
@@ -213,7 +213,7 @@ def test_sign_offs_of_the_session_are_linked(app, pair, skill, make_user, assign
         SignoffDetails(level=1, shown_on=YESTERDAY - timedelta(days=2)),
     )
     db.session.commit()
-    assert {e.id for e in queries.linkable_signoffs(mentee, mentor, date.today())} == {
+    assert {e.id for e in queries.linkable_signoffs(mentee, mentor, today())} == {
         event.id,
         older.id,
     }
@@ -278,7 +278,7 @@ def test_a_signed_note_cannot_change_and_takes_addenda(client, login, pair):
 def test_signing_after_the_limit_marks_the_note_late(app, pair):
     mentor, mentee = pair
     zone = ZoneInfo(mentee.organisation.time_zone)
-    contact = date.today() - timedelta(days=10)
+    contact = today() - timedelta(days=10)
     on_time = notes.record_note(mentee, mentor, details(contact_on=contact))
     late = notes.record_note(
         mentee, mentor, details(contact_on=contact, starts_at=time(9, 0), ends_at=time(9, 30))

@@ -4,7 +4,7 @@ left over; the billing file stays in English for the billing system."""
 
 import csv
 import io
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 
@@ -14,10 +14,10 @@ from skills.services import photos
 from skills.services import session_note_groups as groups
 from skills.services import session_notes as notes
 
-from .conftest import tiny_jpeg
+from .conftest import tiny_jpeg, today
 from .test_spanish_staff import english_left
 
-YESTERDAY = date.today() - timedelta(days=1)
+YESTERDAY = today() - timedelta(days=1)
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from skills.services.signoffs import (
     record_signoff,
 )
 
-from .conftest import MINI_CURRICULUM
+from .conftest import MINI_CURRICULUM, today
 
-TODAY = date.today()
+TODAY = today()
 
 
 @pytest.fixture

@@ -1,13 +1,15 @@
 """What a sign-off stores from the form, exactly, and the note limit a program sets."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from skills.extensions import db
 from skills.services.signoffs import SignoffDetails, SignoffError, record_signoff
 
-TODAY = date.today()
+from .conftest import today
+
+TODAY = today()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,9 +11,11 @@ from skills.services.history import history
 from skills.services.signoffs import SignoffDetails, SignoffError, correct_signoff, record_signoff
 from skills.services.status import rebuild_statuses, status_differences
 
+from .conftest import today
+
 STAFF = Viewer(sees_staff_notes=True)
 
-TODAY = date.today()
+TODAY = today()
 
 
 @pytest.fixture

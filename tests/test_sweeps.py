@@ -1,13 +1,13 @@
 """Sweeps over the URL map: CSRF on every POST, no GET changes data, no mass assignment."""
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select, text
 
 from skills import create_app
 from skills.extensions import db
 from skills.models import Mentee, SignoffEvent, User
+
+from .conftest import today
 
 # Reading a mentee's record is itself recorded; nothing else may change on a GET.
 READ_SIDE_EFFECT_TABLES = {"audit_events"}
@@ -57,7 +57,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(csrf_app, world,
             sign_in_by_session(client, world.users[actor])
         before = snapshot()
         response = client.post(
-            url, data={"level": "3", "shown_on": date.today().isoformat(), "reason": "x"}
+            url, data={"level": "3", "shown_on": today().isoformat(), "reason": "x"}
         )
         assert response.status_code == 400, f"{actor} {url}: {response.status_code}"
         assert snapshot() == before, f"{actor} {url} changed data without a CSRF token"
@@ -82,7 +82,7 @@ def test_sign_off_ignores_fields_naming_other_people_or_times(client, login, wor
         url,
         data={
             "level": "3",
-            "shown_on": date.today().isoformat(),
+            "shown_on": today().isoformat(),
             "note_visibility": "mentee",
             "mentee_id": str(world.mentee_b.id),
             "recorded_by_id": str(world.users["admin"].id),
@@ -97,7 +97,7 @@ def test_sign_off_ignores_fields_naming_other_people_or_times(client, login, wor
     assert event.mentee_id == world.mentee_a.id
     assert event.recorded_by_id == world.users["mentor_a"].id
     assert event.kind == "signoff" and event.corrects_id is None
-    assert event.recorded_at.year == date.today().year
+    assert event.recorded_at.year == today().year
 
 
 def test_own_account_forms_ignore_role_and_organisation_fields(client, login, world):

@@ -1,6 +1,6 @@
 """Mentee voice and peer practice, at the service level."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +12,9 @@ from skills.services.progress import mentee_progress
 from skills.services.signoffs import SignoffDetails, record_signoff
 from skills.services.status import status_differences
 
-TODAY = date.today()
+from .conftest import today
+
+TODAY = today()
 
 
 @pytest.fixture
@@ -99,12 +101,12 @@ def test_refresher_keeps_the_achievement_and_shows_as_due(people, skill):
     db.session.commit()
     status = db.session.get(SkillStatus, (mentee.id, skill("ride-and-pay").id))
     assert status.signed_off and status.needs_refresher
-    due = voice.due_checks([mentee.id], date.today())
+    due = voice.due_checks([mentee.id], today())
     assert [(d.skill.key, d.reason) for d in due] == [("ride-and-pay", "refresher")]
     assert status_differences() == []
     record_signoff(mentee, skill("ride-and-pay"), mentor, SignoffDetails(level=3, shown_on=TODAY))
     db.session.commit()
-    assert voice.due_checks([mentee.id], date.today()) == []
+    assert voice.due_checks([mentee.id], today()) == []
 
 
 def test_recheck_interval_from_the_curriculum(people, skill):
@@ -116,7 +118,7 @@ def test_recheck_interval_from_the_curriculum(people, skill):
         SignoffDetails(level=3, shown_on=TODAY - timedelta(days=29)),
     )
     db.session.commit()
-    assert voice.due_checks([mentee.id], date.today()) == []
+    assert voice.due_checks([mentee.id], today()) == []
     assert [d.reason for d in voice.due_checks([mentee.id], on=TODAY + timedelta(days=160))] == [
         "recheck"
     ]

@@ -4,7 +4,6 @@ past goals and self-ratings as history."""
 
 import json
 import re
-from datetime import date
 from html import unescape
 
 import pytest
@@ -16,9 +15,10 @@ from skills.models import AuditEvent, DidItReport, Goal, SignoffDisagreement, Sk
 from skills.services import voice
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 
+from .conftest import today
 from .test_voice_web import client_for
 
-TODAY = date.today()
+TODAY = today()
 
 
 @pytest.fixture

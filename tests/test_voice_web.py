@@ -1,6 +1,6 @@
 """Mentee voice and peer practice through the browser."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from babel.dates import format_date
 from sqlalchemy import func, select
@@ -10,9 +10,9 @@ from skills.models import AuditEvent, DidItReport, Goal, SelfRating, SignoffEven
 from skills.services import voice
 from skills.services.signoffs import SignoffDetails, record_signoff
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, today
 
-TODAY = date.today()
+TODAY = today()
 
 
 def client_for(app, user):

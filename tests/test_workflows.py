@@ -1,6 +1,6 @@
 """The mentor, mentee and case-manager workflows, through the test client."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from babel.dates import format_date
@@ -11,7 +11,9 @@ from skills.models import Assignment, AuditEvent, SignoffEvent, SkillStatus
 from skills.services import assignments
 from skills.services.signoffs import SignoffDetails, record_signoff
 
-TODAY = date.today()
+from .conftest import today
+
+TODAY = today()
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ Every state a step lands on is checked by axe-core (0 violations) and saved as
 test-artifacts/screenshots/walk-<state>-<phone|desktop>.png.
 """
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
+
+from skills import timeutil
 
 from .helpers import DESKTOP, PASSWORD, PHONE, screenshot, sign_in
 from .steps import submit
@@ -251,7 +252,7 @@ def test_mentee_chooses_spanish_and_back(new_page, site):
 def contact_times(site) -> tuple[str | None, str, str]:
     """A contact that ended half an hour ago, in the organization's time: (a date to type
     if it was yesterday, else None; start; end)."""
-    now = datetime.now(ZoneInfo(site.time_zone))
+    now = timeutil.local_now(site.time_zone)  # the suite's clock, as the server's
     start, end = now - timedelta(minutes=75), now - timedelta(minutes=30)
     day = None if start.date() == now.date() else start.date().isoformat()
     return day, start.strftime("%H:%M"), end.strftime("%H:%M")

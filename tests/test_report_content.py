@@ -5,13 +5,14 @@ this period", which notes are printed and for whom, and that a batch says the sa
 as single reports.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from skills.extensions import db
 from skills.permissions import MENTEE_COPY, Viewer
 from skills.reports.content import NOTES_LIMIT, mentee_report_data, resolve_period
+from skills.reports.period import check_period
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 
 from .conftest import today
@@ -145,3 +146,14 @@ def test_period_defaults_to_the_mentees_start_and_today(mentor_and_mentee):
     assert resolve_period(mentee, start, None, TODAY) == (start, TODAY)
     with pytest.raises(ValueError):
         resolve_period(mentee, TODAY, TODAY - timedelta(days=1), TODAY)
+
+
+def test_a_period_of_one_day_is_allowed_and_a_reversed_one_says_both_dates(app):
+    check_period(date(2026, 10, 31), date(2026, 10, 31))
+    with app.test_request_context(), pytest.raises(ValueError) as refused:
+        check_period(date(2026, 10, 31), date(2026, 9, 1))
+    with app.test_request_context():
+        assert str(refused.value.args[0]) == (
+            "The period starts on Oct 31, 2026, after it ends on Sep 1, 2026. "
+            "Choose a start date on or before the end date."
+        )

@@ -13,6 +13,7 @@ from skills.extensions import db
 from skills.permissions import MENTEE_COPY, Viewer
 from skills.reports.content import NOTES_LIMIT, mentee_report_data, resolve_period
 from skills.reports.period import check_period
+from skills.reports.shared_details import Shared
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 
 from .conftest import today
@@ -157,3 +158,39 @@ def test_a_period_of_one_day_is_allowed_and_a_reversed_one_says_both_dates(app):
             "The period starts on Oct 31, 2026, after it ends on Sep 1, 2026. "
             "Choose a start date on or before the end date."
         )
+
+
+def test_how_a_skill_was_done_is_printed_in_words_and_left_out_when_not_said(
+    mentor_and_mentee, skill
+):
+    mentor, mentee = mentor_and_mentee
+    inside = TODAY - timedelta(days=2)
+    sign(
+        mentee,
+        skill("get-transit-card"),
+        mentor,
+        3,
+        inside,
+        note="Paid at the machine.",
+        support="own",
+        practised_with="group",
+    )
+    sign(mentee, skill("ride-and-pay"), mentor, 3, inside, note="Rode to the clinic.")
+    data = mentee_report_data(mentee, STAFF, period_from=PERIOD_FROM, period_to=TODAY)
+    said = {i.title: (i.support, i.practised_with) for i in data.signed_off_in_period}
+    assert said == {
+        skill("get-transit-card").title: ("On my own", "In a group"),
+        skill("ride-and-pay").title: (None, None),
+    }
+    noted = {n.note: (n.support, n.practised_with) for n in data.notes}
+    assert noted == {
+        "Paid at the machine.": ("On my own", "In a group"),
+        "Rode to the clinic.": (None, None),
+    }
+
+
+def test_a_way_of_doing_with_no_label_any_more_is_printed_as_stored():
+    shared = Shared({}, {}, {}, {"own": "On my own"}, {"group": "In a group"}, {})
+    assert shared.labels("own", "group") == ("On my own", "In a group")
+    assert shared.labels("coached", "pairs") == ("coached", "pairs")  # an older key
+    assert shared.labels(None, "") == (None, None)

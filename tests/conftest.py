@@ -28,7 +28,7 @@ from skills.models.people import DEFAULT_TIME_ZONE
 from skills.services import assignments, passwords, people
 from skills.services import curriculum as curriculum_service
 
-from .snapshots import Snapshot, delete_all_rows, fingerprint
+from .snapshots import Snapshot, delete_all_rows, fingerprint, restart_ids
 
 # The suite's clock starts at 9 pm in the test organizations' zone on the day the run
 # starts and runs on from there. Every run crosses no midnight (CI takes under an hour;
@@ -110,13 +110,7 @@ def _empty_postgres(engine) -> None:
     """Delete every row and restart the ids at 1."""
     with engine.begin() as conn:
         delete_all_rows(conn)
-        sequences = conn.scalars(
-            text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
-        ).all()
-        if sequences:
-            conn.execute(
-                text("; ".join(f"SELECT setval('{name}', 1, false)" for name in sequences))
-            )
+        restart_ids(conn)
 
 
 @pytest.fixture

@@ -94,10 +94,15 @@ class Snapshot:
             for table in tables():
                 if self.rows[table.name]:
                     conn.execute(table.insert(), self.rows[table.name])
-            restart = [
-                f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), "  # noqa: S608
-                f"COALESCE(MAX(id), 0) + 1, false) FROM {t.name}"  # (our own table names)
-                for t in tables()
-                if "id" in t.c and isinstance(t.c.id.type, Integer)
-            ]
-            conn.execute(text("; ".join(restart)))
+            restart_ids(conn)
+
+
+def restart_ids(conn: Connection) -> None:
+    """On PostgreSQL, make each table's next id the one after its highest (1 if empty)."""
+    restart = [
+        f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), "  # noqa: S608
+        f"COALESCE(MAX(id), 0) + 1, false) FROM {t.name}"  # (our own table names)
+        for t in tables()
+        if "id" in t.c and isinstance(t.c.id.type, Integer)
+    ]
+    conn.execute(text("; ".join(restart)))

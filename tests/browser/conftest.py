@@ -138,15 +138,32 @@ def site(tmp_path_factory):
         db.engine.dispose()
 
 
+def _click_then_load(click):
+    """A click that waits for the page it opens to load, not only to start loading.
+
+    Playwright's click returns once a navigation it started has committed: the URL is
+    new but the document may be half parsed, so `count()` or `is_visible()` right after
+    reads a partial page (a CI run saw an empty history list that way). After a click
+    that opened nothing, the current page is loaded already and this returns at once.
+    """
+
+    def click_and_load(self, *args, **kwargs):
+        click(self, *args, **kwargs)
+        self.page.wait_for_load_state()
+
+    return click_and_load
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium through Playwright (never a browser Playwright downloads)."""
     if not Path(CHROMIUM).exists():
         missing(f"Chromium not found at {CHROMIUM}")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import Locator, sync_playwright
     except ImportError:
         missing("Playwright is not installed (pip install -e '.[test]')")
+    Locator.click = _click_then_load(Locator.click)  # type: ignore[method-assign]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True

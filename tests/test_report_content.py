@@ -5,18 +5,23 @@ this period", which notes are printed and for whom, and that a batch says the sa
 as single reports.
 """
 
+import re
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from skills.extensions import db
 from skills.permissions import MENTEE_COPY, Viewer
 from skills.reports.content import NOTES_LIMIT, mentee_report_data, resolve_period
 from skills.reports.period import check_period
-from skills.reports.shared_details import Shared
+from skills.reports.shared_details import Shared, signed_off_levels
+from skills.services import voice
+from skills.services.curriculum import load_files
+from skills.services.curriculum_view import curriculum_view
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 
-from .conftest import today
+from .conftest import MINI_CURRICULUM, today
 
 STAFF = Viewer(sees_staff_notes=True)
 TODAY = today()
@@ -194,3 +199,107 @@ def test_a_way_of_doing_with_no_label_any_more_is_printed_as_stored():
     assert shared.labels("own", "group") == ("On my own", "In a group")
     assert shared.labels("coached", "pairs") == ("coached", "pairs")  # an older key
     assert shared.labels(None, "") == (None, None)
+    assert shared.labels("", None) == (None, None)
+
+
+def retire(tmp_path, *keys):
+    """Load the test curriculum again without the skills `keys`: they are retired, and
+    their sign-offs kept."""
+    text = MINI_CURRICULUM.read_text()
+    for key in keys:
+        text, found = re.subn(rf"      - key: {key}\n(?:        .*\n)*", "", text)
+        assert found == 1, key
+    smaller = tmp_path / "mini.yaml"
+    smaller.write_text(text)
+    assert sorted(load_files([smaller])[0].retired) == sorted(keys)
+    db.session.commit()
+
+
+def test_a_skill_signed_off_and_then_retired_is_still_listed_in_its_period(
+    mentor_and_mentee, skill, tmp_path
+):
+    mentor, mentee = mentor_and_mentee
+    inside = TODAY - timedelta(days=2)
+    sign(mentee, skill("get-transit-card"), mentor, 3, inside - timedelta(days=1))
+    sign(mentee, skill("use-atm"), mentor, 3, inside, support="own", practised_with="mentor")
+    sign(mentee, skill("read-timetable"), mentor, 2, inside)  # below the level: not listed
+    retire(tmp_path, "use-atm", "read-timetable")
+    data = mentee_report_data(mentee, STAFF, period_from=PERIOD_FROM, period_to=TODAY)
+    listed = [(i.title, i.i_can_now, i.level_name, i.support) for i in data.signed_off_in_period]
+    assert listed == [
+        ("Get a transit card", "I can now get a transit card.", "Can do it on my own", None),
+        ("Use an ATM", "I can now use an ATM.", "Can do it on my own", "On my own"),
+    ]
+    # The checklist and its counts are of the skills still in the curriculum.
+    assert [s.title for d in data.domains for s in d.skills] == [
+        "Get a transit card",
+        "Ride and pay",
+        "Open a bank account",
+    ]
+    assert (data.signed_off, data.total) == (1, 3)
+
+
+def test_signed_off_levels_reads_live_skills_from_the_view_and_only_retired_ones_from_the_database(
+    org, skill, count_queries, tmp_path
+):
+    retire(tmp_path, "use-atm")
+    card, atm = skill("get-transit-card"), skill("use-atm")
+    view = curriculum_view(org.id)
+    live = next(s for skills in view.skills.values() for s in skills if s.id == card.id)
+    with count_queries() as queries:
+        assert signed_off_levels(view, {card.id}) == {card.id: (3, live)}
+    assert queries.count == 0
+    with count_queries() as queries:
+        levels = signed_off_levels(view, {card.id, atm.id})
+    assert queries.count == 1
+    assert levels.keys() == {card.id, atm.id} and levels[card.id] == (3, live)
+    level, retired = levels[atm.id]
+    assert (level, retired.id, retired.title, retired.i_can, retired.retired) == (
+        3,
+        atm.id,
+        "Use an ATM",
+        "I can use an ATM.",
+        True,
+    )
+
+
+def test_a_retired_skill_is_printed_in_the_language_of_the_reports_curriculum_view(
+    mentor_and_mentee, skill, tmp_path
+):
+    mentor, mentee = mentor_and_mentee
+    sign(mentee, skill("get-transit-card"), mentor, 3, TODAY - timedelta(days=2))
+    sign(mentee, skill("use-atm"), mentor, 3, TODAY - timedelta(days=1))
+    retire(tmp_path, "use-atm")
+    skill("get-transit-card").translations = {
+        "es": {"i_can": "Puedo sacar una tarjeta de transporte."}
+    }
+    skill("use-atm").translations = {"es": {"i_can": "Puedo usar un cajero automático."}}
+    db.session.commit()
+    # Gathered outside any Spanish locale: the view passed in says the language.
+    spanish = curriculum_view(mentee.organisation_id, "es")
+    data = mentee_report_data(mentee, MENTEE_COPY, period_from=PERIOD_FROM, view=spanish)
+    assert [i.i_can_now for i in data.signed_off_in_period] == [
+        "Ahora puedo sacar una tarjeta de transporte.",
+        "Ahora puedo usar un cajero automático.",
+    ]
+
+
+def test_the_mentees_own_words_are_printed_and_a_bare_confirmation_says_thats_right(
+    make_user, make_mentee, assign, skill
+):
+    mentor = make_user("mentor")
+    mentee = make_mentee(with_login=True, start_date=TODAY - timedelta(days=30))
+    assign(mentor, mentee)
+    said = sign(mentee, skill("get-transit-card"), mentor, 3, TODAY - timedelta(days=3))
+    agreed = sign(mentee, skill("use-atm"), mentor, 2, TODAY - timedelta(days=2))
+    sign(mentee, skill("ride-and-pay"), mentor, 1, TODAY - timedelta(days=1))  # not answered
+    voice.confirm_signoff(said, mentee.user, "I bought it myself")
+    voice.confirm_signoff(agreed, mentee.user, "")
+    db.session.commit()
+    assert mentee_report_data(mentee, MENTEE_COPY).own_words == [
+        (TODAY - timedelta(days=2), "Use an ATM", "That's right."),
+        (TODAY - timedelta(days=3), "Get a transit card", "I bought it myself"),
+    ]
+    with force_locale("es_US"):
+        words = [w for _, _, w in mentee_report_data(mentee, MENTEE_COPY).own_words]
+    assert words == ["Está bien.", "I bought it myself"]

@@ -175,7 +175,8 @@ def test_admin_uploads_a_curriculum_by_keyboard(keyboard_page, site):
     keys.activate()
     keys.tab_to(lambda info: info["type"] == "file")
     content, line = bad_curriculum()
-    with page.expect_file_chooser() as chooser:
+    # The chooser has been slow to open on a loaded machine (15 s once): give it longer.
+    with page.expect_file_chooser(timeout=45_000) as chooser:
         page.keyboard.press("Space")
     chooser.value.set_files(
         {"name": "bad.yaml", "mimeType": "application/x-yaml", "buffer": content}

@@ -3,6 +3,7 @@ travelled, caseload summary, batch, footers and CSV, read back from the PDF and 
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -402,3 +403,29 @@ def test_cli_writes_the_history_csv_with_record_name_and_area(runner, world, tmp
               str(out)]
     )  # fmt: skip
     assert result.exit_code == 2 and "after" in result.output
+
+
+@pytest.mark.parametrize("count", [9, 10])
+def test_area_percentages_never_wrap_in_the_summary(make_mentee, count):
+    """With the real curriculum's nine areas the columns were too narrow for "17%":
+    the sign went to a second line and read as a separate number."""
+    data = caseload_data([make_mentee(name="Ann Able")], filters=CaseloadFilter("all"))
+    areas = [f"Area {n}" for n in range(1, count + 1)]
+    row = replace(data.rows[0], percents=[100] * len(areas), percent=100)
+    data = replace(data, domains=areas, rows=[row])
+    text = "\n".join(pages_of(caseload_summary_pdf(data)))
+    ann = next(line for line in text.splitlines() if "Ann Able" in line)
+    assert ann.count("100%") == len(areas) + 1  # each area and the overall, whole
+
+
+@pytest.mark.parametrize("areas", [1, 9, 12, 30])
+def test_the_summary_table_fits_the_page_whatever_the_number_of_areas(areas):
+    from reportlab.lib.pagesizes import landscape, letter
+
+    from skills.reports.caseload_pdf import NAME_LEAST, _summary_columns
+    from skills.reports.layout import Layout
+
+    width = Layout(landscape(letter)).width
+    columns, size = _summary_columns(width, areas)
+    assert sum(w for _label, w in columns) == pytest.approx(width)
+    assert columns[0][1] >= NAME_LEAST and 6.5 <= size <= 8.5

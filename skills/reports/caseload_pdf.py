@@ -23,7 +23,7 @@ from ..i18n import local_date
 from ..timeutil import utcnow
 from .caseload import CaseloadData
 from .items import MenteeReportData
-from .layout import GREY, Layout
+from .layout import CELL_PAD, GREY, Layout
 from .pdf import layout_mentee, made, mentee_footer
 from .tagging import text_string
 from .text import BOLD, FONT, clean, one_line, text_width
@@ -145,6 +145,39 @@ def _fit_headings(columns: list[tuple[str, float]], size: float) -> list[tuple[s
     return [(name, max(w, text_width(name, BOLD) * size + 6)) for name, w in columns]
 
 
+SUMMARY_SIZES = (8.5, 8.0, 7.5, 7.0, 6.5)  # type for the summary table, largest first
+NAME_LEAST = 90.0  # the name column's width below which the type gets smaller
+
+
+def _summary_columns(width: float, areas: int) -> tuple[list[tuple[str, float]], float]:
+    """The summary table's columns and type size: the area columns narrow, never too
+    narrow for "100%" (a percent split over two lines misreads as two numbers); the
+    name column takes what is left (names wrap between words). With many areas the
+    type gets smaller until the name column has `NAME_LEAST`; past the smallest, the
+    area columns share what is left (percents wrap rather than run off the page)."""
+    for size in SUMMARY_SIZES:
+        fixed = [(_("Name"), 130.0), (_("Record"), 56.0), (_("Mentor"), 96.0)]
+        tail = [
+            (_("Overall"), 44.0),
+            (_("Change"), 42.0),
+            (_("Last sign-off"), 66.0),
+            (_("Stalled"), 50.0),
+        ]
+        # Each column at least as wide as its heading (the Spanish ones are longer).
+        fixed, tail = _fit_headings(fixed, size), _fit_headings(tail, size)
+        room = width - sum(w for _label, w in fixed + tail)
+        fits = text_width("100%", FONT) * size + 2 * CELL_PAD + 1
+        each = max(min(room / areas, 40.0), fits) if areas else 0.0
+        name = fixed[0][1] + room - each * areas
+        if name >= NAME_LEAST:
+            break
+    else:
+        each = (room + fixed[0][1] - NAME_LEAST) / areas
+        name = NAME_LEAST
+    fixed[0] = (fixed[0][0], name)
+    return fixed + [(str(i), each) for i in range(1, areas + 1)] + tail, size
+
+
 def caseload_summary_pdf(data: CaseloadData, language: str = "en-US") -> bytes:
     """One table row per mentee: mentors, percent per area, overall, change in the period,
     last sign-off, stalled; averages last. The areas' legend repeats on every page."""
@@ -189,21 +222,8 @@ def caseload_summary_pdf(data: CaseloadData, language: str = "en-US") -> bytes:
     if not data.rows:
         lay.paragraph(_("The caseload is empty: there are no mentees to show."), BOLD, 11)
     else:
-        fixed = [(_("Name"), 130.0), (_("Record"), 56.0), (_("Mentor"), 96.0)]
-        tail = [
-            (_("Overall"), 44.0),
-            (_("Change"), 42.0),
-            (_("Last sign-off"), 66.0),
-            (_("Stalled"), 50.0),
-        ]
-        # Each column at least as wide as its heading (the Spanish ones are longer).
-        fixed, tail = _fit_headings(fixed, 8.5), _fit_headings(tail, 8.5)
-        room = lay.width - sum(w for _label, w in fixed + tail)
-        # Narrow columns for the areas; whatever they leave over widens the name column.
-        each = min(room / len(data.domains), 40.0) if data.domains else 0.0
-        fixed[0] = (fixed[0][0], 130.0 + room - each * len(data.domains))
-        columns = fixed + [(str(i), each) for i in range(1, len(data.domains) + 1)] + tail
-        first_number = len(fixed)
+        columns, size = _summary_columns(lay.width, len(data.domains))
+        first_number = 3  # after name, record and mentor
         per_domain, overall, change = data.averages
         discharged, none, stalled = _(" (discharged)"), _("none"), _("STALLED")
         rows = [
@@ -234,7 +254,7 @@ def caseload_summary_pdf(data: CaseloadData, language: str = "en-US") -> bytes:
         lay.table(
             columns,
             rows,
-            size=8.5,
+            size=size,
             right=range(first_number, first_number + len(data.domains) + 2),
             bold_last=True,
             row_headers=True,

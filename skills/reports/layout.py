@@ -32,6 +32,7 @@ BAR_FILL = (0.13, 0.45, 0.32)
 
 MARGIN = 54  # 3/4 inch
 FOOTER_SPACE = 50
+CELL_PAD = 2.5  # a table cell's padding on each side
 
 
 class Layout:
@@ -212,7 +213,7 @@ class Layout:
         rows = list(rows) if bold_last else rows
         last_row = rows[-1] if bold_last and rows else None  # type: ignore[index]
         leading = size * 1.25
-        pad = 2.5
+        pad = CELL_PAD
         widths = [w for _, w in columns]
         xs: list[float] = [self.left]
         for w in widths[:-1]:

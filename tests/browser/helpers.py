@@ -67,8 +67,7 @@ def sign_in(page, site: Site, username: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    page.get_by_role("button", name="Sign in").click()  # waits for the next page to load
     assert "/login" not in page.url, f"{username} could not sign in"
 
 

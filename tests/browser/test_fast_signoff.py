@@ -26,8 +26,7 @@ class Taps:
 
     def click(self, locator) -> None:
         self.count += 1
-        locator.click()
-        self.page.wait_for_load_state()
+        locator.click()  # waits for the page it opens to load (conftest)
 
     def submit_with_enter(self, locator) -> None:
         self.count += 1

@@ -57,6 +57,8 @@ def test_a_person_chooses_their_language_on_the_account_page(client, login, make
     # The browser asks for English; the person's choice wins.
     page = client.get("/account/", headers={"Accept-Language": "en"}).text
     assert '<html lang="es">' in page and "Salir" in page
+    # The message about the change is in the language chosen, not the one it replaced.
+    assert "El programa ahora usa el idioma que elegiste." in page
     (event,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.language"))
     assert event.actor_id == user.id
     # Back to the browser's language: none stored.

@@ -68,7 +68,8 @@ def test_staff_copy_lists_the_periods_session_notes_with_time_and_units(contacts
     assert (data.session_minutes, data.session_units) == (67, 4)
     text = text_of(mentee_report_pdf(data))
     assert SHARED in text and STAFF_ONLY in text and f"Next: {STAFF_ONLY}" in text
-    assert "2 session(s), 1 h 7 min in all, 4 billing unit(s)." in text
+    assert "2 sessions, 1 h 7 min in all, 4 billing units." in text
+    assert "(45 min, 3 units)" in text and "(22 min, 1 unit)" in text
     assert "STAFF ONLY" in text and "UNSIGNED" in text  # the shared note is not signed yet
     assert BEFORE not in text and OTHER not in text
 
@@ -78,7 +79,7 @@ def test_mentee_copy_holds_only_notes_shared_with_the_mentee(contacts):
     data = mentee_report_data(mentee, MENTEE_COPY, period_from=START)
     assert [n.what_we_did for n in data.session_notes] == [SHARED]
     text = text_of(mentee_report_pdf(data))
-    assert SHARED in text and "1 session(s), 45 min in all." in text
+    assert SHARED in text and "1 session, 45 min in all." in text
     assert "marker-staff" not in text and "housing" not in text
     assert "billing unit" not in text and BEFORE not in text and OTHER not in text
 

@@ -199,3 +199,20 @@ def test_fonts_print_spanish(client, login, spanish, tmp_path):
         ["pdffonts", str(path)], capture_output=True, check=True, text=True
     ).stdout.splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts  # emb
+
+
+def test_the_command_lines_mentee_copy_has_no_english_footer_or_mode(runner, spanish, tmp_path):
+    """Printed at the command line, the Spanish copy's footer said "Impreso por the
+    command line" and its sessions "In person"; counts said "session(s)"."""
+    from .conftest import _session_note
+
+    mentor, _manager, mentee = spanish
+    _session_note(mentee, mentor, "Practicamos el trayecto.", "mentee")
+    db.session.commit()
+    out = tmp_path / "copy.pdf"
+    result = runner.invoke(args=["report", "mentee", mentee.record_number, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = text_of(out.read_bytes())
+    assert "Impreso por la línea de comandos el" in text and "the command line" not in text
+    assert "En persona" in text and "In person" not in text
+    assert "1 sesión, 30 min en total." in text

@@ -4,18 +4,20 @@ travelled, caseload summary, batch, footers and CSV, read back from the PDF and 
 import csv
 import io
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
 
 from skills.extensions import db
 from skills.i18n import local_date
+from skills.models import User
 from skills.permissions import MENTEE_COPY, Viewer
 from skills.reports import caseload_data, caseload_summary_pdf, mentee_report_data
 from skills.reports.caseload import CaseloadFilter, collation_key, last_name_key
 from skills.reports.content import NOTES_LIMIT
 from skills.reports.pdf import mentee_report_pdf
+from skills.services import voice
 from skills.services.signoffs import SignoffDetails, record_signoff
 
 from .conftest import today
@@ -216,6 +218,35 @@ def test_a_past_period_shows_its_own_counts_and_the_change(make_user, make_mente
     assert today.domains[0].signed_off == 3
 
 
+def test_a_past_period_reads_next_steps_goals_and_own_words_as_of_its_end(
+    make_user, make_mentee, assign, skill
+):
+    """The checklist of a past period showed its own levels, but "Next, I'm learning",
+    the goals and the mentee's own words showed today's: a skill "Not started yet" in
+    the checklist was "I have seen how it is done" two pages earlier."""
+    mentor = make_user("mentor")
+    mentee = make_mentee(start_date=TODAY - timedelta(days=200), with_login=True)
+    assign(mentor, mentee)
+    inside, after = TODAY - timedelta(days=60), TODAY - timedelta(days=5)
+    sign(mentee, skill("get-transit-card"), mentor, 1, inside)
+    atm = sign(mentee, skill("use-atm"), mentor, 2, after)  # after the period
+    first = sign(mentee, skill("get-transit-card"), mentor, 3, inside + timedelta(days=1))
+    user = db.session.get(User, mentee.user_id)
+    voice.set_goal(mentee, skill("use-atm"), user)
+    voice.confirm_signoff(first, user, "I did it at the office.")
+    voice.confirm_signoff(atm, user, "With the card from the bank.")
+    db.session.commit()
+    period = {"period_from": TODAY - timedelta(days=100), "period_to": TODAY - timedelta(days=30)}
+    past = mentee_report_data(mentee, MENTEE_COPY, **period)
+    learning = {i.title: i.mentee_text for i in past.learning}
+    assert learning["Use an ATM"] == "Not started yet"  # today: practising, after the period
+    assert [(g.title, g.mentee_text) for g in past.goals] == [("Use an ATM", "Not started yet")]
+    assert [w for _on, _skill, w in past.own_words] == ["I did it at the office."]
+    now = mentee_report_data(mentee, MENTEE_COPY)
+    assert {i.title: i.mentee_text for i in now.learning}["Use an ATM"] != "Not started yet"
+    assert len(now.own_words) == 2
+
+
 def test_a_single_reading_is_a_baseline_not_change(make_user, make_mentee, assign, skill):
     mentor = make_user("mentor")
     mentee = make_mentee(start_date=TODAY - timedelta(days=40))
@@ -226,6 +257,29 @@ def test_a_single_reading_is_a_baseline_not_change(make_user, make_mentee, assig
     assert data.baseline
     text = "\n".join(pages_of(mentee_report_pdf(data)))
     assert "1 of 3 (baseline)" in text and "since" not in text.split("Summary")[1].split("Next")[0]
+
+
+def test_a_first_report_reads_as_a_starting_point_and_nothing_recorded_says_so(make_mentee):
+    mentee = make_mentee(name="Noa New")
+    own = "\n".join(pages_of(mentee_report_pdf(mentee_report_data(mentee, MENTEE_COPY))))
+    assert "0 of 3 (my starting point)" in own and "(baseline)" not in own
+    staff = "\n".join(pages_of(mentee_report_pdf(mentee_report_data(mentee, STAFF))))
+    assert "Baseline: nothing is recorded yet" in staff and "recorded on one day" not in staff
+
+
+def test_an_areas_change_wraps_instead_of_being_cut(make_mentee):
+    """Spanish runs longer, in the mentee copy's larger type most: "0 → 2 de 12 (+2
+    desde el 19 jun…" lost its date."""
+    from flask_babel import force_locale
+
+    data = mentee_report_data(make_mentee(), MENTEE_COPY, period_from=date(2026, 6, 19))
+    data.baseline = False
+    for section in data.domains:
+        section.at_start, section.signed_off, section.total = 100, 112, 120
+    with force_locale("es_US"):
+        text = "\n".join(pages_of(mentee_report_pdf(data)))
+    assert "…" not in text.split("Mis habilidades")[0]
+    assert text.count("jun 2026)") >= len(data.domains)
 
 
 def test_the_mentee_page_has_a_period_form_defaulting_to_90_days(client, login, world):
@@ -351,6 +405,9 @@ def test_batch_has_a_cover_odd_page_starts_labels_title_and_author(
     reader = PdfReader(io.BytesIO(client.get("/caseload/batch.pdf").get_data()))
     texts = [page.extract_text() for page in reader.pages]
     assert "Caseload of Casey Owner" in texts[0] and "Contents" in texts[0]
+    assert "Mentee copies" in texts[0]  # the cover says which copy every report is
+    staff = PdfReader(io.BytesIO(client.get("/caseload/batch.pdf?copy=staff").get_data()))
+    assert "Staff copies" in staff.pages[0].extract_text()
     assert texts[0].index("Łukasz Adamski") < texts[0].index("Ana Long")
     assert texts[0].index("Ana Long") < texts[0].index("Wei Zhang")
     starts = [reader.get_destination_page_number(entry) for entry in reader.outline]

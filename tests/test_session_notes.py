@@ -4,12 +4,14 @@ what the mentee sees, and the billing export."""
 import csv
 import html
 import io
-from datetime import date, datetime, time, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from skills import timeutil
 from skills.extensions import db
 from skills.models import AuditEvent, SessionNote, SessionNoteSignoff
 from skills.services import session_note_queries as queries
@@ -126,7 +128,12 @@ def test_double_submit_creates_one_note(client, login, pair):
     "changes, field, message",
     [
         ({"ends_at": "13:30"}, "ends_at", "must be after the start time"),
-        ({"ends_at": "14:00"}, "ends_at", "must be after the start time"),
+        # Both times as the form shows them (a 24-hour "14:00" beside "1:30 PM" misread).
+        (
+            {"ends_at": "14:00"},
+            "ends_at",
+            "(2:00\u202fPM) must be after the start time (2:00\u202fPM)",
+        ),
         ({"starts_at": "06:00", "ends_at": "18:01"}, "ends_at", "at most 12 hours"),
         (
             {"contact_on": (today() + timedelta(days=1)).isoformat()},
@@ -421,6 +428,11 @@ def test_billing_csv_lists_signed_notes_and_the_rest_apart(client, login, pair, 
     # The page speaks US dates; the CSV, for machines, keeps ISO dates.
     assert "signed late on Nov 20, 2026 (due by Nov 13, 2026)" in page
     assert client.get("/notes/billing?month=2026-13").status_code == 422
+    # With no month asked, the page is about this month, and its field says so (an empty
+    # field's example "2026-11" read as the month shown).
+    this_month = f"{today():%Y-%m}"
+    field = re.search(r"<input[^>]*\bname=\"month\"[^>]*>", client.get("/notes/billing").text)
+    assert 'type="month"' in field.group() and f'value="{this_month}"' in field.group()
     assert client.get("/notes/billing.csv?month=nope").status_code == 400
 
 
@@ -474,3 +486,24 @@ def test_an_unassigned_mentees_id_never_names_them(client, login, world):
         errors = response.text.split('id="mentee_id-errors"', 1)[1].split("</ul>", 1)[0]
         assert "Choose one of your mentees from the list." in errors
         assert mentee.name not in response.text
+
+
+def test_the_form_tells_two_sign_offs_of_one_skill_apart(client, login, pair, skill):
+    """The level by name and the time each was entered: two sign-offs of one skill on one
+    day read the same before ("Get a transit card · level 2 · Nov 30, 2026" twice)."""
+    mentor, mentee = pair
+    moments = [datetime.combine(YESTERDAY, time(h, m), UTC) for h, m in ((14, 5), (19, 40))]
+    for at in moments:
+        with timeutil.frozen_at(at):
+            record_signoff(mentee, skill(), mentor, SignoffDetails(level=2, shown_on=at.date()))
+    db.session.commit()
+    login(mentor)
+    page = html.unescape(client.get(f"/mentor/notes/new?mentee_id={mentee.id}").text)
+    labels = re.findall(r"Get a transit card · [^<]*entered at [^<]*", page)
+    assert len(labels) == 2 and labels[0] != labels[1]
+    assert all("2 · " in label and "level 2" not in label for label in labels)
+    # Entered at 9:05 AM and 2:40 PM in New York in winter (the organization's zone; an
+    # hour later in summer), newest first.
+    first, second = (at.astimezone(ZoneInfo("America/New_York")) for at in moments)
+    assert f"{first:%-I:%M}\u202f{first:%p}" in labels[1]
+    assert f"{second:%-I:%M}\u202f{second:%p}" in labels[0]

@@ -191,6 +191,8 @@ def test_a_spanish_mentee_reads_her_own_pages_in_spanish(client, login, rosa, sk
         assert '<html lang="es">' in page, url
         assert [s for s in spanish if s not in page] == [], url
         assert english_left(page, *data, user.username) == [], url
+    # One skill done in an area is "1 lista", not "1 listas".
+    assert re.search(r"\b1 lista\b", client.get("/me/").text)
 
 
 def test_what_a_spanish_mentee_does_is_answered_in_spanish(client, login, rosa, skill):

@@ -10,6 +10,7 @@ mentee, sharing a `group_key`.
 
 from datetime import date, datetime, time
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -30,7 +31,10 @@ from ..timeutil import UTCDateTime, utcnow
 from .people import Mentee, User
 from .signoffs import note_is_visible, note_is_visible_sql
 
+# How a contact was made: in English for the billing file (`MODES`), in the reader's
+# language on the pages and in reports (`MODE_LABELS`).
 MODES = {"in_person": "In person", "phone": "Phone", "video": "Video"}
+MODE_LABELS = {"in_person": _l("In person"), "phone": _l("Phone"), "video": _l("Video")}
 
 
 class SessionNote(Model):

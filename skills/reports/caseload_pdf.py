@@ -60,6 +60,7 @@ class BatchCover:
     owner: str
     contents: Sequence[tuple[str, str]]
     printed: str = ""
+    copy: str = ""  # "mentee" or "staff": which copy every report in the batch is
 
 
 def _cover(writer: Writer, cover: BatchCover) -> None:
@@ -75,6 +76,13 @@ def _cover(writer: Writer, cover: BatchCover) -> None:
             len(cover.contents),
         )
     )
+    if cover.copy == "staff":
+        lay.paragraph(
+            _("Staff copies: they may include notes for staff only. Do not give them to mentees."),
+            BOLD,
+        )
+    elif cover.copy == "mentee":
+        lay.paragraph(_("Mentee copies: each report is for its mentee to keep."), BOLD)
     lay.heading(_("Contents"))
     lay.table(
         [("#", 30), (_("Name"), 330), (_("Record"), lay.width - 360)],
@@ -116,6 +124,8 @@ def caseload_batch_pdf(
     # Writing the file too: it makes as many objects again as drawing.
     with _cycle_collection_paused():
         for data in reports:
+            if writer.pages % 2:  # the last report ended on a front: its back stays blank
+                writer.blank(Layout(letter), blank)
             count += 1
             key = f"mentee-{count}"
             canvas.bookmarkPage(key)
@@ -127,8 +137,6 @@ def caseload_batch_pdf(
             if data.language != language:
                 lay.root.attrs += f" /Lang {text_string(data.language)}"
             writer.draw(lay, mentee_footer(data), outline=False)
-            if writer.pages % 2:
-                writer.blank(Layout(letter), blank)
         if count == 0:
             lay = Layout(letter)
             lay.paragraph(_("Progress reports"), BOLD, 20, role="H1")

@@ -3,11 +3,12 @@ downloads."""
 
 from contextlib import nullcontext
 from datetime import date, datetime
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import click
 from flask.cli import AppGroup
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import permissions
@@ -30,8 +31,9 @@ report_group = AppGroup("report", help="Print progress reports and export CSV fi
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 COPY = click.Choice(["mentee", "staff"])
-# Nobody is signed in at the server's command line: the footer says where it came from.
-PRINTED_BY = "the command line"
+# Nobody is signed in at the server's command line: the footer says where it came from,
+# in the language each report is printed in (a lazy string, read when the footer is made).
+PRINTED_BY = cast(str, _l("the command line"))
 
 
 def _day(value: datetime | None) -> date | None:
@@ -206,6 +208,7 @@ def report_caseload(
             user.display_name,
             [(m.full_name, m.record_number) for m in mentees],
             printed,
+            copy,
         )
         _write(output, caseload_batch_pdf(reports, cover))
         action, fmt = "report.print", "pdf"

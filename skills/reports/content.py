@@ -6,6 +6,7 @@ these functions and hand the result to a builder in `pdf` or `csv_export`.
 """
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 
 from ..models import Mentee
@@ -17,6 +18,7 @@ from ..services.progress import (
     CurriculumView,
     MenteeProgress,
     SkillProgress,
+    choose_next_skills,
     mentee_progress,
     mentees_progress,
     view_for,
@@ -155,27 +157,79 @@ def _batch(
             yield data
 
 
+def _as_of(
+    entries: Sequence[histories.HistoryEntry], end: date
+) -> dict[int, histories.HistoryEntry]:
+    """Each skill's entry that held on `end` (a correction replaces what it corrects; a
+    refresher reminder is not a level)."""
+    held: dict[int, histories.HistoryEntry] = {}
+    for entry in entries:  # newest first
+        if entry.shown_on <= end and not entry.corrected and entry.kind != "refresher":
+            held.setdefault(entry.skill_id, entry)
+    return held
+
+
+def _progress_on(
+    progress: MenteeProgress, held: dict[int, histories.HistoryEntry], view: CurriculumView
+) -> MenteeProgress:
+    """`progress` with every skill at its level on the period's last day, and the next
+    skills chosen from those levels: a past period's "Next, I'm learning" and goals
+    agree with its checklist instead of showing today's levels. Only the skills, goals and
+    next skills are of that day: the areas' totals stay today's (the checklist counts)."""
+    skills: dict[int, SkillProgress] = {}
+    domains = []
+    for d in progress.domains:
+        items = []
+        for s in d.skills:
+            found = held.get(s.skill.id)
+            if found is None:
+                nothing = view.level(s.skill.curriculum_id, 0)
+                item = replace(
+                    s,
+                    level=0,
+                    level_name=nothing.name if nothing else "0",
+                    mentee_text=nothing.mentee_text if nothing else "",
+                    signed_off=False,
+                    shown_on=None,
+                )
+            else:
+                top = view.signed_off_level(s.skill.curriculum_id)
+                item = replace(
+                    s,
+                    level=found.level,
+                    level_name=found.level_name,
+                    mentee_text=found.level_text,
+                    signed_off=counts_as_signed_off(found.level, top),
+                    shown_on=found.shown_on,
+                )
+            skills[s.skill.id] = item
+            items.append(item)
+        domains.append(replace(d, skills=items))
+    goals = [skills[g.skill.id] for g in progress.goals if g.skill.id in skills]
+    return replace(
+        progress,
+        domains=domains,
+        goals=goals,
+        next_skills=choose_next_skills(domains, goals),
+    )
+
+
 def _checklist(
     mentee: Mentee,
     progress: MenteeProgress,
-    entries: Sequence[histories.HistoryEntry],
+    held: dict[int, histories.HistoryEntry],
     view: CurriculumView,
-    end: date,
     shared: Shared,
 ) -> list[DomainSection]:
     """Each area's skills at their level on the period's last day, read from the history
     (so a past period shows its own levels, not today's)."""
-    as_of: dict[int, histories.HistoryEntry] = {}
-    for entry in entries:  # newest first
-        if entry.shown_on <= end and not entry.corrected and entry.kind != "refresher":
-            as_of.setdefault(entry.skill_id, entry)
     ratings = shared.ratings
     domains = []
     for d in progress.domains:
         section = DomainSection(d.domain.title, d.total, 0, 0, 0, [])
         for s in d.skills:
             top = view.signed_off_level(s.skill.curriculum_id)
-            found = as_of.get(s.skill.id)
+            found = held.get(s.skill.id)
             level = found.level if found else 0
             nothing = view.level(s.skill.curriculum_id, 0)
             item = ChecklistItem(
@@ -208,7 +262,9 @@ def _report(
     printed_by: str,
     shared: Shared,
 ) -> MenteeReportData:
-    domains = _checklist(mentee, progress, entries, view, end, shared)
+    held = _as_of(entries, end)
+    domains = _checklist(mentee, progress, held, view, shared)
+    then = _progress_on(progress, held, view)
     readings = [
         Reading(e.skill_id, e.level, e.shown_on, e.id)
         for e in entries
@@ -286,12 +342,12 @@ def _report(
         last_signoff_on=progress.last_signoff_on,
         domains=domains,
         signed_off_in_period=signed_off_in_period,
-        learning=[_learning(s) for s in progress.next_skills],
+        learning=[_learning(s) for s in then.next_skills],
         notes=notes,
         generated_at=utcnow(),
-        goals=[_learning(s) for s in progress.goals],
-        own_words=own_words(entries, shared),
-        local_help=local_help(progress, shared),
+        goals=[_learning(s) for s in then.goals],
+        own_words=own_words([e for e in entries if start <= e.shown_on <= end], shared),
+        local_help=local_help(then, shared),
         notes_total=len(with_notes),
         baseline=is_baseline(readings, end),
         trend=trend,

@@ -14,7 +14,7 @@ from reportlab.lib.pagesizes import letter
 
 from ..i18n import local_date, local_datetime
 from .chart import month_label, trend_chart
-from .items import DomainSection, MenteeReportData
+from .items import DomainSection, LearningItem, MenteeReportData
 from .layout import BLACK, GREY, Layout
 from .session_pdf import session_notes
 from .text import BOLD, FONT, clean, one_line, wrap
@@ -43,15 +43,24 @@ class _Dates(dict[date | None, str]):
         return text
 
 
+def _level_words(item: LearningItem, staff: bool) -> str:
+    """A level as the copy's reader names it: the staff's name ("Introduced") in the
+    staff copy, as in its checklist; the mentee's words in the mentee copy."""
+    return item.level_name if staff else item.mentee_text
+
+
 def made(at: datetime) -> str:
     """When an unstamped report was made: 'Made Nov 30, 2026, 10:30 PM UTC'."""
     return _("Made %(when)s", when=local_datetime(at))
 
 
-def _change(section: DomainSection, data: MenteeReportData) -> str:
-    """'12 → 15 of 20 (+3 since Sep 1, 2026)', or the end count labelled a baseline."""
+def _change(section: DomainSection, data: MenteeReportData, staff: bool) -> str:
+    """'12 → 15 of 20 (+3 since Sep 1, 2026)', or the end count labelled a baseline ("my
+    starting point" in the mentee copy)."""
     done, total = section.signed_off, section.total
     if data.baseline:
+        if not staff:
+            return _("%(done)s of %(total)s (my starting point)", done=done, total=total)
         return _("%(done)s of %(total)s (baseline)", done=done, total=total)
     diff = section.signed_off - section.at_start
     change = f"{diff:+d}"
@@ -124,8 +133,11 @@ def _summary(lay: Layout, data: MenteeReportData, staff: bool) -> None:
                 date=_d(data.period_to),
             )
         )
+        recorded = any(s.shown_on for d in data.domains for s in d.skills)
         lay.paragraph(
             _("Baseline: everything so far was recorded on one day, so there is no change yet.")
+            if data.baseline and recorded
+            else _("Baseline: nothing is recorded yet; later reports will show the change.")
             if data.baseline
             else _(
                 "At the start of the period (%(date)s): %(count)s; %(diff)s since %(date)s.",
@@ -152,17 +164,20 @@ def _summary(lay: Layout, data: MenteeReportData, staff: bool) -> None:
     size = _small(lay)
     label_w, bar_w = 150.0, 130.0
     bar_x = lay.left + label_w + 5
+    change_x = bar_x + bar_w + 8
     for domain in data.domains:
         lines = wrap(domain.title, FONT, size, label_w)
-        height = max(len(lines) * size * 1.3, size + 5) + 3
+        # The change wraps rather than being cut: Spanish runs longer than English.
+        changes = wrap(_change(domain, data, staff), FONT, size, lay.right - change_x)
+        height = max(max(len(lines), len(changes)) * size * 1.3, size + 5) + 3
         lay.need(height)
         row = lay.element("P")  # the area and its change: the bar only draws the same
         for i, line in enumerate(lines):
             lay.text(lay.left, lay.y - size - i * size * 1.3, line, size=size, tag=row)
         fraction = domain.signed_off / domain.total if domain.total else 0
         lay.bar(bar_x, lay.y - size - 1, bar_w, size, fraction)
-        text = one_line(_change(domain, data), FONT, size, lay.right - bar_x - bar_w - 8)
-        lay.text(bar_x + bar_w + 8, lay.y - size, text, size=size, tag=row)
+        for i, line in enumerate(changes):
+            lay.text(change_x, lay.y - size - i * size * 1.3, line, size=size, tag=row)
         lay.y -= height
     if len(data.trend) > 1 and not data.baseline:
         lay.gap(6)
@@ -315,7 +330,7 @@ def layout_mentee(data: MenteeReportData) -> Layout:
     lay.heading(_("Next, I'm learning"))
     with lay.group("L"):
         for learning_item in data.learning:
-            lay.item("•", f"{learning_item.title}: {learning_item.mentee_text}")
+            lay.item("•", f"{learning_item.title}: {_level_words(learning_item, staff)}")
     if not data.learning:
         lay.paragraph(_("Nothing yet: all skills are done."))
 
@@ -329,7 +344,7 @@ def layout_mentee(data: MenteeReportData) -> Layout:
         with lay.group("L"):
             for goal in data.goals:
                 done = done_label if goal.signed_off else ""
-                lay.item("•", f"{goal.title}: {done}{goal.mentee_text}")
+                lay.item("•", f"{goal.title}: {done}{_level_words(goal, staff)}")
     if data.own_words:
         lay.heading(_("In my own words"))
         for shown_on, skill, words in data.own_words:

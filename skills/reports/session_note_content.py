@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models.session_notes import SessionNote
+from ..models.session_notes import MODE_LABELS, SessionNote
 from ..permissions import Viewer
 from .items import SessionNoteItem
 
@@ -50,7 +50,7 @@ def _item(note: SessionNote) -> SessionNoteItem:
         ends_at=note.ends_at,
         minutes=note.minutes,
         units=note.units,
-        mode=note.mode_label,
+        mode=str(MODE_LABELS.get(note.mode, note.mode)),  # the reader's language
         place=note.place,
         mentor=note.signed_name or note.mentor.display_name,
         what_we_did=note.what_we_did,

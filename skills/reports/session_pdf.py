@@ -1,6 +1,7 @@
 """The progress report's session notes section (laid out by `pdf.layout_mentee`)."""
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..i18n import local_date, local_time
 from .items import MenteeReportData
@@ -12,8 +13,10 @@ SESSION_NOTES_PRINTED = 50  # the newest; the totals count every note of the per
 
 def _duration(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
-    if hours:
+    if hours and rest:
         return _("%(hours)s h %(minutes)s min", hours=hours, minutes=rest)
+    if hours:
+        return _("%(hours)s h", hours=hours)
     return _("%(minutes)s min", minutes=rest)
 
 
@@ -25,16 +28,16 @@ def session_notes(lay: Layout, data: MenteeReportData, staff: bool, small: float
     if not notes:
         lay.paragraph(_("No session notes in this period."))
         return
-    length = {"count": len(notes), "time": _duration(data.session_minutes)}
-    lay.paragraph(
-        _(
-            "%(count)s session(s), %(time)s in all, %(units)s billing unit(s).",
-            units=data.session_units,
-            **length,
-        )
-        if staff
-        else _("%(count)s session(s), %(time)s in all.", **length)
+    count = ngettext(
+        "%(num)d session, %(time)s in all",
+        "%(num)d sessions, %(time)s in all",
+        len(notes),
+        time=_duration(data.session_minutes),
     )
+    if staff:
+        units = ngettext("%(num)d billing unit", "%(num)d billing units", data.session_units)
+        count = _("%(sessions)s, %(units)s", sessions=count, units=units)
+    lay.paragraph(count + ".")
     if len(notes) > SESSION_NOTES_PRINTED:
         lay.paragraph(
             _("The %(count)s most recent are below.", count=SESSION_NOTES_PRINTED), size=small
@@ -47,7 +50,12 @@ def session_notes(lay: Layout, data: MenteeReportData, staff: bool, small: float
             "minutes": note.minutes,
         }
         span = (
-            _("%(start)s–%(end)s (%(minutes)s min, %(units)s unit(s))", units=note.units, **times)
+            ngettext(
+                "%(start)s–%(end)s (%(minutes)s min, %(num)d unit)",
+                "%(start)s–%(end)s (%(minutes)s min, %(num)d units)",
+                note.units,
+                **times,
+            )
             if staff
             else _("%(start)s–%(end)s (%(minutes)s min)", **times)
         )

@@ -191,10 +191,12 @@ def _progress(
     last = max((s.shown_on for s in statuses.values()), default=None)
     by_id = {s.skill.id: s for d in domains for s in d.skills}
     goals = [by_id[i] for i in goal_ids if i in by_id]
-    return MenteeProgress(mentee, domains, _next_skills(domains, goals), last, goals)
+    return MenteeProgress(mentee, domains, choose_next_skills(domains, goals), last, goals)
 
 
-def _next_skills(domains: list[DomainProgress], goals: list[SkillProgress]) -> list[SkillProgress]:
+def choose_next_skills(
+    domains: list[DomainProgress], goals: list[SkillProgress]
+) -> list[SkillProgress]:
     """The mentee's goals first, then skills being learned (furthest along first), then
     the first new skill of each domain."""
     learning = sorted((s for d in domains for s in d.skills if s.started), key=lambda s: -s.level)

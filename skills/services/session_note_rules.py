@@ -83,7 +83,7 @@ def check_details(mentee: Mentee, details: NoteDetails, now: datetime) -> int:
                 "The end time (%(end)s) must be after the start time (%(start)s). A session "
                 "past midnight is two notes.",
                 end=local_time(details.ends_at),
-                start=details.starts_at.strftime("%H:%M"),
+                start=local_time(details.starts_at),
             ),
             "ends_at",
         )

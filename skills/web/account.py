@@ -3,6 +3,7 @@
 from flask import Blueprint, flash, make_response, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user
 
 from .. import permissions, secrets_crypto
@@ -41,6 +42,7 @@ def language() -> ResponseReturnValue:
             flash(str(exc), "error")
             return redirect(url_for(".index"))
         db.session.commit()
+        refresh()  # this request chose its language already: say "saved" in the new one
         flash(_("Saved. The program now speaks the language you chose."), "success")
     return redirect(url_for(".index"))
 

@@ -361,6 +361,7 @@ def caseload_batch() -> ResponseReturnValue:
         current_user.display_name,
         [(m.full_name, m.record_number) for m in mentees],
         data.printed,
+        copy,
     )
     pdf = caseload_batch_pdf(reports, cover, report_language())
     _audit_caseload(

@@ -77,6 +77,8 @@ def billing() -> ResponseReturnValue:
             _("Enter the month as year and month, like 2026-11."),
         ]
     month = chosen or notes.local_now(current_user.organisation).date().replace(day=1)
+    if not form.month.data:
+        form.month.data = f"{month:%Y-%m}"  # the field shows the month the page is about
     data = queries.billing_month(current_user.organisation, month, mentee_ids)
     audit.record(
         "billing.view",

@@ -78,6 +78,12 @@ def skill_choices(view: CurriculumView) -> list[SelectChoice]:
     ]
 
 
+def level_label(view: CurriculumView, curriculum_id: int, value: int) -> str:
+    """A level as the level choices write it: "3 · Can do it on my own"."""
+    level = view.level(curriculum_id, value)
+    return f"{value} · {level.name}" if level else str(value)
+
+
 def level_choices(view: CurriculumView) -> list[SelectChoice]:
     """The level scale(s) in use; a value named differently by two curricula shows both
     names (the sign-off service checks the level against the skill's own scale)."""

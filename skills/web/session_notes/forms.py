@@ -18,11 +18,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ...models.session_notes import MODE_LABELS
 from ...services.session_notes import ADDENDUM_MAX, COMMENT_MAX, PART_MAX, PLACE_MAX
 from ..forms import choices
 
-# How a contact was made, as read on the pages (the billing file keeps English).
-MODE_LABELS = {"in_person": _l("In person"), "phone": _l("Phone"), "video": _l("Video")}
 VISIBILITY_LABELS = {
     "staff": _l("Staff only"),
     "mentee": _l("The mentee can see this"),
@@ -159,7 +158,8 @@ class BillingMonthForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    month = StringField(_l("Month (YYYY-MM)"), validators=[Optional(), Length(max=7)])
+    # A month picker where the browser has one ("November 2026"); it sends 2026-11.
+    month = StringField(_l("Month"), validators=[Optional(), Length(max=7)])
 
 
 class BillingSettingsForm(FlaskForm):

@@ -13,19 +13,21 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined,unu
 
 from ... import permissions
 from ...extensions import db
-from ...i18n import local_date
+from ...i18n import local_date, local_time
 from ...models import Mentee
 from ...services import session_note_edits as edits
 from ...services import session_note_groups as groups
 from ...services import session_note_queries as queries
 from ...services import session_notes as notes
 from ...services.curriculum_view import CurriculumView, curriculum_view, reading_language
+from ...timeutil import zone
 from ..forms import choices
 from ..loading import audit_list, audit_view
 from .blueprint import (
     bp,
     contact_details,
     level_choices,
+    level_label,
     load_note,
     my_active_mentees,
     show_error,
@@ -69,14 +71,18 @@ def new() -> ResponseReturnValue:
     chosen = next((m for m in mentees if m.id == wanted), None)
     now = notes.local_now(current_user.organisation)
     linkable = queries.linkable_signoffs(chosen, current_user, now.date()) if chosen else []
+    here = zone(current_user.organisation)
     form.signoff_ids.choices = choices(
         (
             e.id,
+            # The level by name, as the sign-off form says it, and when it was entered:
+            # two sign-offs of one skill on one day must not read the same.
             _(
-                "%(skill)s · level %(level)d · %(date)s",
+                "%(skill)s · %(level)s · %(date)s, entered at %(time)s",
                 skill=e.skill.text_in("title", reading_language()),
-                level=e.level,
+                level=level_label(view, e.skill.curriculum_id, e.level),
                 date=local_date(e.shown_on),
+                time=local_time(e.recorded_at.astimezone(here).time()),
             ),
         )
         for e in linkable

@@ -486,3 +486,32 @@ def test_the_summary_table_fits_the_page_whatever_the_number_of_areas(areas):
     columns, size = _summary_columns(width, areas)
     assert sum(w for _label, w in columns) == pytest.approx(width)
     assert columns[0][1] >= NAME_LEAST and 6.5 <= size <= 8.5
+
+
+def test_no_heading_or_first_line_is_left_alone_at_a_pages_foot(make_mentee):
+    """Whatever length the list before them, an area's heading stays with what it heads
+    and an "I can now" line with its detail: they were left at a page's foot (the
+    room kept after them was less than the next paragraph asks for)."""
+    from skills.reports.items import ChecklistItem, SignedOffItem
+    from skills.reports.pdf import layout_mentee
+    from skills.reports.text import register_fonts
+
+    register_fonts()  # as building a PDF does first
+    data = mentee_report_data(make_mentee(), MENTEE_COPY)
+    place = "the branch of the credit union across from the library on Fifth Avenue"
+    item = SignedOffItem(
+        TODAY, "Use an ATM", "I can now use an ATM.", "On my own", "Pat", "Alone", place, ""
+    )
+    # Areas of twelve skills not started, as in the real curriculum: each area's heading
+    # heads a paragraph of three lines or more.
+    waiting = ChecklistItem("Keep track of my keys and my transit card", 0, "0", False, None, "")
+    for section in data.domains:
+        section.skills = [waiting] * 12
+    for copy in (MENTEE_COPY, STAFF):
+        data.staff_view = copy.sees_staff_notes
+        for count in range(1, 45):
+            data.signed_off_in_period = [item] * count
+            for page in layout_mentee(data).pages[:-1]:
+                body = [(t[5], tag) for t, tag in zip(page[0], page[3], strict=True)]
+                last, tag = [b for b in body if not isinstance(b[1], str)][-1]
+                assert tag.role != "H3" and "I can now" not in last, (count, last)

@@ -107,6 +107,12 @@ class Layout:
         self.drawings.append((drawing, self.left, bottom, figure))
         self.y -= height
 
+    def lines(self, count: int = 3, size: float | None = None) -> float:
+        """The height of `count` lines (body size unless `size`): as `keep_with_next`,
+        room for the start of the next paragraph, which asks for up to three lines before
+        it starts; keeping less strands a heading or a first line at a page's foot."""
+        return count * (size or self.body) * 1.3
+
     def need(self, height: float) -> None:
         """Start a new page unless `height` still fits on this one."""
         if self.y - height < self.bottom:

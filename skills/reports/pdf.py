@@ -237,7 +237,7 @@ def _checklist(lay: Layout, data: MenteeReportData, staff: bool, dates: _Dates) 
                 row_headers=True,
             )
         else:
-            lay.paragraph(caption, BOLD, keep_with_next=lay.body * 2.6, role="H3")
+            lay.paragraph(caption, BOLD, keep_with_next=lay.lines(), role="H3")
         waiting = domain.not_started
         if waiting:
             titles = ", ".join(s.title for s in waiting)
@@ -279,7 +279,7 @@ def _notes(lay: Layout, data: MenteeReportData, staff: bool, dates: _Dates) -> N
         label = f"{dates[note.shown_on]} · {note.skill} · {level} · {note.mentor}"
         if note.staff_only:
             label += staff_only
-        lay.paragraph(label, BOLD, small, keep_with_next=22)
+        lay.paragraph(label, BOLD, small, keep_with_next=lay.lines())
         if extras:
             lay.paragraph(" · ".join(extras), size=small, color=GREY)
         lay.paragraph(note.note, indent=10)
@@ -308,15 +308,18 @@ def layout_mentee(data: MenteeReportData) -> Layout:
     at = _("at %(place)s")
     by = _("signed off by %(name)s") if staff else _("with %(name)s")
     a_mentor = _("a mentor")
+    small = _small(lay)
     for item in data.signed_off_in_period:
         place = item.place and at % {"place": item.place}
         extras = " · ".join(x for x in (item.support, item.practised_with, place) if x)
-        lay.paragraph(f"{dates[item.shown_on]}  {item.i_can_now}", keep_with_next=11)
+        lay.paragraph(
+            f"{dates[item.shown_on]}  {item.i_can_now}", keep_with_next=lay.lines(3, small)
+        )
         lay.paragraph(
             f"{item.title} — "
             + by % {"name": item.mentor or a_mentor}
             + (f" · {extras}" if extras else ""),
-            size=_small(lay),
+            size=small,
             color=GREY,
             indent=62,
         )
@@ -348,12 +351,12 @@ def layout_mentee(data: MenteeReportData) -> Layout:
     if data.own_words:
         lay.heading(_("In my own words"))
         for shown_on, skill, words in data.own_words:
-            lay.paragraph(f"{dates[shown_on]} · {skill}", BOLD, keep_with_next=11)
+            lay.paragraph(f"{dates[shown_on]} · {skill}", BOLD, keep_with_next=lay.lines())
             lay.paragraph(f"“{words}”", indent=10)
     if data.local_help:
         lay.heading(_("Help near me"))
         for skill, details in data.local_help:
-            lay.paragraph(skill, BOLD, keep_with_next=11)
+            lay.paragraph(skill, BOLD, keep_with_next=lay.lines())
             lay.paragraph(details, indent=10)
 
     if staff:

@@ -65,7 +65,7 @@ def session_notes(lay: Layout, data: MenteeReportData, staff: bool, small: float
         if staff:
             label += f" · {note.mentor}" + ("" if note.signed else _(" · UNSIGNED"))
             label += _(" · STAFF ONLY") if note.staff_only else ""
-        lay.paragraph(label, BOLD, small, keep_with_next=22)
+        lay.paragraph(label, BOLD, small, keep_with_next=lay.lines())
         for part, text in zip(
             parts, (note.what_we_did, note.how_it_went, note.next_step), strict=True
         ):

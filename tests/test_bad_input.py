@@ -106,3 +106,30 @@ def test_billing_months_out_of_range_are_refused_not_a_500(app, world, month):
     assert page.status_code == 422
     assert "Enter the month as year and month, like 2026-11." in page.get_data(as_text=True)
     assert admin.get(f"/notes/billing.csv?month={month}").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "typed, saved",
+    [("{iso}", True), ("{us}", True), ("{day}.{month}.{year}", False), ("yesterday", False)],
+)
+def test_a_date_typed_where_a_browser_has_no_picker(app, world, typed, saved):
+    """A date picker sends 2026-05-31; a person typing in a browser without one writes
+    05/31/2026, which is taken too. Anything else is refused with the US example."""
+    mentor = signed_in(app, world.users["mentor_a"])
+    day = today()
+    value = typed.format(
+        iso=day.isoformat(),
+        us=f"{day:%m/%d/%Y}",
+        day=f"{day:%d}",
+        month=f"{day:%m}",
+        year=day.year,
+    )
+    url = f"/mentees/{world.mentee_a.id}/skills/{world.params['skill_id']}"
+    before = db.session.scalar(select(func.count()).select_from(SignoffEvent))
+    response = mentor.post(url, data={"level": "2", "shown_on": value, "note_visibility": "staff"})
+    db.session.rollback()
+    after = db.session.scalar(select(func.count()).select_from(SignoffEvent))
+    assert (after == before + 1) is saved
+    if not saved:
+        assert response.status_code == 422
+        assert "Enter the date, like 05/31/2026." in response.get_data(as_text=True)

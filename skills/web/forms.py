@@ -51,6 +51,18 @@ def submitted(data: T | None) -> T:
     return data
 
 
+# Dates as a date picker sends them, and as a person types them where a browser has none
+# (US order); the message says the typed form, the picker's needs none.
+DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
+DATE_MESSAGE = _l("Enter the date, like 05/31/2026.")
+
+
+def date_field(label: Any, required: bool = True) -> Any:
+    """A date field as every form has it: `DATE_FORMATS`, and `DATE_MESSAGE` if empty."""
+    needed = DataRequired(message=DATE_MESSAGE) if required else Optional()
+    return DateField(label, format=DATE_FORMATS, validators=[needed])
+
+
 class RequiredSelectField(SelectField):
     """A select that must be answered. It opens on an empty first option ("Choose a
     mentee"): HTML requires one on a required select, and nothing is chosen for the
@@ -150,10 +162,7 @@ class SignoffForm(FlaskForm):
     level = RadioField(
         _l("Level"), coerce=int, validators=[InputRequired(message=_l("Choose a level."))]
     )
-    shown_on = DateField(
-        _l("Date shown"),
-        validators=[DataRequired(message=_l("Enter the date, like 2026-05-31."))],
-    )
+    shown_on = date_field(_l("Date shown"))
     note = TextAreaField(
         _l("Note"),
         validators=[
@@ -204,9 +213,7 @@ class GroupSessionForm(FlaskForm):
         coerce=int,
         validators=[DataRequired(message=_l("Choose the skill practiced."))],
     )
-    held_on = DateField(
-        _l("Date"), validators=[DataRequired(message=_l("Enter the date, like 2026-05-31."))]
-    )
+    held_on = date_field(_l("Date"))
     place = StringField(_l("Where"), validators=[Optional(), Length(max=200)])
     topic = StringField(_l("Topic"), validators=[Optional(), Length(max=200)])
     idempotency_key = HiddenField()

@@ -21,9 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ...models.people import ROLE_LABELS
 from ...services import organisations
 from ...services.passwords import MAX_LENGTH as PASSWORD_MAX
-from ..forms import RequiredSelectField, SelectChoice
-
-DATE_MESSAGE = _l("Enter the date, like 2026-05-31.")
+from ..forms import RequiredSelectField, SelectChoice, date_field
 
 
 def role_choices() -> list[SelectChoice]:
@@ -80,7 +78,7 @@ class MenteeForm(FlaskForm):
     record_number = StringField(
         _l("Record number (optional)"), validators=[Optional(), Length(max=32)]
     )
-    start_date = DateField(_l("Start date"), validators=[DataRequired(message=DATE_MESSAGE)])
+    start_date = date_field(_l("Start date"))
     version_id = HiddenField()
 
 
@@ -114,7 +112,7 @@ class LinkLoginForm(FlaskForm):
 
 
 class DischargeForm(FlaskForm):
-    discharged_on = DateField(_l("Discharge date"), validators=[DataRequired(message=DATE_MESSAGE)])
+    discharged_on = date_field(_l("Discharge date"))
 
 
 class DeactivateForm(FlaskForm):
@@ -159,11 +157,11 @@ class AssignmentForm(FlaskForm):
             SelectChoice("case_manager", _l("Case manager")),
         ],
     )
-    starts_on = DateField(_l("Starts on"), validators=[DataRequired(message=DATE_MESSAGE)])
+    starts_on = date_field(_l("Starts on"))
 
 
 class EndAssignmentForm(FlaskForm):
-    ends_on = DateField(_l("Access stops on"), validators=[DataRequired(message=DATE_MESSAGE)])
+    ends_on = date_field(_l("Access stops on"))
 
 
 class CurriculaInUseForm(FlaskForm):
@@ -198,8 +196,8 @@ class AuditFilterForm(FlaskForm):
     actor = StringField(_l("Person (username)"), validators=[Optional(), Length(max=64)])
     mentee = StringField(_l("Mentee record number"), validators=[Optional(), Length(max=32)])
     action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
-    since = DateField(_l("From"), validators=[Optional()])  # a day in the organization's zone
-    until = DateField(_l("To"), validators=[Optional()])
+    since = date_field(_l("From"), required=False)  # a day in the organization's zone
+    until = date_field(_l("To"), required=False)
 
     def validate_until(self, field: DateField) -> None:
         if field.data and self.since.data and field.data < self.since.data:
@@ -292,7 +290,7 @@ class TransferForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose who takes over these mentees."))],
         choices=[],
     )
-    effective_on = DateField(_l("From"), validators=[DataRequired(message=DATE_MESSAGE)])
+    effective_on = date_field(_l("From"))
     # The service checks each id against the caseload and says which mentee is wrong,
     # clearer than WTForms' "not a valid choice" when someone else moved them meanwhile.
     mentee_ids = ChecklistField(

@@ -5,7 +5,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -20,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...models.session_notes import MODE_LABELS
 from ...services.session_notes import ADDENDUM_MAX, COMMENT_MAX, PART_MAX, PLACE_MAX
-from ..forms import choices
+from ..forms import choices, date_field
 
 VISIBILITY_LABELS = {
     "staff": _l("Staff only"),
@@ -61,9 +60,7 @@ def _part(label: str) -> TextAreaField:
 class ContactForm(FlaskForm):
     """What every note of a contact shares: when, how, where, what was worked on."""
 
-    contact_on = DateField(
-        _l("Date"), validators=[DataRequired(message=_l("Enter the date, like 2026-11-05."))]
-    )
+    contact_on = date_field(_l("Date"))
     starts_at = TimeField(
         _l("Start time"),
         validators=[DataRequired(message=_l("Enter the start time, like 14:00."))],

@@ -228,7 +228,8 @@ def test_form_errors_and_lowering_a_level_are_explained_in_spanish(
     login(mentor)
     url = f"/mentees/{mentee.id}/skills/{skill().id}"
     empty = client.post(url, data={"shown_on": ""}).get_data(as_text=True)
-    assert "Elija un nivel." in empty and "Escriba la fecha, por ejemplo 05/31/2026 (mes/día/año)." in empty
+    assert "Elija un nivel." in empty
+    assert "Escriba la fecha, por ejemplo 05/31/2026 (mes/día/año)." in empty
     assert english_left(empty, data) == []
     lower = client.post(
         url, data={"level": "1", "shown_on": mentee.start_date.isoformat()}

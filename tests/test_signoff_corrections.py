@@ -1,6 +1,7 @@
 """Corrections, exactly: every field of the new event and of its audit row, and each
 refusal's words and field (what the mentor reads beside the form)."""
 
+import html
 import json
 from datetime import date, timedelta
 
@@ -185,3 +186,10 @@ def test_a_correction_of_a_group_sign_off_stays_in_its_group(make_user, make_men
     fix = correct_signoff(original, mentor, SignoffDetails(1, TODAY), "Was level 1")
     db.session.commit()
     assert fix.group_session_id == session.id is not None
+
+
+def test_the_correction_form_names_the_entrys_level(client, login, first):
+    """It said "the entry from Nov 30, 2026 (3) stays in the history": a bare number."""
+    login(first.recorded_by)
+    page = html.unescape(client.get(f"/signoffs/{first.id}/correct").get_data(as_text=True))
+    assert "(3 · Can do it on my own) stays in the history" in page

@@ -271,8 +271,15 @@ def correct(event_id: int) -> ResponseReturnValue:
             )
             return redirect(url_for(".skill", mentee_id=mentee.id, skill_id=skill.id))
     code = 422 if request.method == "POST" else 200
+    # The entry's level as the form's choices name it ("1 · Introduced"), not a bare 1.
+    was = next((c.label for c in form.level.choices if c.value == event.level), event.level)
     return render_template(
-        "mentees/correct.html", mentee=mentee, skill=skill_detail(skill), event=event, form=form
+        "mentees/correct.html",
+        mentee=mentee,
+        skill=skill_detail(skill),
+        event=event,
+        form=form,
+        level=was,
     ), code
 
 

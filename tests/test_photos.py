@@ -397,3 +397,13 @@ def test_mentee_pages_link_to_photos_and_load_none(client, login, world, skill):
     page = client.get(f"/me/skills/{skill('ride-and-pay').id}").get_data(as_text=True)
     assert f"/photos/did-it/{world.params['report_id']}" in page
     assert "/photos/" not in "".join(re.findall(r"<img\b[^>]*>", page))
+
+
+def test_a_small_photos_size_is_never_shown_as_0_kb(client, login, world):
+    login(world.users["mentor_a"])
+    record = f"/photos/signoffs/{world.params['event_id']}"
+    upload(client, record, tiny_jpeg())
+    photo = db.session.scalars(select(Photo).order_by(Photo.id.desc())).first()
+    assert photo.byte_size < 512  # rounds to 0 KB
+    page = client.get(record).get_data(as_text=True)
+    assert "(1 KB)" in page and "(0 KB)" not in page

@@ -175,7 +175,7 @@ def test_a_spanish_mentor_reads_their_home_and_the_skill_page_in_spanish(
     mentor, _, mentee, data = spanish_staff
     login(mentor)
     home = _page(client, "/mentor/")
-    assert "Registrar una sesión de grupo" in home
+    assert "Aprobar habilidades de un grupo" in home
     assert english_left(home, data) == []
     page = _page(client, f"/mentees/{mentee.id}/skills/{skill().id}")
     assert "Aprobar para Rosa Díaz" in page and "Guardar aprobación" in page

@@ -64,7 +64,7 @@ def test_group_session_keeps_each_level_and_warns_before_lowering_one(new_page, 
 
     page.goto("/mentor/")
     with page.expect_navigation():
-        page.get_by_role("link", name="Record a group session").click()
+        page.get_by_role("link", name="Sign off skills for a group").click()
     title = page.locator(f"#skill_id option[value='{skill}']").inner_text().strip()
     search = page.get_by_role("searchbox", name="Find the skill")
     search.fill(title)

@@ -76,8 +76,9 @@ def billing() -> ResponseReturnValue:
             *form.month.errors,
             _("Enter the month as year and month, like 2026-11."),
         ]
+        form.month.data = ""  # a month field holds a real month or nothing
     month = chosen or notes.local_now(current_user.organisation).date().replace(day=1)
-    if not form.month.data:
+    if not form.month.data and not form.month.errors:
         form.month.data = f"{month:%Y-%m}"  # the field shows the month the page is about
     data = queries.billing_month(current_user.organisation, month, mentee_ids)
     audit.record(

@@ -515,3 +515,28 @@ def test_no_heading_or_first_line_is_left_alone_at_a_pages_foot(make_mentee):
                 body = [(t[5], tag) for t, tag in zip(page[0], page[3], strict=True)]
                 last, tag = [b for b in body if not isinstance(b[1], str)][-1]
                 assert tag.role != "H3" and "I can now" not in last, (count, last)
+
+
+def test_every_areas_heading_has_one_size_with_or_without_a_table(
+    make_user, make_mentee, assign, skill
+):
+    """An area with skills under way (a table) had a 10 pt heading, one with none (a
+    paragraph) the body's size: 11 pt in the mentee copy."""
+    from skills.reports.pdf import layout_mentee
+    from skills.reports.text import register_fonts
+
+    register_fonts()
+    mentor, mentee = make_user("mentor"), make_mentee()
+    assign(mentor, mentee)
+    sign(mentee, skill("get-transit-card"), mentor, 2)  # one area under way, one not
+    for copy in (MENTEE_COPY, STAFF):
+        data = mentee_report_data(mentee, copy)
+        shown = [any(s.level > 0 or s.signed_off for s in d.skills) for d in data.domains]
+        assert True in shown and False in shown  # both kinds of area in this report
+        sizes = {
+            text[1]
+            for page in layout_mentee(data).pages
+            for text, tag in zip(page[0], page[3], strict=True)
+            if not isinstance(tag, str) and tag.role == "H3" and ": " in text[5]
+        }
+        assert len(sizes) == 1, sizes

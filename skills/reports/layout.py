@@ -107,6 +107,11 @@ class Layout:
         self.drawings.append((drawing, self.left, bottom, figure))
         self.y -= height
 
+    def caption_size(self, size: float | None = None) -> float:
+        """A table's caption, or the same heading over a paragraph: bold, at least 10 pt
+        (the body's size where that is larger, as in the mentee copy)."""
+        return max(size or self.body, 10.0)
+
     def lines(self, count: int = 3, size: float | None = None) -> float:
         """The height of `count` lines (body size unless `size`): as `keep_with_next`,
         room for the start of the next paragraph, which asks for up to three lines before
@@ -220,6 +225,7 @@ class Layout:
         last_row = rows[-1] if bold_last and rows else None  # type: ignore[index]
         leading = size * 1.25
         pad = CELL_PAD
+        caption_size = self.caption_size(size)
         widths = [w for _, w in columns]
         xs: list[float] = [self.left]
         for w in widths[:-1]:
@@ -234,9 +240,9 @@ class Layout:
             if caption:
                 label = caption + (" (continued)" if continued else "")
                 tag: Tag = PAGINATION if continued or title is None else title
-                line = one_line(label, BOLD, 10, self.width)
-                self.text(self.left, self.y - 10, line, BOLD, 10, BLACK, tag)
-                self.y -= 15
+                line = one_line(label, BOLD, caption_size, self.width)
+                self.text(self.left, self.y - caption_size, line, BOLD, caption_size, BLACK, tag)
+                self.y -= caption_size * 1.5
             for i, ((name, w), x) in enumerate(zip(columns, xs, strict=True)):
                 label = one_line(name, BOLD, size, w - 2 * pad)
                 if i in right:
@@ -246,7 +252,7 @@ class Layout:
             self.y -= leading + pad
             self.shapes.append(("line", self.left, self.y, self.right, self.y, RULE))
 
-        head_height = (15 if caption else 0) + leading + pad
+        head_height = (caption_size * 1.5 if caption else 0) + leading + pad
         first_row = True
         stripe = False
         for row in rows:

@@ -237,7 +237,7 @@ def _checklist(lay: Layout, data: MenteeReportData, staff: bool, dates: _Dates) 
                 row_headers=True,
             )
         else:
-            lay.paragraph(caption, BOLD, keep_with_next=lay.lines(), role="H3")
+            lay.paragraph(caption, BOLD, lay.caption_size(), keep_with_next=lay.lines(), role="H3")
         waiting = domain.not_started
         if waiting:
             titles = ", ".join(s.title for s in waiting)

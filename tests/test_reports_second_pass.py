@@ -540,3 +540,15 @@ def test_every_areas_heading_has_one_size_with_or_without_a_table(
             if not isinstance(tag, str) and tag.role == "H3" and ": " in text[5]
         }
         assert len(sizes) == 1, sizes
+
+
+def test_a_mentors_first_and_last_name_fit_on_one_line_of_the_checklist(
+    make_user, make_mentee, assign, skill
+):
+    mentor, mentee = make_user("mentor", name="Pat Lindqvist"), make_mentee()
+    assign(mentor, mentee)
+    sign(mentee, skill("get-transit-card"), mentor, 2)
+    for copy in (MENTEE_COPY, STAFF):
+        text = "\n".join(pages_of(mentee_report_pdf(mentee_report_data(mentee, copy))))
+        row = next(line for line in text.splitlines() if line.startswith("Get a transit card"))
+        assert row.endswith("Pat Lindqvist"), row

@@ -197,11 +197,14 @@ def _summary(lay: Layout, data: MenteeReportData, staff: bool) -> None:
 def _checklist(lay: Layout, data: MenteeReportData, staff: bool, dates: _Dates) -> None:
     lay.heading(_("Skills by area") if staff else _("My skills, by area"), keep_with_next=60)
     date_w = lay.body * 7.4  # "Sep 30, 2026"
+    # The mentor's column fits a first and last name in the mentee copy's larger type
+    # ("Pat Lindqvist"): 200 and 150 points for skill and level left it 73.
+    skill_w, level_w = 186.0, 146.0
     columns = [
-        (_("Skill"), 200),
-        (_("Level") if staff else _("Where I am"), 150),
+        (_("Skill"), skill_w),
+        (_("Level") if staff else _("Where I am"), level_w),
         (_("Date"), date_w),
-        (_("Mentor"), lay.width - 350 - date_w),
+        (_("Mentor"), lay.width - skill_w - level_w - date_w),
     ]
     refresher = _(" · refresher due")
     # Looked up once, filled in per skill (gettext fills in its arguments the same way).

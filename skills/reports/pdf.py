@@ -198,8 +198,8 @@ def _checklist(lay: Layout, data: MenteeReportData, staff: bool, dates: _Dates) 
     lay.heading(_("Skills by area") if staff else _("My skills, by area"), keep_with_next=60)
     date_w = lay.body * 7.4  # "Sep 30, 2026"
     # The mentor's column fits a first and last name in the mentee copy's larger type
-    # ("Pat Lindqvist"): 200 and 150 points for skill and level left it 73.
-    skill_w, level_w = 186.0, 146.0
+    # ("Pat Lindqvist"): 200 points for the skill left it 73.
+    skill_w, level_w = 182.0, 150.0
     columns = [
         (_("Skill"), skill_w),
         (_("Level") if staff else _("Where I am"), level_w),

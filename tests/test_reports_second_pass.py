@@ -3,6 +3,7 @@ travelled, caseload summary, batch, footers and CSV, read back from the PDF and 
 
 import csv
 import io
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -552,3 +553,21 @@ def test_a_mentors_first_and_last_name_fit_on_one_line_of_the_checklist(
         text = "\n".join(pages_of(mentee_report_pdf(mentee_report_data(mentee, copy))))
         row = next(line for line in text.splitlines() if line.startswith("Get a transit card"))
         assert row.endswith("Pat Lindqvist"), row
+
+
+def test_the_area_legend_breaks_between_areas_on_every_page(make_mentee):
+    """It broke inside an area: "… · 8." at a line's end and "Communication and safety"
+    on the next."""
+    mentees = [make_mentee(name=f"Person Number{n:02d}") for n in range(45)]
+    data = caseload_data(mentees, filters=CaseloadFilter("all"))
+    names = ["Getting around", "Food and groceries", "Money and banking", "Home"]
+    names += ["Health and medication", "Staying well", "Community and services"]
+    names += ["Communication and safety", "Work and learning"]
+    rows = [replace(r, percents=[0] * len(names)) for r in data.rows]
+    pages = pages_of(caseload_summary_pdf(replace(data, domains=names, rows=rows)))
+    assert len(pages) > 1
+    for page in pages:
+        legend = [line for line in page.splitlines() if " · " in line and "." in line[:3]]
+        legend += [line for line in page.splitlines() if line.startswith("Areas:")]
+        assert any("8. Communication and safety" in line for line in page.splitlines())
+        assert not any(re.search(r"(^|· )\d+\.$", line.strip()) for line in legend), legend

@@ -23,7 +23,7 @@ from ..i18n import local_date
 from ..timeutil import utcnow
 from .caseload import CaseloadData
 from .items import MenteeReportData
-from .layout import CELL_PAD, GREY, Layout
+from .layout import CELL_PAD, GREY, MARGIN, Layout
 from .pdf import layout_mentee, made, mentee_footer
 from .tagging import text_string
 from .text import BOLD, FONT, clean, one_line, text_width
@@ -149,6 +149,19 @@ def caseload_batch_pdf(
     return buffer.getvalue()
 
 
+def _packed(text: str, separator: str, size: float, width: float) -> list[str]:
+    """`text` in lines no wider than `width`, broken only at `separator` (a part wider
+    than a line has a line of its own and is cut there, as one line would be)."""
+    lines: list[str] = []
+    for part in text.split(separator):
+        joined = f"{lines[-1]}{separator}{part}" if lines else part
+        if lines and text_width(joined, FONT) * size <= width:
+            lines[-1] = joined
+        else:
+            lines.append(one_line(part, FONT, size, width))
+    return lines
+
+
 def _fit_headings(columns: list[tuple[str, float]], size: float) -> list[tuple[str, float]]:
     return [(name, max(w, text_width(name, BOLD) * size + 6)) for name, w in columns]
 
@@ -195,10 +208,13 @@ def caseload_summary_pdf(data: CaseloadData, language: str = "en-US") -> bytes:
     author = data.owner or data.organisation
     canvas = new_canvas(buffer, title, author, landscape(letter), language)
     areas = " · ".join(f"{i}. {t}" for i, t in enumerate(data.domains, 1))
-    legend = _("Areas: %(areas)s", areas=areas)
+    width = landscape(letter)[0] - 2 * MARGIN
+    # Lines break between areas, never inside one ("8." at a line's end, its name on the
+    # next); the running header repeats the same lines on every page.
+    legend = _packed(_("Areas: %(areas)s", areas=areas), " · ", 8, width) if data.domains else []
     period = _("%(start)s to %(end)s", start=_d(data.period_from), end=_d(data.period_to))
     header = f"{name} · {data.owner}" if data.owner else name
-    lay = Layout(landscape(letter), [header, legend if data.domains else ""], 9.0)
+    lay = Layout(landscape(letter), [header, *legend], 9.0)
     if data.organisation:
         lay.paragraph(data.organisation, BOLD, 10, GREY)
     lay.bookmark(title, 1)
@@ -224,8 +240,8 @@ def caseload_summary_pdf(data: CaseloadData, language: str = "en-US") -> bytes:
         size=8,
         color=GREY,
     )
-    if data.domains:
-        lay.paragraph(legend, size=8, color=GREY)
+    if legend:
+        lay.paragraph("\n".join(legend), size=8, color=GREY)
     lay.gap(8)
     if not data.rows:
         lay.paragraph(_("The caseload is empty: there are no mentees to show."), BOLD, 11)

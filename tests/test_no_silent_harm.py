@@ -74,6 +74,9 @@ def test_group_session_that_would_lower_a_level_asks_first(app, world, skill):
     assert "This would lower the level of Alma Qzmarkera" in page
     assert "from “Practicing with support” to “Not started”" in page
     assert 'name="confirm_lower"' in page
+    # Said beside the mentee too: the box is at the form's foot, far from her on a phone.
+    beside = page.split(f'id="err-{world.mentee_a.id}"')[1].split("</p>")[0]
+    assert "Lower than now (“Practicing with support”)" in html.unescape(beside)
     assert events() == before and level_of(world, card) == 2
     response = mentor.post(
         "/mentor/group", data=group_form(world, card, 0, confirm_lower="y", idempotency_key="k1")

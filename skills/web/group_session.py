@@ -16,7 +16,7 @@ from ..extensions import db
 from ..i18n import local_date
 from ..models import Mentee, Skill
 from ..services import signoffs, skill_search, voice
-from ..services.curriculum_view import curriculum_view
+from ..services.curriculum_view import curriculum_view, reading_language
 from ..services.status import current_levels
 from ..timeutil import today
 from .forms import GroupSessionForm, SelectChoice, submitted
@@ -43,6 +43,23 @@ def _attendees(mentees: list[Mentee], skill: Skill) -> tuple[list[voice.Attendee
         else:
             chosen.append(voice.Attendee(mentee, int(raw), note))
     return chosen, errors
+
+
+def _lowered(attendees: list[voice.Attendee], skill: Skill) -> dict[int, str]:
+    """A note beside each mentee whose level would go down: the form's confirmation box
+    is at its foot, a long scroll from the mentee on a phone."""
+    now = current_levels([a.mentee.id for a in attendees], skill.id)
+    language = reading_language()
+    names = {lv.value: lv.text_in("name", language) for lv in signoffs.level_scale(skill)}
+    return {
+        a.mentee.id: _(
+            "Lower than now (“%(now)s”). To save it, tick “%(confirm)s” below.",
+            now=names.get(now[a.mentee.id], now[a.mentee.id]),
+            confirm=signoffs.LOWER_CONFIRMATION,
+        )
+        for a in attendees
+        if a.level < now.get(a.mentee.id, 0)
+    }
 
 
 def _group_skill(form: GroupSessionForm, offered: list[int]) -> Skill | None:
@@ -104,6 +121,8 @@ def group() -> ResponseReturnValue:
                     db.session.rollback()
                     form.form_errors.append(str(exc))
                     confirm_lower = exc.field == "confirm_lower"
+                    if confirm_lower:  # say so beside each mentee it concerns, too
+                        errors = _lowered(attendees, skill)
                 else:
                     db.session.commit()
                     saved = len(attendees)

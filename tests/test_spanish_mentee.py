@@ -158,7 +158,7 @@ def test_a_spanish_mentee_reads_her_own_pages_in_spanish(client, login, rosa, sk
             "Agregar a mis metas",
             "Lo que he hecho",
             "(con Marta Gómez)",
-            "¿Está bien? ¿No está bien? Agregar mis palabras",
+            "¿Está bien? Díselo a tu mentor",
             "Sí, está bien",
             "Mis metas y respuestas de antes",
         ],

@@ -166,7 +166,7 @@ def test_mentee_says_not_right_and_staff_see_it_beside_the_sign_off(app, a, worl
     mentee, me_user, _, event = a
     me = client_for(app, me_user)
     page = read(me, f"/me/skills/{event.skill_id}")
-    assert "That's right? Not right? Add my words" in page
+    assert "Is this right? Tell your mentor" in page
     # One form, two buttons: "That's not right" sends the same words elsewhere.
     assert f'formaction="/me/signoffs/{event.id}/not-right?back=skill"' in page
     assert f'action="/me/signoffs/{event.id}/confirm?back=skill"' in page

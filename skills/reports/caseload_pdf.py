@@ -167,7 +167,7 @@ def _fit_headings(columns: list[tuple[str, float]], size: float) -> list[tuple[s
 
 
 SUMMARY_SIZES = (8.5, 8.0, 7.5, 7.0, 6.5)  # type for the summary table, largest first
-NAME_LEAST = 90.0  # the name column's width below which the type gets smaller
+NAME_LEAST = 85.0  # the name column's width below which the type gets smaller
 
 
 def _summary_columns(width: float, areas: int) -> tuple[list[tuple[str, float]], float]:
@@ -177,7 +177,7 @@ def _summary_columns(width: float, areas: int) -> tuple[list[tuple[str, float]],
     type gets smaller until the name column has `NAME_LEAST`; past the smallest, the
     area columns share what is left (percents wrap rather than run off the page)."""
     for size in SUMMARY_SIZES:
-        fixed = [(_("Name"), 130.0), (_("Record"), 56.0), (_("Mentor"), 96.0)]
+        fixed = [(_("Name"), 130.0), (_("Record"), 48.0), (_("Mentor"), 80.0)]
         tail = [
             (_("Overall"), 44.0),
             (_("Change"), 42.0),

@@ -52,6 +52,19 @@ def two(make_user, make_mentee, assign, skill):
     return SimpleNamespace(**locals())
 
 
+def orphan_row(t, skill, event) -> SkillStatus:
+    """A status row for Ann and `skill` that no event of hers stands behind."""
+    return SkillStatus(
+        mentee_id=t.ann.id,
+        skill_id=skill.id,
+        level=1,
+        signed_off=False,
+        event_id=event.id,
+        shown_on=TODAY,
+        recorded_by_id=t.mentor.id,
+    )
+
+
 def status_problems(mentee_ids=None) -> list[str]:
     """The status rows' part of the check (the counters have their own tests)."""
     return sorted(p for p in status_differences(mentee_ids) if ", skill " in p)
@@ -68,17 +81,7 @@ def test_each_disagreement_is_named_with_what_the_events_say(two, skill):
         True,
     )
     db.session.delete(db.session.get(SkillStatus, (t.ann.id, t.atm.id)))
-    db.session.add(
-        SkillStatus(
-            mentee_id=t.ann.id,
-            skill_id=timetable.id,
-            level=1,
-            signed_off=False,
-            event_id=t.begun.id,
-            shown_on=TODAY,
-            recorded_by_id=t.mentor.id,
-        )
-    )
+    db.session.add(orphan_row(t, timetable, t.begun))
     db.session.commit()
     on, was = row.shown_on, t.done.shown_on
     where = f"mentee {t.ann.id}, skill {t.card.id}"
@@ -144,17 +147,7 @@ def test_a_refresher_after_the_current_level_is_carried_into_the_row(two):
 def test_a_row_with_no_events_is_removed_when_made_again(two, skill):
     t = two
     timetable = skill("read-timetable")
-    db.session.add(
-        SkillStatus(
-            mentee_id=t.ann.id,
-            skill_id=timetable.id,
-            level=1,
-            signed_off=False,
-            event_id=t.done.id,
-            shown_on=TODAY,
-            recorded_by_id=t.mentor.id,
-        )
-    )
+    db.session.add(orphan_row(t, timetable, t.done))
     db.session.commit()
     assert recompute_status(t.ann.id, timetable) is None
     db.session.commit()

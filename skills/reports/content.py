@@ -175,7 +175,7 @@ def _progress_on(
     """`progress` with every skill at its level on the period's last day, and the next
     skills chosen from those levels: a past period's "Next, I'm learning" and goals
     agree with its checklist instead of showing today's levels. Only the skills, goals and
-    next skills are of that day: the areas' totals stay today's (the checklist counts)."""
+    next skills are of that day: the areas' counts are the checklist's (`_checklist`)."""
     skills: dict[int, SkillProgress] = {}
     domains = []
     for d in progress.domains:
@@ -216,36 +216,32 @@ def _progress_on(
 
 def _checklist(
     mentee: Mentee,
-    progress: MenteeProgress,
+    then: MenteeProgress,
     held: dict[int, histories.HistoryEntry],
-    view: CurriculumView,
     shared: Shared,
 ) -> list[DomainSection]:
-    """Each area's skills at their level on the period's last day, read from the history
-    (so a past period shows its own levels, not today's)."""
+    """Each area's skills at their level on the period's last day (`then`, read from the
+    history by `_progress_on`: a past period shows its own levels, not today's)."""
     ratings = shared.ratings
     domains = []
-    for d in progress.domains:
+    for d in then.domains:
         section = DomainSection(d.domain.title, d.total, 0, 0, 0, [])
         for s in d.skills:
-            top = view.signed_off_level(s.skill.curriculum_id)
             found = held.get(s.skill.id)
-            level = found.level if found else 0
-            nothing = view.level(s.skill.curriculum_id, 0)
             item = ChecklistItem(
                 title=s.skill.title,
-                level=level,
-                level_name=found.level_name if found else (nothing.name if nothing else "0"),
-                signed_off=counts_as_signed_off(level, top),
-                shown_on=found.shown_on if found else None,
+                level=s.level,
+                level_name=s.level_name,
+                signed_off=s.signed_off,
+                shown_on=s.shown_on,
                 mentor=found.recorded_by_name if found else "",
-                level_text=found.level_text if found else (nothing.mentee_text if nothing else ""),
+                level_text=s.mentee_text,
                 needs_refresher=s.needs_refresher,
                 self_rating=label(shared.self_ratings, ratings.get((mentee.id, s.skill.id))),
             )
             section.skills.append(item)
             section.signed_off += item.signed_off
-            section.started += level > 0 and not item.signed_off
+            section.started += item.level > 0 and not item.signed_off
         section.percent = round(100 * section.signed_off / d.total) if d.total else 0
         domains.append(section)
     return domains
@@ -263,8 +259,8 @@ def _report(
     shared: Shared,
 ) -> MenteeReportData:
     held = _as_of(entries, end)
-    domains = _checklist(mentee, progress, held, view, shared)
     then = _progress_on(progress, held, view)
+    domains = _checklist(mentee, then, held, shared)
     readings = [
         Reading(e.skill_id, e.level, e.shown_on, e.id)
         for e in entries

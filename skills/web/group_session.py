@@ -48,17 +48,17 @@ def _attendees(mentees: list[Mentee], skill: Skill) -> tuple[list[voice.Attendee
 def _lowered(attendees: list[voice.Attendee], skill: Skill) -> dict[int, str]:
     """A note beside each mentee whose level would go down: the form's confirmation box
     is at its foot, a long scroll from the mentee on a phone."""
-    now = current_levels([a.mentee.id for a in attendees], skill.id)
+    levels = {a.mentee.id: a.level for a in attendees}
+    lowered = signoffs.lowered_levels(list(levels), skill, levels)  # the one rule
     language = reading_language()
     names = {lv.value: lv.text_in("name", language) for lv in signoffs.level_scale(skill)}
     return {
-        a.mentee.id: _(
+        mentee_id: _(
             "Lower than now (“%(now)s”). To save it, tick “%(confirm)s” below.",
-            now=names.get(now[a.mentee.id], now[a.mentee.id]),
+            now=names.get(now, now),
             confirm=signoffs.LOWER_CONFIRMATION,
         )
-        for a in attendees
-        if a.level < now.get(a.mentee.id, 0)
+        for mentee_id, now in lowered.items()
     }
 
 

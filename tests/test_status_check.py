@@ -13,11 +13,17 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from skills.demo_bulk import insert_rows
 from skills.extensions import db
-from skills.models import SkillStatus
-from skills.services import voice
+from skills.models import DomainCounter, Mentee, SignoffEvent, Skill, SkillStatus
+from skills.services import counters, voice
 from skills.services.signoffs import SignoffDetails, record_signoff
-from skills.services.status import rebuild_statuses, recompute_status, status_differences
+from skills.services.status import (
+    current_levels,
+    rebuild_statuses,
+    recompute_status,
+    status_differences,
+)
 
 from .conftest import today
 
@@ -65,6 +71,16 @@ def orphan_row(t, skill, event) -> SkillStatus:
     )
 
 
+def tamper_counter(mentee) -> list[str]:
+    """Raise one of the mentee's domain counters by 5; what `flask check` then says."""
+    row = db.session.scalars(select(DomainCounter).filter_by(mentee_id=mentee.id)).first()
+    row.signed_off += 5
+    db.session.flush()
+    problems = counters.differences([mentee.id])
+    assert problems
+    return problems
+
+
 def status_problems(mentee_ids=None) -> list[str]:
     """The status rows' part of the check (the counters have their own tests)."""
     return sorted(p for p in status_differences(mentee_ids) if ", skill " in p)
@@ -101,10 +117,29 @@ def test_each_disagreement_is_named_with_what_the_events_say(two, skill):
     assert len(status_problems()) == 8
 
 
+def test_every_row_with_no_events_behind_it_is_named(two, skill):
+    t = two
+    timetable, ride = skill("read-timetable"), skill("ride-and-pay")
+    db.session.add_all([orphan_row(t, timetable, t.begun), orphan_row(t, ride, t.begun)])
+    db.session.commit()
+    assert status_problems([t.ann.id]) == sorted(
+        f"mentee {t.ann.id}, skill {s.id}: status row has no events behind it"
+        for s in (timetable, ride)
+    )
+
+
+def test_current_levels_are_those_of_the_mentees_asked(two):
+    t = two
+    assert current_levels([t.ann.id], t.card.id) == {t.ann.id: 3}
+    assert current_levels([t.ann.id, t.ben.id], t.card.id) == {t.ann.id: 3, t.ben.id: 2}
+    assert current_levels([], t.card.id) == {}
+
+
 def test_a_rebuild_repairs_the_mentees_asked_and_no_one_else(two):
     t = two
     for mentee in (t.ann, t.ben):
         db.session.get(SkillStatus, (mentee.id, t.card.id)).level = 0
+    ben_counters = tamper_counter(t.ben)
     db.session.commit()
     assert rebuild_statuses([t.ann.id]) == 2  # Ann's two skills
     db.session.commit()
@@ -112,6 +147,7 @@ def test_a_rebuild_repairs_the_mentees_asked_and_no_one_else(two):
     assert status_problems([t.ben.id]) == [
         f"mentee {t.ben.id}, skill {t.card.id}: level is 0, events say 2"
     ]
+    assert counters.differences([t.ben.id]) == ben_counters  # Ben's recount waits too
     assert rebuild_statuses() == 3
     db.session.commit()
     assert status_differences() == []
@@ -148,11 +184,15 @@ def test_a_row_with_no_events_is_removed_when_made_again(two, skill):
     t = two
     timetable = skill("read-timetable")
     db.session.add(orphan_row(t, timetable, t.done))
+    ben_counters = tamper_counter(t.ben)
     db.session.commit()
     assert recompute_status(t.ann.id, timetable) is None
     db.session.commit()
     assert db.session.get(SkillStatus, (t.ann.id, timetable.id)) is None
-    assert status_differences() == []
+    # Ann's counters are recounted; Ben's are not (a recount of one mentee's skill must
+    # not turn into a recount of everyone's).
+    assert counters.differences([t.ben.id]) == ben_counters
+    assert status_differences([t.ann.id]) == []
     # Made again where the events say so: the row as it was.
     made = recompute_status(t.ann.id, t.card)
     assert (made.level, made.signed_off, made.event_id, made.shown_on) == (
@@ -161,3 +201,44 @@ def test_a_row_with_no_events_is_removed_when_made_again(two, skill):
         t.done.id,
         t.done.shown_on,
     )
+
+
+def test_a_rebuild_of_more_rows_than_one_insert_batch_writes_each_row_once(app, org, make_user):
+    """The rows go in batches of 5,000: none is lost at a batch's edge or written twice."""
+    mentor = make_user("mentor")
+    skill_ids = list(db.session.scalars(select(Skill.id).order_by(Skill.id)))
+    mentees = -(-5003 // len(skill_ids))  # just past a whole number of batches
+    insert_rows(
+        Mentee,
+        [
+            {
+                "organisation_id": org.id,
+                "record_number": f"B{i:05}",
+                "full_name": f"Bulk Mentee {i}",
+                "start_date": TODAY,
+            }
+            for i in range(mentees)
+        ],
+    )
+    mentee_ids = list(db.session.scalars(select(Mentee.id)))
+    insert_rows(
+        SignoffEvent,
+        [
+            {
+                "mentee_id": m,
+                "skill_id": s,
+                "level": 2,
+                "recorded_by_id": mentor.id,
+                "shown_on": TODAY,
+            }
+            for m in mentee_ids
+            for s in skill_ids
+        ],
+    )
+    db.session.commit()
+    pairs = len(mentee_ids) * len(skill_ids)
+    assert pairs > 5000 and pairs % 5000
+    assert rebuild_statuses() == pairs
+    db.session.commit()
+    assert db.session.scalar(select(db.func.count()).select_from(SkillStatus)) == pairs
+    assert status_differences() == []

@@ -8,6 +8,7 @@ surviving mutant with its diff) and docs/mutation.json (the same, for machines).
     python bench/mutation.py                          # every module in MODULES
     python bench/mutation.py skills/permissions.py    # one (or a few) of them
     python bench/mutation.py --report-only            # rewrite the report only
+    python bench/mutation.py --again MODULE           # its survivors, after adding tests
 
 A run of some modules replaces their part of docs/mutation.json and keeps the others.
 Mutants judged equivalent are listed, one name and its reason per line, in
@@ -316,6 +317,33 @@ def run_module(module: str, all_modules: list[str], jobs: int, context: dict) ->
     return entry
 
 
+def run_again(module: str, all_modules: list[str], jobs: int, context: dict, entry: dict) -> dict:
+    """Run again the mutants of `module` that `entry` (its last run) did not kill, with
+    today's tests, and merge their verdicts into `entry`. The module must be unchanged."""
+    names = [name for name, status in entry["statuses"].items() if status not in KILLED]
+    print(f"\n=== {module}: {len(names)} not killed last time, run again", flush=True)
+    load_before = os.getloadavg()
+    date = datetime.now(UTC).isoformat(timespec="seconds")
+    start = time.monotonic()
+    exit_code = mutmut_run(all_modules, "--max-children", str(jobs), *names)[0] if names else 0
+    seconds = time.monotonic() - start
+    now = {name: status for name, status in read_meta(module).items() if name in names}
+    if exit_code != 0 or set(now) != set(names) or "not checked" in now.values():
+        raise SystemExit(f"mutmut exited with {exit_code} before judging them all: {module}")
+    entry = {**entry, "statuses": {**entry["statuses"], **now}}
+    entry["counts"] = count(entry["statuses"])
+    killed_now = sum(1 for status in now.values() if status in KILLED)
+    entry["note"] = (
+        f"{len(names)} mutants this run did not kill were run again on {date} with the tests"
+        f" of commit {context['commit'][:12]}"
+        + (" plus uncommitted changes" if context["dirty"] else "")
+        + f" ({seconds:.0f} s, load {load_before[0]:.2f}): {killed_now} killed"
+    )
+    unkilled = [name for name, status in entry["statuses"].items() if status not in KILLED]
+    entry["diffs"] = diffs(all_modules, unkilled) if unkilled else {}
+    return entry
+
+
 def mutant_order(name: str) -> tuple[str, int]:
     function, _, number = name.rpartition("__mutmut_")
     return function, int(number) if number.isdigit() else 0
@@ -385,6 +413,7 @@ def render(report: dict) -> str:
         "nice python bench/mutation.py                        # every rule module",
         "nice python bench/mutation.py skills/permissions.py  # one module",
         "python bench/mutation.py --report-only               # after editing the equivalents",
+        "nice python bench/mutation.py --again MODULE         # its survivors, with new tests",
         "```",
         "",
         "[mutmut](https://github.com/boxed/mutmut) 3 mutates the functions of each module",
@@ -546,6 +575,11 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="mutmut workers")
     parser.add_argument("--commit", help="mutate this commit's files instead of the working tree's")
     parser.add_argument("--report-only", action="store_true", help="rewrite the report only")
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="run again only what the last run did not kill (after adding tests)",
+    )
     args = parser.parse_args()
 
     report = load_report()
@@ -576,10 +610,21 @@ def main() -> int:
     gone = [m for m in chosen if m not in context["hashes"]]
     if gone:
         parser.error(f"no such file (moved?): {', '.join(gone)}; update MODULES")
+    if args.again:
+        changed = [
+            m
+            for m in chosen
+            if report["modules"].get(m, {}).get("source_sha256") != context["hashes"][m]
+        ]
+        if changed:
+            parser.error(f"not run yet, or changed since its last run: {', '.join(changed)}")
     started = time.monotonic()
     failed = []
     for module in chosen:
-        entry = run_module(module, chosen, args.jobs, context)
+        if args.again:
+            entry = run_again(module, chosen, args.jobs, context, load_report()["modules"][module])
+        else:
+            entry = run_module(module, chosen, args.jobs, context)
         c = entry["counts"]
         if entry["mutmut_exit_code"] != 0 and (not entry["statuses"] or c["not_checked"]):
             # mutmut stopped before judging them (most often: a test fails without any

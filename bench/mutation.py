@@ -318,10 +318,12 @@ def run_module(module: str, all_modules: list[str], jobs: int, context: dict) ->
 
 
 def run_again(module: str, all_modules: list[str], jobs: int, context: dict, entry: dict) -> dict:
-    """Run again the mutants of `module` that `entry` (its last run) did not kill, with
-    today's tests, and merge their verdicts into `entry`. The module must be unchanged."""
-    names = [name for name, status in entry["statuses"].items() if status not in KILLED]
-    print(f"\n=== {module}: {len(names)} not killed last time, run again", flush=True)
+    """Run again the mutants of `module` that `entry` (its last run) did not kill, or
+    stopped at their time limit, with today's tests, and merge their verdicts into
+    `entry`. The module must be unchanged."""
+    again = set(NOT_KILLED) | {"timeout"}
+    names = [name for name, status in entry["statuses"].items() if status in again]
+    print(f"\n=== {module}: {len(names)} not killed or timed out last time", flush=True)
     load_before = os.getloadavg()
     date = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.monotonic()
@@ -334,7 +336,8 @@ def run_again(module: str, all_modules: list[str], jobs: int, context: dict, ent
     entry["counts"] = count(entry["statuses"])
     killed_now = sum(1 for status in now.values() if status in KILLED)
     entry["note"] = (
-        f"{len(names)} mutants this run did not kill were run again on {date} with the tests"
+        f"{len(names)} mutants this run did not kill (or stopped at their time limit) were"
+        f" run again on {date} with the tests"
         f" of commit {context['commit'][:12]}"
         + (" plus uncommitted changes" if context["dirty"] else "")
         + f" ({seconds:.0f} s, load {load_before[0]:.2f}): {killed_now} killed"
@@ -578,7 +581,7 @@ def main() -> int:
     parser.add_argument(
         "--again",
         action="store_true",
-        help="run again only what the last run did not kill (after adding tests)",
+        help="run again only what the last run did not kill or timed out (after adding tests)",
     )
     args = parser.parse_args()
 

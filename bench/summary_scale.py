@@ -29,16 +29,18 @@ REPEATS = 200
 
 def build(url: str, mentees: int) -> float:
     """The scratch database at `mentees` mentees; returns the seconds it took."""
-    from sqlalchemy import insert, select, text
+    from sqlalchemy import select, text
 
     from skills import create_app
+    from skills.demo_bulk import insert_rows
     from skills.extensions import db
     from skills.models import Domain, DomainCounter, Mentee, Skill
     from skills.services import counters, people
     from skills.services import curriculum as curriculum_service
 
     started = time.perf_counter()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    # A bulk load, not a page: no per-statement deadline (as bench/data.py's build).
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "DATABASE_STATEMENT_TIMEOUT": 0})
     with app.app_context():
         db.create_all()
         org = people.get_or_create_organisation("Scale Program")
@@ -69,11 +71,12 @@ def build(url: str, mentees: int) -> float:
                 }
                 for n in range(start, min(mentees, start + 5000))
             ]
-            db.session.execute(insert(Mentee), rows)
+            # COPY on PostgreSQL: one big INSERT would pass the app's statement deadline.
+            insert_rows(Mentee, rows)
         ids = list(db.session.scalars(select(Mentee.id)))
         for start in range(0, len(ids), 5000):
-            db.session.execute(
-                insert(DomainCounter),
+            insert_rows(
+                DomainCounter,
                 [
                     {
                         "mentee_id": m,

@@ -242,3 +242,15 @@ def test_a_rebuild_of_more_rows_than_one_insert_batch_writes_each_row_once(app, 
     db.session.commit()
     assert db.session.scalar(select(db.func.count()).select_from(SkillStatus)) == pairs
     assert status_differences() == []
+
+
+def test_a_status_row_already_loaded_reads_the_new_level_before_the_commit(two):
+    """The row is written past the session (an upsert): a copy the session holds must
+    not keep showing the old level to the rest of the request."""
+    t = two
+    row = db.session.get(SkillStatus, (t.ann.id, t.card.id))
+    assert (row.level, row.event_id) == (3, t.done.id)
+    event = record_signoff(
+        t.ann, t.card, t.mentor, SignoffDetails(level=1, shown_on=TODAY), allow_lower=True
+    )
+    assert (row.level, row.signed_off, row.event_id) == (1, False, event.id)

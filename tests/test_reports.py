@@ -352,6 +352,29 @@ def test_caseload_csv_reads_back_names_intact(make_mentee):
     assert rows[1][4:6] == ["0", "0"]
 
 
+def test_caseload_csv_header_names_every_column_and_the_period_start(make_mentee):
+    data = caseload_data([make_mentee()], period_from=START)
+    header = next(csv.reader(io.StringIO(caseload_csv(data).decode("utf-8-sig"))))
+    assert header == [
+        "name",
+        "record number",
+        "status",
+        "mentor",
+        "Getting around (%)",
+        "Money and banking (%)",
+        "overall (%)",
+        "skills signed off",
+        "skills in total",
+        f"change since {START.isoformat()}",
+        "last sign-off",
+        "stalled",
+    ]
+    # Summary data made with no period start counts the change from the start.
+    no_start = dataclasses.replace(data, period_from=None)
+    header = next(csv.reader(io.StringIO(caseload_csv(no_start).decode("utf-8-sig"))))
+    assert "change since start" in header
+
+
 # --- Web -------------------------------------------------------------------------------
 
 

@@ -7,7 +7,10 @@ changes its name or loses its value breaks their work without an error anywhere.
 
 import csv
 import io
+import time
 from datetime import timedelta
+
+import pytest
 
 from skills.extensions import db
 from skills.permissions import Viewer
@@ -42,13 +45,25 @@ HEADER = [
 ]
 
 
+@pytest.fixture
+def server_in_chicago(monkeypatch):
+    """The server's own time zone is not UTC: the file must not follow it."""
+    monkeypatch.setenv("TZ", "America/Chicago")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 def rows_of(data: bytes) -> list[dict[str, str]]:
     header, *body = csv.reader(io.StringIO(data.decode("utf-8-sig")))
     assert header == HEADER
     return [dict(zip(header, row, strict=True)) for row in body]
 
 
-def test_every_column_of_every_kind_of_entry(make_user, make_mentee, assign, skill):
+def test_every_column_of_every_kind_of_entry(
+    make_user, make_mentee, assign, skill, server_in_chicago
+):
     mentor = make_user("mentor", name="Dana Reyes")
     mentee = make_mentee(name="José García")
     assign(mentor, mentee)

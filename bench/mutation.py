@@ -319,10 +319,14 @@ def run_module(module: str, all_modules: list[str], jobs: int, context: dict) ->
 
 def run_again(module: str, all_modules: list[str], jobs: int, context: dict, entry: dict) -> dict:
     """Run again the mutants of `module` that `entry` (its last run) did not kill, or
-    stopped at their time limit, with today's tests, and merge their verdicts into
-    `entry`. The module must be unchanged."""
-    again = set(NOT_KILLED) | {"timeout"}
-    names = [name for name, status in entry["statuses"].items() if status in again]
+    stopped at their time limit, and that are not judged equivalent, with today's tests;
+    merge their verdicts into `entry`. The module must be unchanged."""
+    again, equivalent = set(NOT_KILLED) | {"timeout"}, read_equivalent()
+    names = [
+        name
+        for name, status in entry["statuses"].items()
+        if status in again and name not in equivalent  # judged already: left as they are
+    ]
     print(f"\n=== {module}: {len(names)} not killed or timed out last time", flush=True)
     load_before = os.getloadavg()
     date = datetime.now(UTC).isoformat(timespec="seconds")

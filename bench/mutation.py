@@ -317,38 +317,48 @@ def run_module(module: str, all_modules: list[str], jobs: int, context: dict) ->
     return entry
 
 
-def run_again(module: str, all_modules: list[str], jobs: int, context: dict, entry: dict) -> dict:
-    """Run again the mutants of `module` that `entry` (its last run) did not kill, or
-    stopped at their time limit, and that are not judged equivalent, with today's tests;
-    merge their verdicts into `entry`. The module must be unchanged."""
-    again, equivalent = set(NOT_KILLED) | {"timeout"}, read_equivalent()
-    names = [
+def to_run_again(entry: dict, equivalent: dict[str, str]) -> list[str]:
+    """The mutants of a module's last run that `--again` runs: those not killed and not
+    judged equivalent, and every timeout (it counts as killed, so it must be a real one)."""
+    return [
         name
         for name, status in entry["statuses"].items()
-        if status in again and name not in equivalent  # judged already: left as they are
+        if status == "timeout" or (status in NOT_KILLED and name not in equivalent)
     ]
+
+
+def run_again(
+    module: str, names: list[str], all_modules: list[str], jobs: int, context: dict, entry: dict
+) -> dict | None:
+    """Run `names` (from `to_run_again`) with today's tests and merge their verdicts into
+    `entry`, the module's last run; None if mutmut did not judge them all."""
     print(f"\n=== {module}: {len(names)} not killed or timed out last time", flush=True)
     load_before = os.getloadavg()
     date = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.monotonic()
-    exit_code = mutmut_run(all_modules, "--max-children", str(jobs), *names)[0] if names else 0
+    exit_code = mutmut_run(all_modules, "--max-children", str(jobs), *names)[0]
     seconds = time.monotonic() - start
     now = {name: status for name, status in read_meta(module).items() if name in names}
     if exit_code != 0 or set(now) != set(names) or "not checked" in now.values():
-        raise SystemExit(f"mutmut exited with {exit_code} before judging them all: {module}")
-    entry = {**entry, "statuses": {**entry["statuses"], **now}}
-    entry["counts"] = count(entry["statuses"])
+        print(f"--- {module}: mutmut exited with {exit_code}, {len(now)} judged", flush=True)
+        return None
     killed_now = sum(1 for status in now.values() if status in KILLED)
-    entry["note"] = (
-        f"{len(names)} mutants this run did not kill (or stopped at their time limit) were"
-        f" run again on {date} with the tests"
-        f" of commit {context['commit'][:12]}"
+    said = (
+        f"On {date}, {len(names)} mutants the last run did not kill (or that stopped at their"
+        f" time limit) were run again with the tests of commit {context['commit'][:12]}"
         + (" plus uncommitted changes" if context["dirty"] else "")
         + f" ({seconds:.0f} s, load {load_before[0]:.2f}): {killed_now} killed"
     )
-    unkilled = [name for name, status in entry["statuses"].items() if status not in KILLED]
-    entry["diffs"] = diffs(all_modules, unkilled) if unkilled else {}
-    return entry
+    # A diff is kept for whatever is not killed outright, timeouts included (run_module).
+    still = [name for name in names if now[name] != "killed"]
+    kept = {n: d for n, d in entry["diffs"].items() if n not in names}
+    return {
+        **entry,
+        "statuses": {**entry["statuses"], **now},
+        "counts": count({**entry["statuses"], **now}),
+        "note": "; ".join(filter(None, [entry.get("note"), said])),
+        "diffs": {**kept, **(diffs(all_modules, still) if still else {})},
+    }
 
 
 def mutant_order(name: str) -> tuple[str, int]:
@@ -603,6 +613,25 @@ def main() -> int:
     commit = git("rev-parse", "--verify", (args.commit or "HEAD") + "^{commit}")
     if not commit:
         parser.error(f"no such commit: {args.commit}")
+    again: dict[str, list[str]] = {}
+    if args.again:
+        # Checked before the snapshot replaces the last run's mutants.
+        if args.commit:
+            parser.error("--again runs the working tree's tests; leave out --commit")
+        equivalent = read_equivalent()
+        for module in chosen:
+            entry = report["modules"].get(module)
+            if entry is None or entry["source_sha256"] != sha256(ROOT / module):
+                parser.error(f"not run yet, or changed since its last run: {module}")
+            if entry["mutmut"] != mutmut_version():
+                parser.error(f"{module} was run with mutmut {entry['mutmut']}: run it whole")
+            if names := to_run_again(entry, equivalent):
+                again[module] = names
+            else:
+                print(f"{module}: nothing to run again", flush=True)
+        chosen = list(again)
+        if not chosen:
+            return 0
     lock = hold_lock(chosen)
     config = settings()
     copied = take_snapshot(config, commit if args.commit else None)
@@ -617,19 +646,16 @@ def main() -> int:
     gone = [m for m in chosen if m not in context["hashes"]]
     if gone:
         parser.error(f"no such file (moved?): {', '.join(gone)}; update MODULES")
-    if args.again:
-        changed = [
-            m
-            for m in chosen
-            if report["modules"].get(m, {}).get("source_sha256") != context["hashes"][m]
-        ]
-        if changed:
-            parser.error(f"not run yet, or changed since its last run: {', '.join(changed)}")
     started = time.monotonic()
     failed = []
     for module in chosen:
         if args.again:
-            entry = run_again(module, chosen, args.jobs, context, load_report()["modules"][module])
+            last = load_report()["modules"][module]
+            merged = run_again(module, again[module], chosen, args.jobs, context, last)
+            if merged is None:
+                failed.append(module)
+                continue
+            entry = merged
         else:
             entry = run_module(module, chosen, args.jobs, context)
         c = entry["counts"]

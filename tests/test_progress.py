@@ -1,7 +1,16 @@
 from datetime import timedelta
+from types import SimpleNamespace
 
 from skills.extensions import db
-from skills.services.progress import caseload_progress, curriculum_view, mentee_progress
+from skills.services.progress import (
+    RECHECK_NOTICE_DAYS,
+    DomainProgress,
+    MenteeProgress,
+    SkillProgress,
+    caseload_progress,
+    curriculum_view,
+    mentee_progress,
+)
 from skills.services.signoffs import SignoffDetails, record_signoff
 
 from .conftest import today
@@ -77,3 +86,39 @@ def test_caseload_progress_query_count_does_not_grow(
         assert sum(r.signed_off for r in rows) >= len(mentees)
     assert counts[0] == counts[1]
     assert counts[0] <= 6
+
+
+def _signed_off(skill_id, shown_on, every_days):
+    """A signed-off skill whose re-check comes `every_days` after it was shown (None:
+    no re-check)."""
+    item = SimpleNamespace(
+        id=skill_id,
+        recheck_on=lambda day: day + timedelta(days=every_days) if every_days else None,
+    )
+    return SkillProgress(item, 3, "Can do it", "I can do this", True, shown_on=shown_on)
+
+
+def test_rechecks_coming_are_those_due_by_the_notice_window_soonest_first():
+    on = today()
+    window = RECHECK_NOTICE_DAYS
+    at_the_edge = _signed_off(1, on, window)  # due on the window's last day: told
+    sooner = _signed_off(2, on - timedelta(days=10), 15)  # due in 5 days
+    later = _signed_off(3, on, window + 1)  # one day past the window: not yet
+    never = _signed_off(4, on - timedelta(days=400), None)
+    progress = MenteeProgress(
+        mentee=None,
+        domains=[DomainProgress(None, 4, skills=[at_the_edge, sooner, later, never])],
+        next_skills=[],
+        last_signoff_on=None,
+    )
+    assert progress.rechecks_coming(on) == [sooner, at_the_edge]
+    assert progress.skill(2) is sooner and progress.skill(99) is None
+
+
+def test_only_an_active_mentee_stalls(make_mentee):
+    long_ago = today() - timedelta(days=90)
+    active, discharged = make_mentee(start_date=long_ago), make_mentee(start_date=long_ago)
+    discharged.status = "discharged"
+    db.session.commit()
+    rows = caseload_progress([active, discharged])
+    assert [r.stalled for r in rows] == [True, False]

@@ -1,9 +1,11 @@
 from datetime import timedelta
 from types import SimpleNamespace
 
+from skills import timeutil
 from skills.extensions import db
 from skills.services.progress import (
     RECHECK_NOTICE_DAYS,
+    STALLED_AFTER_DAYS,
     DomainProgress,
     MenteeProgress,
     SkillProgress,
@@ -122,3 +124,16 @@ def test_only_an_active_mentee_stalls(make_mentee):
     db.session.commit()
     rows = caseload_progress([active, discharged])
     assert [r.stalled for r in rows] == [True, False]
+
+
+def test_stalled_is_judged_on_the_organisations_own_date(make_mentee):
+    """At the suite's 9 pm in New York, UTC's date is already tomorrow: a mentee last
+    signed off 30 days ago (by the program's calendar) has not stalled yet."""
+    mentee = make_mentee(start_date=today() - timedelta(days=90))
+    assert timeutil.today(None) == today() + timedelta(days=1)  # UTC's date
+    mentee.last_signoff_on = today() - timedelta(days=STALLED_AFTER_DAYS)
+    db.session.commit()
+    assert not caseload_progress([mentee])[0].stalled
+    mentee.last_signoff_on -= timedelta(days=1)
+    db.session.commit()
+    assert caseload_progress([mentee])[0].stalled

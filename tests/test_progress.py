@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -137,3 +138,16 @@ def test_stalled_is_judged_on_the_organisations_own_date(make_mentee):
     mentee.last_signoff_on -= timedelta(days=1)
     db.session.commit()
     assert caseload_progress([mentee])[0].stalled
+
+
+def test_progress_is_read_through_the_curriculum_view_given(make_mentee):
+    """The batch report builds one view for every mentee: each mentee's progress and
+    caseload row is shaped by it, area by area."""
+    mentee = make_mentee()
+    view = curriculum_view(mentee.organisation_id)
+    first_area_only = dataclasses.replace(view, domains=view.domains[:1])
+    assert len(view.domains) == 2
+    progress = mentee_progress(mentee, first_area_only)
+    assert [d.domain for d in progress.domains] == list(view.domains[:1])
+    row = caseload_progress([mentee], view)[0]
+    assert [s.domain for s in row.domains.values()] == list(view.domains)

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 from skills import timeutil
 from skills.extensions import db
+from skills.services import voice
 from skills.services.progress import (
     RECHECK_NOTICE_DAYS,
     STALLED_AFTER_DAYS,
@@ -151,3 +152,20 @@ def test_progress_is_read_through_the_curriculum_view_given(make_mentee):
     assert [d.domain for d in progress.domains] == list(view.domains[:1])
     row = caseload_progress([mentee], view)[0]
     assert [s.domain for s in row.domains.values()] == list(view.domains)
+
+
+def test_goals_come_in_the_order_they_were_set(make_mentee, skill):
+    """By the time each was set, then by entry: not by id alone (a clock set back makes
+    a later row the earlier goal) nor by time alone (two set in one instant)."""
+    mentee = make_mentee(with_login=True)
+    now = timeutil.utcnow()
+    for key, at in [
+        ("use-atm", now),
+        ("read-timetable", now - timedelta(hours=1)),
+        ("ride-and-pay", now - timedelta(hours=1)),
+    ]:
+        with timeutil.frozen_at(at):
+            voice.set_goal(mentee, skill(key), mentee.user)
+        db.session.commit()
+    goals = mentee_progress(mentee).goals
+    assert [g.skill.key for g in goals] == ["read-timetable", "ride-and-pay", "use-atm"]

@@ -169,3 +169,14 @@ def test_goals_come_in_the_order_they_were_set(make_mentee, skill):
         db.session.commit()
     goals = mentee_progress(mentee).goals
     assert [g.skill.key for g in goals] == ["read-timetable", "ride-and-pay", "use-atm"]
+
+
+def test_a_cleared_goal_is_no_longer_a_goal(make_mentee, skill):
+    mentee = make_mentee(with_login=True)
+    for key in ("use-atm", "read-timetable"):
+        voice.set_goal(mentee, skill(key), mentee.user)
+    voice.clear_goal(mentee, skill("use-atm"), mentee.user)
+    db.session.commit()
+    progress = mentee_progress(mentee)
+    assert progress.mentee is mentee
+    assert [g.skill.key for g in progress.goals] == ["read-timetable"]

@@ -180,3 +180,14 @@ def test_a_cleared_goal_is_no_longer_a_goal(make_mentee, skill):
     progress = mentee_progress(mentee)
     assert progress.mentee is mentee
     assert [g.skill.key for g in progress.goals] == ["read-timetable"]
+
+
+def test_an_area_whose_skills_are_all_retired_counts_none(make_mentee, skill):
+    mentee = make_mentee()
+    for key in ("open-bank-account", "use-atm"):  # every skill of "Money and banking"
+        skill(key).retired = True
+    db.session.commit()
+    progress = mentee_progress(mentee)
+    money = [d for d in progress.domains if d.domain.key == "money"]
+    assert [(d.total, d.skills, d.percent) for d in money] == [(0, [], 0)]  # shown, empty
+    assert progress.total == 3

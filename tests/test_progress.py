@@ -11,6 +11,8 @@ from skills.services.progress import (
     DomainProgress,
     MenteeProgress,
     SkillProgress,
+    _progress,
+    _Status,
     caseload_progress,
     curriculum_view,
     mentee_progress,
@@ -191,3 +193,18 @@ def test_an_area_whose_skills_are_all_retired_counts_none(make_mentee, skill):
     money = [d for d in progress.domains if d.domain.key == "money"]
     assert [(d.total, d.skills, d.percent) for d in money] == [(0, [], 0)]  # shown, empty
     assert progress.total == 3
+
+
+def test_a_level_no_longer_on_the_scale_shows_as_its_number(make_mentee, skill):
+    """A level the curriculum's scale has lost since it was recorded is still shown."""
+    mentee = make_mentee()
+    view = curriculum_view(mentee.organisation_id)
+    card = skill("get-transit-card")
+    lost = _Status(7, False, today(), None, False)
+    first = _progress(mentee, view, {card.id: lost}, []).domains[0].skills[0]
+    assert (first.skill.id, first.level, first.level_name, first.mentee_text) == (
+        card.id,
+        7,
+        "7",
+        "7",
+    )

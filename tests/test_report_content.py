@@ -13,7 +13,12 @@ from flask_babel import force_locale
 
 from skills.extensions import db
 from skills.permissions import MENTEE_COPY, Viewer
-from skills.reports.content import NOTES_LIMIT, mentee_report_data, resolve_period
+from skills.reports.content import (
+    NOTES_LIMIT,
+    batch_report_data,
+    mentee_report_data,
+    resolve_period,
+)
 from skills.reports.period import check_period
 from skills.reports.shared_details import Shared, signed_off_levels
 from skills.services import voice
@@ -303,3 +308,21 @@ def test_the_mentees_own_words_are_printed_and_a_bare_confirmation_says_thats_ri
     with force_locale("es_US"):
         words = [w for _, _, w in mentee_report_data(mentee, MENTEE_COPY).own_words]
     assert words == ["Está bien.", "I bought it myself"]
+
+
+def test_a_batch_report_ends_with_the_period_says_who_printed_it_and_has_local_help(
+    mentor_and_mentee, make_user, skill
+):
+    mentor, mentee = mentor_and_mentee
+    admin = make_user("admin")
+    voice.set_resource(mentee.organisation_id, skill("get-transit-card"), "Office on 5th", admin)
+    db.session.commit()
+    end = TODAY - timedelta(days=3)
+    [data] = batch_report_data([mentee], lambda m: STAFF, period_to=end, printed_by="Dana Reyes")
+    assert (data.period_from, data.period_to) == (mentee.start_date, end)
+    assert data.stamp.by == "Dana Reyes"
+    assert data.local_help == [("Get a transit card", "Office on 5th")]
+    [plain] = batch_report_data([mentee], lambda m: STAFF)
+    assert (plain.period_to, plain.stamp.by) == (TODAY, "")
+    view = curriculum_view(mentee.organisation_id)
+    assert list(batch_report_data([], lambda m: STAFF, view=view)) == []

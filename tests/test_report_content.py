@@ -5,6 +5,7 @@ this period", which notes are printed and for whom, and that a batch says the sa
 as single reports.
 """
 
+import dataclasses
 import re
 from datetime import date, timedelta
 
@@ -326,3 +327,7 @@ def test_a_batch_report_ends_with_the_period_says_who_printed_it_and_has_local_h
     assert (plain.period_to, plain.stamp.by) == (TODAY, "")
     view = curriculum_view(mentee.organisation_id)
     assert list(batch_report_data([], lambda m: STAFF, view=view)) == []
+    # Every report of the batch is read through the one view given.
+    first_area = dataclasses.replace(view, domains=view.domains[:1])
+    [narrow] = batch_report_data([mentee], lambda m: STAFF, view=first_area)
+    assert [d.title for d in narrow.domains] == [view.domains[0].title]

@@ -27,6 +27,16 @@ from .test_multiserver import PASSWORD as LIVE_PASSWORD
 WRONG = "not-the-right-password"
 
 
+@pytest.fixture(autouse=True)
+def one_window(monkeypatch):
+    """The budgets count in fixed slots of the clock (one minute for an account): a
+    test's attempts that straddled a slot's end started a new count, so on a slow machine
+    a limit could look unreached. Here the budgets' clock stands still in each test; the
+    tests that move it say so."""
+    now = signin.utcnow()
+    monkeypatch.setattr(signin, "utcnow", lambda: now)
+
+
 def sign_in(client, username, password=PASSWORD, address="127.0.0.1"):
     return client.post(
         "/login",

@@ -208,3 +208,19 @@ def test_a_level_no_longer_on_the_scale_shows_as_its_number(make_mentee, skill):
         "7",
         "7",
     )
+
+
+def test_each_skill_carries_its_level_name_for_staff_and_words_for_the_mentee(
+    make_user, make_mentee, assign, skill
+):
+    mentor, mentee = make_user("mentor"), make_mentee()
+    assign(mentor, mentee)
+    card = skill("get-transit-card")
+    record_signoff(mentee, card, mentor, SignoffDetails(level=2, shown_on=today()))
+    db.session.commit()
+    item = mentee_progress(mentee).skill(card.id)
+    assert (item.level, item.level_name, item.mentee_text) == (
+        2,
+        "Practicing with support",
+        "I am practicing with help",
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from .demo_bulk import built_after
 from .demo_bulk import insert_rows as _insert
 from .demo_notes import add_session_notes
 from .demo_text import (
@@ -180,8 +181,10 @@ def create_demo(
     _insert(Assignment, assignments)
     # Events go in in the order they were recorded, as they would have been live.
     events.sort(key=lambda e: (e[0], e[1]))
-    _insert(SignoffEvent, [dict(zip(EVENT_FIELDS, event, strict=True)) for event in events])
-    _insert(SkillStatus, _statuses(org, events, view), STATUS_FIELDS)
+    with built_after(SignoffEvent):
+        _insert(SignoffEvent, [dict(zip(EVENT_FIELDS, event, strict=True)) for event in events])
+    with built_after(SkillStatus):
+        _insert(SkillStatus, _statuses(org, events, view), STATUS_FIELDS)
     counters.rebuild(mentee_ids.values())
     firsts = [db.session.get(Mentee, mentee_ids[r["record_number"]]) for r in mentee_rows[:3]]
     _a_few_corrections([mentee for mentee in firsts if mentee is not None])

@@ -1,13 +1,16 @@
 """Bulk inserts for the demo: many rows in the session's transaction, skipping the ORM's
 per-row work (the demo can hold hundreds of thousands of sign-offs)."""
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnDefault
+from sqlalchemy import ColumnDefault, Table, literal, select, text
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.schema import DefaultGenerator
 
 from .extensions import Model, db
-from .models.chain import CHAINED_TABLES, seal_rows
+from .models.chain import CHAINED_TABLES, reserve, seal_batch
 
 # Rows prepared per batch: big enough to be quick, small enough to keep memory flat.
 BATCH = 5000
@@ -15,30 +18,50 @@ BATCH = 5000
 
 def insert_rows(model: type[Model], rows: list, fields: tuple[str, ...] | None = None) -> None:
     """Insert many rows (dicts, or tuples in the order of `fields`) in the session's
-    transaction: COPY on PostgreSQL, one executemany per batch on SQLite.
+    transaction: COPY on PostgreSQL, executemany on SQLite, one batch at a time.
 
     Both skip SQLAlchemy's per-row work, so Python-side column defaults are filled in
     here and each value goes through its column type's bind processing. Rows of a
     hash-chained table (models/chain.py) are sealed into its chain in one go, as live
     writes are; give those as dicts.
+
+    Rows are sealed and prepared a batch at a time, so only one batch of them is held
+    twice over (a state-wide demo has millions of sign-off events).
     """
     if not rows:
         return
     table = model.__table__
     connection = db.session.connection()
-    if table.name in CHAINED_TABLES:
+    chained = table.name in CHAINED_TABLES
+    if chained:
         if fields is not None:
             raise TypeError(f"rows of the chained table {table.name} must be dicts")
-        rows = seal_rows(connection, table, rows)
-    if fields is None:
+        head, ids = reserve(connection, table, len(rows))
+        fields = tuple(column.name for column in table.columns)
+    elif fields is None:
         fields = tuple(rows[0])
         rows = [tuple(row[name] for name in fields) for row in rows]
-    dialect = connection.dialect
+    names, prepare = _preparer(table, fields, connection.dialect)
+
+    def batches() -> Iterator[list[tuple]]:
+        nonlocal head
+        for begin in range(0, len(rows), BATCH):
+            batch = rows[begin : begin + BATCH]
+            if chained:
+                sealed, head = seal_batch(table, batch, ids[begin : begin + BATCH], head)
+                batch = [tuple(row[name] for name in fields) for row in sealed]
+            yield prepare(batch)
+
+    _write(connection, table, names, batches())
+
+
+def _preparer(
+    table: Table, fields: tuple[str, ...], dialect: Dialect
+) -> tuple[list[str], Callable[[list], list[tuple]]]:
+    """The columns to insert (`fields`, then those with a Python-side default) and a
+    function turning rows of `fields` into rows of bound values for them."""
     defaults = [
-        (
-            column.name,
-            python_default(column.default),
-        )
+        (column.name, python_default(column.default))
         for column in table.columns
         if column.name not in fields and column.default is not None
     ]
@@ -50,7 +73,7 @@ def insert_rows(model: type[Model], rows: list, fields: tuple[str, ...] | None =
         if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
     ]
 
-    def prepared(batch: list) -> list[tuple]:
+    def prepare(batch: list) -> list[tuple]:
         out = []
         for row in batch:
             values = [*row, *extra]
@@ -59,24 +82,92 @@ def insert_rows(model: type[Model], rows: list, fields: tuple[str, ...] | None =
             out.append(tuple(values))
         return out
 
+    return names, prepare
+
+
+def _write(
+    connection: Connection, table: Table, names: list[str], batches: Iterator[list[tuple]]
+) -> None:
+    """Write batches of prepared rows of `names`: one COPY on PostgreSQL, an
+    executemany per batch on SQLite."""
     columns = ", ".join(names)
-    if dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":
         driver_connection = connection.connection.driver_connection
         if driver_connection is None:
             raise RuntimeError("the database connection is closed")
-        cursor = driver_connection.cursor()
         # Table and column names come from our own metadata, never from input.
         copy_sql = f"COPY {table.name} ({columns}) FROM STDIN"  # noqa: S608  # nosec B608
-        with cursor.copy(copy_sql) as copy:
-            for begin in range(0, len(rows), BATCH):
-                for values in prepared(rows[begin : begin + BATCH]):
+        with driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for batch in batches:
+                for values in batch:
                     copy.write_row(values)
-        cursor.close()
         return
     marks = ", ".join("?" for _ in names)
     sql = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608  # nosec B608
-    for begin in range(0, len(rows), BATCH):
-        connection.exec_driver_sql(sql, prepared(rows[begin : begin + BATCH]))
+    for batch in batches:
+        connection.exec_driver_sql(sql, batch)
+
+
+@contextmanager
+def built_after(model: type[Model]) -> Iterator[None]:
+    """Load the table within the block with its secondary indexes (and, on PostgreSQL,
+    its foreign keys) out of the way, then build each index once and check each foreign
+    key once, from the database's own definitions: sorting and joining all rows at the
+    end costs a fraction of doing it row by row (PostgreSQL's "Populating a Database").
+
+    Only when the table starts empty (rebuilding what is there could cost more). The
+    session's transaction covers it all, and the table is locked meanwhile: for loading
+    demo data, not for a live program's tables.
+    """
+    table = model.__table__
+    connection = db.session.connection()
+    if connection.execute(select(literal(1)).select_from(table).limit(1)).first():
+        yield
+        return
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
+        # Not the indexes behind a primary key or unique constraint: those stay.
+        indexes = connection.execute(
+            text(
+                "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x"
+                " JOIN pg_class i ON i.oid = x.indexrelid"
+                " WHERE x.indrelid = CAST(:table AS regclass) AND NOT EXISTS"
+                " (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+            ),
+            {"table": table.name},
+        ).all()
+        foreign_keys = connection.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = CAST(:table AS regclass) AND contype = 'f'"
+            ),
+            {"table": table.name},
+        ).all()
+    else:
+        # Automatic indexes (primary key, unique) have no SQL and stay. SQLite cannot
+        # drop a foreign key; it checks each by primary key, cheaply.
+        indexes = connection.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master"
+                " WHERE type = 'index' AND tbl_name = :table AND sql IS NOT NULL"
+            ),
+            {"table": table.name},
+        ).all()
+        foreign_keys = []
+    # Names and definitions come from the database's catalog, never from input.
+    for name, _ in foreign_keys:
+        connection.execute(text(f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{name}"'))
+    for name, _ in indexes:
+        connection.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    for _, definition in indexes:
+        connection.execute(text(definition))
+    for name, definition in foreign_keys:
+        connection.execute(text(f'ALTER TABLE "{table.name}" ADD CONSTRAINT "{name}" {definition}'))
+    if postgresql:
+        # Building an index tells the planner the table's new size but not what is in
+        # it, and its guesses then go badly wrong for the demo's later queries.
+        connection.execute(text(f'ANALYZE "{table.name}"'))
 
 
 def python_default(default: DefaultGenerator) -> Any:

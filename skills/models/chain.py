@@ -70,13 +70,14 @@ def canonical(value: Any) -> Any:
     raise TypeError(f"no canonical form for a {type(value).__name__}")
 
 
+# One encoder for every row: json.dumps with options builds a new one each call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+
 def row_hash(prev_hash: str | None, values: Mapping[Any, Any]) -> str:
     """The hash of a row with these column values that follows a row hashed `prev_hash`."""
-    encoded = json.dumps(
-        {k: canonical(v) for k, v in values.items() if v is not None and k != "chain_hash"},
-        ensure_ascii=False,
-        separators=(",", ":"),
-        sort_keys=True,
+    encoded = _encode(
+        {k: canonical(v) for k, v in values.items() if v is not None and k != "chain_hash"}
     )
     return hashlib.sha256(f"{prev_hash or ''}\n{encoded}".encode()).hexdigest()
 
@@ -154,8 +155,27 @@ def seal_rows(
     same transaction."""
     if not rows:
         return []
+    head, ids = reserve(conn, table, len(rows), head)
+    return seal_batch(table, rows, ids, head)[0]
+
+
+def reserve(
+    conn: Connection, table: Table, count: int, head: tuple[int, str | None] | None = None
+) -> tuple[tuple[int, str | None] | None, list[int]]:
+    """Take the chain lock and `count` new ids; the chain's head (id, hash) to continue
+    from (read, unless `head` is given). Then `seal_batch` needs no database."""
     _lock(conn)
-    head, ids = _head_and_ids(conn, table, len(rows), head)
+    return _head_and_ids(conn, table, count, head)
+
+
+def seal_batch(
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    ids: Sequence[int],
+    head: tuple[int, str | None] | None,
+) -> tuple[list[dict[str, Any]], tuple[int, str | None] | None]:
+    """`rows` sealed after `head` with `ids` (from `reserve`), and the new head: plain
+    Python, so a bulk load can seal one batch while the database writes the last."""
     sealed = []
     columns = _column_defaults(table)
     for row, new_id in zip(rows, ids, strict=True):
@@ -165,7 +185,7 @@ def seal_rows(
         values["chain_hash"] = row_hash(prev_hash, values)
         head = (values["id"], values["chain_hash"])
         sealed.append(values)
-    return sealed
+    return sealed, head
 
 
 def seal(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:

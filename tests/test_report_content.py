@@ -331,3 +331,17 @@ def test_a_batch_report_ends_with_the_period_says_who_printed_it_and_has_local_h
     first_area = dataclasses.replace(view, domains=view.domains[:1])
     [narrow] = batch_report_data([mentee], lambda m: STAFF, view=first_area)
     assert [d.title for d in narrow.domains] == [view.domains[0].title]
+
+
+def test_a_single_report_ends_on_the_day_given_reads_the_view_given_and_says_no_printer(
+    mentor_and_mentee,
+):
+    _, mentee = mentor_and_mentee
+    end = TODAY - timedelta(days=3)
+    data = mentee_report_data(mentee, STAFF, on=end)
+    assert (data.period_from, data.period_to) == (mentee.start_date, end)
+    assert data.stamp.by == ""  # nobody named unless the caller says who printed it
+    view = curriculum_view(mentee.organisation_id)
+    first_area = dataclasses.replace(view, domains=view.domains[:1])
+    narrow = mentee_report_data(mentee, STAFF, view=first_area)
+    assert [d.title for d in narrow.domains] == [view.domains[0].title]

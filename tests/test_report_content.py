@@ -345,3 +345,58 @@ def test_a_single_report_ends_on_the_day_given_reads_the_view_given_and_says_no_
     first_area = dataclasses.replace(view, domains=view.domains[:1])
     narrow = mentee_report_data(mentee, STAFF, view=first_area)
     assert [d.title for d in narrow.domains] == [view.domains[0].title]
+
+
+def test_a_past_period_shows_each_skill_as_it_stood_on_its_last_day(mentor_and_mentee, skill):
+    """Levels, names, the mentee's words and dates are those of the period's last day:
+    a later sign-off is not in it, a skill not yet begun is at level 0, and a refresher
+    asked for since (or before) is not a new sign-off date."""
+    mentor, mentee = mentor_and_mentee
+    day = lambda n: TODAY - timedelta(days=n)  # noqa: E731
+    sign(mentee, skill("get-transit-card"), mentor, 1, day(20))
+    sign(mentee, skill("get-transit-card"), mentor, 3, day(5))  # after the period
+    sign(mentee, skill("use-atm"), mentor, 3, day(15))
+    voice.mark_refresher(mentee, skill("use-atm"), mentor)  # dated today
+    sign(mentee, skill("read-timetable"), mentor, 2, day(3))  # after the period
+    voice.set_goal(mentee, skill("use-atm"), mentor)
+    voice.set_goal(mentee, skill("read-timetable"), mentor)
+    db.session.commit()
+
+    data = mentee_report_data(mentee, STAFF, period_to=day(10))
+    items = {s.title: s for d in data.domains for s in d.skills}
+    card, atm, timetable = (
+        items["Get a transit card"],
+        items["Use an ATM"],
+        items["Read a timetable"],
+    )
+    assert (card.level, card.level_name, card.level_text, card.signed_off, card.shown_on) == (
+        1,
+        "Introduced",
+        "I have seen how it is done",
+        False,
+        day(20),
+    )
+    assert (atm.level, atm.signed_off, atm.shown_on) == (3, True, day(15))
+    assert (timetable.level, timetable.level_name, timetable.level_text) == (
+        0,
+        "Not started",
+        "Not started yet",
+    )
+    assert (timetable.signed_off, timetable.shown_on) == (False, None)
+    # Goals carry whether they were signed off then, as the checklist does.
+    assert [(g.title, g.signed_off) for g in data.goals] == [
+        ("Use an ATM", True),
+        ("Read a timetable", False),
+    ]
+    # With the refresher asked for by the period's end, the date is still the sign-off's.
+    later = mentee_report_data(mentee, STAFF)
+    assert {s.title: s.shown_on for d in later.domains for s in d.skills}["Use an ATM"] == day(15)
+
+
+def test_a_scale_without_a_level_0_shows_a_skill_not_begun_as_0(mentor_and_mentee):
+    _, mentee = mentor_and_mentee
+    view = curriculum_view(mentee.organisation_id)
+    from_1 = {cid: [lv for lv in levels if lv.value] for cid, levels in view.levels.items()}
+    data = mentee_report_data(mentee, STAFF, view=dataclasses.replace(view, levels=from_1))
+    item = data.domains[0].skills[0]
+    assert (item.level, item.level_name, item.level_text, item.shown_on) == (0, "0", "", None)

@@ -23,8 +23,8 @@ def insert_rows(model: type[Model], rows: list, fields: tuple[str, ...] | None =
 
     Both skip SQLAlchemy's per-row work, so Python-side column defaults are filled in
     here and each value goes through its column type's bind processing. Rows of a
-    hash-chained table (models/chain.py) are sealed into its chain in one go, as live
-    writes are; give those as dicts.
+    hash-chained table (models/chain.py) are sealed into its chain, as live writes
+    are; give those as dicts.
 
     Rows are sealed and prepared a batch at a time, so only one batch of them is held
     twice over (a state-wide demo has millions of sign-off events).

@@ -175,7 +175,7 @@ def seal_batch(
     head: tuple[int, str | None] | None,
 ) -> tuple[list[dict[str, Any]], tuple[int, str | None] | None]:
     """`rows` sealed after `head` with `ids` (from `reserve`), and the new head: plain
-    Python, so a bulk load can seal one batch while the database writes the last."""
+    Python, so a bulk load can seal its rows a batch at a time."""
     sealed = []
     columns = _column_defaults(table)
     for row, new_id in zip(rows, ids, strict=True):

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 import pytest
 from flask_migrate import upgrade
@@ -163,6 +163,27 @@ def test_the_hash_covers_every_column(history):
                 changed = row | {column.name: _other(row[column.name])}
                 assert row_hash(prev, changed) != row["chain_hash"], column.name
         assert row_hash(None, row) != row["chain_hash"]  # and the row before it
+
+
+def test_the_encoding_of_a_row_never_changes():
+    """Every stored chain was hashed this way: a change to the canonical form (key order,
+    separators, non-ASCII text, dates, NULLs left out) would break them all. The value
+    was computed by the encoder before it was made reusable (commit c9d3995)."""
+    row = {
+        "id": 7,
+        "mentee_id": 3,
+        "note": "Compró la tarjeta — sola",
+        "shown_on": date(2026, 11, 30),
+        "recorded_at": datetime(2026, 12, 1, 2, 5, tzinfo=UTC),
+        "signed_off": True,
+        "place": None,
+        "level": 3,
+        "chain_prev_id": 6,
+        "chain_hash": "not part of the hash",
+    }
+    assert row_hash("ab" * 32, row) == (
+        "976eb2a35eb241c4cc0a4983449848ca1b6d5537e12a0bc373d98322edd032a2"
+    )
 
 
 # The columns the old events checksum left out, and the new audit columns among them.

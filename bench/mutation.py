@@ -24,6 +24,7 @@ mix into it. mutmut's own files stay in build/mutation/mutants/ until the next r
 import argparse
 import contextlib
 import fcntl
+import fnmatch
 import hashlib
 import io
 import json
@@ -35,6 +36,8 @@ import tarfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from mutation_functions import changed_functions, function_hashes, function_of, source_at_hash
 
 # The rule modules, in the order they run. Paths move while files are split: keep this
 # list the one place that names them.
@@ -293,6 +296,7 @@ def run_module(module: str, all_modules: list[str], jobs: int, context: dict) ->
     entry = {
         "module": module,
         "source_sha256": context["hashes"][module],
+        "functions": function_hashes((WORK / module).read_text()),
         "date": date,
         "commit": context["commit"],
         "uncommitted_changes": context["dirty"],
@@ -328,36 +332,94 @@ def to_run_again(entry: dict, equivalent: dict[str, str]) -> list[str]:
 
 
 def run_again(
-    module: str, names: list[str], all_modules: list[str], jobs: int, context: dict, entry: dict
+    module: str, plan: dict, all_modules: list[str], jobs: int, context: dict
 ) -> dict | None:
-    """Run `names` (from `to_run_again`) with today's tests and merge their verdicts into
-    `entry`, the module's last run; None if mutmut did not judge them all."""
-    print(f"\n=== {module}: {len(names)} not killed or timed out last time", flush=True)
+    """Run what `plan_again` chose with today's tests and merge the verdicts into the
+    module's last run; None if mutmut did not judge them all."""
+    entry, names, changed = plan["entry"], plan["names"], plan["changed"]
+    patterns = [f"{dotted(module)}.{function}__mutmut_*" for function in changed]
+    print(
+        f"\n=== {module}: {len(names)} not killed or timed out last time"
+        + (f", every mutant of {len(changed)} new or changed functions" if changed else ""),
+        flush=True,
+    )
     load_before = os.getloadavg()
     date = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.monotonic()
-    exit_code = mutmut_run(all_modules, "--max-children", str(jobs), *names)[0]
+    exit_code, output = mutmut_run(all_modules, "--max-children", str(jobs), *names, *patterns)
     seconds = time.monotonic() - start
-    now = {name: status for name, status in read_meta(module).items() if name in names}
-    if exit_code != 0 or set(now) != set(names) or "not checked" in now.values():
+    now = {
+        name: status
+        for name, status in read_meta(module).items()
+        if name in names or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    }
+    if exit_code != 0 and not now and not names and "nothing matches" in output:
+        exit_code = 0  # the changed functions have no mutants (decorated, say)
+    if exit_code != 0 or not set(names) <= set(now) or "not checked" in now.values():
         print(f"--- {module}: mutmut exited with {exit_code}, {len(now)} judged", flush=True)
         return None
     killed_now = sum(1 for status in now.values() if status in KILLED)
     said = (
         f"On {date}, {len(names)} mutants the last run did not kill (or that stopped at their"
-        f" time limit) were run again with the tests of commit {context['commit'][:12]}"
+        " time limit)"
+        + (
+            f" and the {len(now) - len(names)} mutants of the functions new or changed since"
+            f" ({', '.join(f.removeprefix('x_') for f in changed)}; the other functions'"
+            " verdicts carried over)"
+            if changed
+            else ""
+        )
+        + f" were run again with the tests of commit {context['commit'][:12]}"
         + (" plus uncommitted changes" if context["dirty"] else "")
         + f" ({seconds:.0f} s, load {load_before[0]:.2f}): {killed_now} killed"
     )
     # A diff is kept for whatever is not killed outright, timeouts included (run_module).
-    still = [name for name in names if now[name] != "killed"]
-    kept = {n: d for n, d in entry["diffs"].items() if n not in names}
+    still = [name for name, status in now.items() if status != "killed"]
+    kept = {n: d for n, d in entry["diffs"].items() if n not in now}
+    statuses = {**entry["statuses"], **now}
     return {
         **entry,
-        "statuses": {**entry["statuses"], **now},
-        "counts": count({**entry["statuses"], **now}),
+        "source_sha256": context["hashes"][module],
+        "functions": plan["functions"],
+        "statuses": dict(sorted(statuses.items(), key=lambda kv: mutant_order(kv[0]))),
+        "counts": count(statuses),
         "note": "; ".join(filter(None, [entry.get("note"), said])),
         "diffs": {**kept, **(diffs(all_modules, still) if still else {})},
+    }
+
+
+def plan_again(module: str, entry: dict, equivalent: dict[str, str]) -> dict | str:
+    """What `--again` runs of `module`: the mutants its last run did not kill
+    (`to_run_again`) and, if the module changed since, every mutant of the functions
+    that are new or changed (the mutants of removed or changed functions are dropped).
+    A string says why it cannot."""
+    if entry["mutmut"] != mutmut_version():
+        return f"{module} was run with mutmut {entry['mutmut']}: run it whole"
+    source = (ROOT / module).read_text()
+    now = function_hashes(source)
+    changed: list[str] = []
+    if entry["source_sha256"] != sha256(ROOT / module):
+        before = entry.get("functions")
+        if before is None:
+            # Runs made before the report kept function hashes: find the text they ran on.
+            old = source_at_hash(ROOT, module, entry["source_sha256"])
+            if old is None:
+                return f"{module} changed since its last run, whose text no commit holds"
+            before = function_hashes(old)
+        changed = changed_functions(before, now)
+        keep = {
+            n: s
+            for n, s in entry["statuses"].items()
+            if function_of(dotted(module), n) in now
+            and function_of(dotted(module), n) not in changed
+        }
+        diffs_kept = {n: d for n, d in entry["diffs"].items() if n in keep}
+        entry = {**entry, "statuses": keep, "diffs": diffs_kept}
+    return {
+        "entry": entry,
+        "names": to_run_again(entry, equivalent),
+        "changed": changed,
+        "functions": now,
     }
 
 
@@ -613,7 +675,7 @@ def main() -> int:
     commit = git("rev-parse", "--verify", (args.commit or "HEAD") + "^{commit}")
     if not commit:
         parser.error(f"no such commit: {args.commit}")
-    again: dict[str, list[str]] = {}
+    again: dict[str, dict] = {}
     if args.again:
         # Checked before the snapshot replaces the last run's mutants.
         if args.commit:
@@ -621,12 +683,13 @@ def main() -> int:
         equivalent = read_equivalent()
         for module in chosen:
             entry = report["modules"].get(module)
-            if entry is None or entry["source_sha256"] != sha256(ROOT / module):
-                parser.error(f"not run yet, or changed since its last run: {module}")
-            if entry["mutmut"] != mutmut_version():
-                parser.error(f"{module} was run with mutmut {entry['mutmut']}: run it whole")
-            if names := to_run_again(entry, equivalent):
-                again[module] = names
+            if entry is None:
+                parser.error(f"not run yet: {module}")
+            plan = plan_again(module, entry, equivalent)
+            if isinstance(plan, str):
+                parser.error(plan)
+            if plan["names"] or plan["changed"]:
+                again[module] = plan
             else:
                 print(f"{module}: nothing to run again", flush=True)
         chosen = list(again)
@@ -650,8 +713,7 @@ def main() -> int:
     failed = []
     for module in chosen:
         if args.again:
-            last = load_report()["modules"][module]
-            merged = run_again(module, again[module], chosen, args.jobs, context, last)
+            merged = run_again(module, again[module], chosen, args.jobs, context)
             if merged is None:
                 failed.append(module)
                 continue

@@ -1,0 +1,65 @@
+"""Which functions of a rule module changed since its last mutation run.
+
+mutmut names a mutant after its function and numbers it within that function
+(`skills.permissions.x_can_view__mutmut_3`, `...xǁMenteeProgressǁdone__mutmut_1`), so
+the mutants of a function whose code is unchanged are the same mutants as last time.
+`--again` on a changed module runs every mutant of the functions that are new or
+changed, and carries the verdicts of the others over (running again, as for an
+unchanged module, those that were not killed).
+"""
+
+import ast
+import hashlib
+import subprocess
+from pathlib import Path
+
+
+def function_hashes(source: str) -> dict[str, str]:
+    """Each function mutmut mutates (module level and methods), by the prefix of its
+    mutants' names, with a hash of its code: its syntax tree, so comments and layout
+    do not count, while decorators, the docstring and the body do."""
+    hashes: dict[str, str] = {}
+
+    def add(prefix: str, node: ast.AST) -> None:
+        hashes[prefix] = hashlib.sha256(ast.dump(node).encode()).hexdigest()[:16]
+
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            add(f"x_{node.name}", node)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    add(f"xǁ{node.name}ǁ{item.name}", item)
+    return hashes
+
+
+def function_of(dotted_module: str, mutant: str) -> str:
+    """skills.permissions.x_can_view__mutmut_3 -> x_can_view."""
+    return mutant.removeprefix(dotted_module + ".").rpartition("__mutmut_")[0]
+
+
+def source_at_hash(root: Path, module: str, short_sha256: str) -> str | None:
+    """The module's text as some commit holds it whose sha256 starts with
+    `short_sha256` (a run made before the report kept function hashes); None if none."""
+    revisions = subprocess.run(  # noqa: S603 - git with our own arguments
+        ["git", "log", "--format=%H", "--", module],  # noqa: S607
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for revision in revisions:
+        text = subprocess.run(  # noqa: S603
+            ["git", "show", f"{revision}:{module}"],  # noqa: S607
+            cwd=root,
+            capture_output=True,
+            check=True,
+        ).stdout
+        if hashlib.sha256(text).hexdigest().startswith(short_sha256):
+            return text.decode()
+    return None
+
+
+def changed_functions(before: dict[str, str], now: dict[str, str]) -> list[str]:
+    """The functions of `now` that are new or whose code differs from `before`."""
+    return sorted(name for name, digest in now.items() if before.get(name) != digest)

@@ -10,6 +10,10 @@ surviving mutant with its diff) and docs/mutation.json (the same, for machines).
     python bench/mutation.py --report-only            # rewrite the report only
     python bench/mutation.py --again MODULE           # its survivors, after adding tests
 
+`--again` runs the mutants the module's last run did not kill (and its timeouts); on a
+module changed since, also every mutant of its new or changed functions, carrying the
+other functions' verdicts over (bench/mutation_functions.py).
+
 A run of some modules replaces their part of docs/mutation.json and keeps the others.
 Mutants judged equivalent are listed, one name and its reason per line, in
 bench/mutation_equivalent.txt; the report counts them apart from the score, so
@@ -492,7 +496,7 @@ def render(report: dict) -> str:
         "nice python bench/mutation.py                        # every rule module",
         "nice python bench/mutation.py skills/permissions.py  # one module",
         "python bench/mutation.py --report-only               # after editing the equivalents",
-        "nice python bench/mutation.py --again MODULE         # its survivors, with new tests",
+        "nice python bench/mutation.py --again MODULE         # survivors and changed functions",
         "```",
         "",
         "[mutmut](https://github.com/boxed/mutmut) 3 mutates the functions of each module",

@@ -85,3 +85,18 @@ def test_the_kinds_of_assignment_follow_the_organizations_date(world, assign, ma
         assert permissions.assignment_kinds(mentor, world.mentee_b) == set()
     with timeutil.frozen_at(evening + timedelta(hours=8)):
         assert permissions.assignment_kinds(mentor, world.mentee_b) == {"mentor"}
+
+
+def test_the_billing_export_each_person_may_download(world, make_user):
+    """Admins download the organization's notes, case managers their caseload's; an
+    admin who is also a case manager gets the organization's unless they ask for
+    their caseload; nobody else gets any, whatever they ask for."""
+    both = make_user(["admin", "case_manager"])
+    for caseload in (False, True):
+        assert permissions.billing_scope(world.users["admin"], caseload) == "organisation"
+        assert permissions.billing_scope(world.users["cm_a"], caseload) == "caseload"
+        for outsider in ("mentor_a", "mentee_a", "deactivated"):
+            assert permissions.billing_scope(world.users[outsider], caseload) is None, outsider
+        assert permissions.billing_scope(None, caseload) is None
+    assert permissions.billing_scope(both) == "organisation"
+    assert permissions.billing_scope(both, caseload=True) == "caseload"

@@ -196,3 +196,14 @@ def test_status_differences_finds_a_tampered_status(pair, skill):
     db.session.get(SkillStatus, (mentee.id, skill().id)).level = 3
     db.session.commit()
     assert any("level is 3, events say 1" in p for p in status_differences())
+
+
+def test_history_with_a_limit_gives_the_newest_entries_only(pair, skill):
+    """The mentee page's "recent" list reads `history(..., limit=5)`."""
+    mentor, mentee = pair
+    for days_ago, level in ((3, 1), (2, 2), (1, 3)):
+        details = SignoffDetails(level=level, shown_on=TODAY - timedelta(days=days_ago))
+        record_signoff(mentee, skill(), mentor, details)
+    db.session.commit()
+    assert [e.level for e in history(mentee, STAFF, limit=2)] == [3, 2]
+    assert [e.level for e in history(mentee, STAFF)] == [3, 2, 1]

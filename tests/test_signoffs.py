@@ -207,3 +207,25 @@ def test_history_with_a_limit_gives_the_newest_entries_only(pair, skill):
     db.session.commit()
     assert [e.level for e in history(mentee, STAFF, limit=2)] == [3, 2]
     assert [e.level for e in history(mentee, STAFF)] == [3, 2, 1]
+
+
+def test_entries_shown_on_one_day_come_last_typed_first(pair, skill):
+    """By when they were typed, even when the clock was set back between them (so not by
+    id); typed in one instant, the later entry (the higher id) first."""
+    from skills import timeutil
+
+    mentor, mentee = pair
+    now = timeutil.utcnow()
+
+    def sign(note: str, at) -> None:
+        with timeutil.frozen_at(at):
+            details = SignoffDetails(level=1, shown_on=TODAY, note=note)
+            record_signoff(mentee, skill(), mentor, details)
+        db.session.commit()
+
+    sign("a", now - timedelta(minutes=30))
+    sign("b", now - timedelta(hours=1))  # the clock was set back
+    assert [e.note for e in history(mentee, STAFF)] == ["a", "b"]
+    sign("c", now)
+    sign("d", now)
+    assert [e.note for e in history(mentee, STAFF)] == ["d", "c", "a", "b"]

@@ -70,9 +70,16 @@ def test_an_assignment_starting_tomorrow_in_the_organizations_zone_gives_no_acce
     with timeutil.frozen_at(evening):
         assert ids(permissions.mentees_assigned(mentor, "mentor")) == []
         assert ids(permissions.mentees_visible(mentor)) == []
+        assert permissions.mentee_ids_assigned(mentor, "mentor") == []
+        # A date given is the date asked about, whatever today is.
+        on = evening.date()
+        assert permissions.mentee_ids_assigned(mentor, "mentor", on) == [world.mentee_b.id]
     with timeutil.frozen_at(evening + timedelta(hours=8)):  # Dec 1 in California too
         assert ids(permissions.mentees_assigned(mentor, "mentor")) == [world.mentee_b.id]
         assert ids(permissions.mentees_visible(mentor)) == [world.mentee_b.id]
+        assert permissions.mentee_ids_assigned(mentor, "mentor") == [world.mentee_b.id]
+        yesterday = on - timedelta(days=1)
+        assert permissions.mentee_ids_assigned(mentor, "mentor", yesterday) == []
 
 
 def test_the_kinds_of_assignment_follow_the_organizations_date(world, assign, make_user):

@@ -363,17 +363,20 @@ def run_again(
         print(f"--- {module}: mutmut exited with {exit_code}, {len(now)} judged", flush=True)
         return None
     killed_now = sum(1 for status in now.values() if status in KILLED)
-    said = (
-        f"On {date}, {len(names)} mutants the last run did not kill (or that stopped at their"
-        " time limit)"
-        + (
-            f" and the {len(now) - len(names)} mutants of the functions new or changed since"
+    what = []
+    if names:
+        what.append(
+            f"{len(names)} mutants the last run did not kill (or that stopped at their time limit)"
+        )
+    if changed:
+        what.append(
+            f"the {len(now) - len(names)} mutants of the functions new or changed since"
             f" ({', '.join(f.removeprefix('x_') for f in changed)}; the other functions'"
             " verdicts carried over)"
-            if changed
-            else ""
         )
-        + f" were run again with the tests of commit {context['commit'][:12]}"
+    said = (
+        f"On {date}, {' and '.join(what)} were run"
+        f" with the tests of commit {context['commit'][:12]}"
         + (" plus uncommitted changes" if context["dirty"] else "")
         + f" ({seconds:.0f} s, load {load_before[0]:.2f}): {killed_now} killed"
     )

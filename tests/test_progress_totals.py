@@ -6,6 +6,7 @@ import contextlib
 import random
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 
 from skills import create_app
@@ -159,11 +160,15 @@ def test_flask_check_reports_a_tampered_total_and_a_tampered_date(
     assert runner.invoke(args=["check"]).exit_code == 0
 
 
+# Over `_DELTA_LIMIT` mentees a rebuild recounts their organisations' totals whole: a
+# limit of 1 takes that path with two mentees.
+@pytest.mark.parametrize("delta_limit", [1000, 1])
 def test_a_rebuild_of_some_mentees_moves_the_totals_by_their_change(
-    org, make_user, make_mentee, assign, skill
+    org, make_user, make_mentee, assign, skill, monkeypatch, delta_limit
 ):
     from skills.models import SkillStatus
 
+    monkeypatch.setattr(counters, "_DELTA_LIMIT", delta_limit)
     mentor = make_user("mentor")
     first, second = make_mentee(), make_mentee()
     for mentee in (first, second):
@@ -174,7 +179,7 @@ def test_a_rebuild_of_some_mentees_moves_the_totals_by_their_change(
     assert organisation_summary(org.id).signed_off == 2
     # The first mentee's status rows go (as when their events were all taken back).
     db.session.execute(SkillStatus.__table__.delete().where(SkillStatus.mentee_id == first.id))
-    counters.rebuild([first.id])
+    counters.rebuild([first.id, make_mentee().id])
     db.session.commit()
     summary = organisation_summary(org.id)
     assert (summary.signed_off, summary.started) == (1, 1)

@@ -229,3 +229,32 @@ def test_entries_shown_on_one_day_come_last_typed_first(pair, skill):
     sign("c", now)
     sign("d", now)
     assert [e.note for e in history(mentee, STAFF)] == ["d", "c", "a", "b"]
+
+
+def test_needs_practice_marks_a_level_below_the_skills_previous_one(pair, skill):
+    """Per skill, in the order shown: a lower level than the one before is marked, the
+    same level again is not, and an entry that was corrected counts for nothing."""
+    mentor, mentee = pair
+    bus, atm = skill(), skill("use-atm")
+
+    def sign(a_skill, level: int, days_ago: int, note: str):
+        details = SignoffDetails(level, TODAY - timedelta(days=days_ago), note)
+        return record_signoff(mentee, a_skill, mentor, details, allow_lower=True)
+
+    sign(bus, 2, 4, "two")
+    sign(bus, 1, 3, "lower")
+    sign(bus, 1, 2, "same again")
+    sign(atm, 0, 2, "other skill")
+    mistake = sign(bus, 3, 1, "mistake")
+    db.session.commit()
+    correct_signoff(mistake, mentor, SignoffDetails(1, TODAY - timedelta(days=1)), "Typo")
+    db.session.commit()
+    marked = {e.note or "correction": e.lower_than_before for e in history(mentee, STAFF)}
+    assert marked == {
+        "correction": False,
+        "mistake": False,
+        "other skill": False,
+        "same again": False,
+        "lower": True,
+        "two": False,
+    }

@@ -258,3 +258,17 @@ def test_needs_practice_marks_a_level_below_the_skills_previous_one(pair, skill)
         "lower": True,
         "two": False,
     }
+
+
+def test_an_entry_read_without_its_correction_still_shows_as_corrected(pair, skill):
+    """With a limit, the correction may fall outside the newest entries read (it was
+    dated earlier): the entry it corrects is marked corrected all the same."""
+    mentor, mentee = pair
+    wrong = record_signoff(mentee, skill(), mentor, SignoffDetails(3, TODAY - timedelta(days=1)))
+    record_signoff(mentee, skill("use-atm"), mentor, SignoffDetails(1, TODAY - timedelta(days=2)))
+    db.session.commit()
+    correct_signoff(wrong, mentor, SignoffDetails(2, TODAY - timedelta(days=5)), "Wrong day")
+    db.session.commit()
+    newest = history(mentee, STAFF, limit=2)
+    assert [(e.id, e.corrected) for e in newest] == [(wrong.id, True), (newest[1].id, False)]
+    assert all(e.kind == "signoff" for e in newest)

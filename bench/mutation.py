@@ -41,7 +41,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mutation_functions import changed_functions, function_hashes, function_of, source_at_hash
+from mutation_functions import (
+    changed_functions,
+    function_hashes,
+    function_of,
+    module_code,
+    source_at_hash,
+)
 
 # The rule modules, in the order they run. Paths move while files are split: keep this
 # list the one place that names them.
@@ -301,6 +307,7 @@ def run_module(module: str, all_modules: list[str], jobs: int, context: dict) ->
         "module": module,
         "source_sha256": context["hashes"][module],
         "functions": function_hashes((WORK / module).read_text()),
+        "module_code": module_code((WORK / module).read_text()),
         "date": date,
         "commit": context["commit"],
         "uncommitted_changes": context["dirty"],
@@ -388,6 +395,7 @@ def run_again(
         **entry,
         "source_sha256": context["hashes"][module],
         "functions": plan["functions"],
+        "module_code": plan["module_code"],
         "statuses": dict(sorted(statuses.items(), key=lambda kv: mutant_order(kv[0]))),
         "counts": count(statuses),
         "note": "; ".join(filter(None, [entry.get("note"), said])),
@@ -406,13 +414,15 @@ def plan_again(module: str, entry: dict, equivalent: dict[str, str]) -> dict | s
     now = function_hashes(source)
     changed: list[str] = []
     if entry["source_sha256"] != sha256(ROOT / module):
-        before = entry.get("functions")
-        if before is None:
-            # Runs made before the report kept function hashes: find the text they ran on.
+        before, before_code = entry.get("functions"), entry.get("module_code")
+        if before is None or before_code is None:
+            # Runs made before the report kept these hashes: find the text they ran on.
             old = source_at_hash(ROOT, module, entry["source_sha256"])
             if old is None:
                 return f"{module} changed since its last run, whose text no commit holds"
-            before = function_hashes(old)
+            before, before_code = function_hashes(old), module_code(old)
+        if set(before_code) - set(module_code(source)):
+            return f"{module} changed outside its functions since its last run: run it whole"
         changed = changed_functions(before, now)
         keep = {
             n: s
@@ -427,6 +437,7 @@ def plan_again(module: str, entry: dict, equivalent: dict[str, str]) -> dict | s
         "names": to_run_again(entry, equivalent),
         "changed": changed,
         "functions": now,
+        "module_code": module_code(source),
     }
 
 

@@ -5,7 +5,9 @@ mutmut names a mutant after its function and numbers it within that function
 the mutants of a function whose code is unchanged are the same mutants as last time.
 `--again` on a changed module runs every mutant of the functions that are new or
 changed, and carries the verdicts of the others over (running again, as for an
-unchanged module, those that were not killed).
+unchanged module, those that were not killed). That holds only while the code outside
+the functions (imports, constants, classes' bodies) has at most gained statements: a
+changed or removed one can change what any function does, so the module is run whole.
 """
 
 import ast
@@ -31,6 +33,25 @@ def function_hashes(source: str) -> dict[str, str]:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                     add(f"xǁ{node.name}ǁ{item.name}", item)
     return hashes
+
+
+def module_code(source: str) -> list[str]:
+    """A hash of each statement outside the functions mutmut mutates: imports, constants,
+    class attributes (a class's methods are in `function_hashes`)."""
+    digests = []
+
+    def add(node: ast.AST) -> None:
+        digests.append(hashlib.sha256(ast.dump(node).encode()).hexdigest()[:16])
+
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if not isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    add(item)
+            add(ast.ClassDef(name=node.name, bases=node.bases, keywords=node.keywords))
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            add(node)
+    return digests
 
 
 def function_of(dotted_module: str, mutant: str) -> str:

@@ -272,3 +272,20 @@ def test_an_entry_read_without_its_correction_still_shows_as_corrected(pair, ski
     newest = history(mentee, STAFF, limit=2)
     assert [(e.id, e.corrected) for e in newest] == [(wrong.id, True), (newest[1].id, False)]
     assert all(e.kind == "signoff" for e in newest)
+
+
+def test_a_level_the_scale_has_lost_shows_in_history_as_its_number(pair, skill):
+    """An entry keeps its level when the curriculum's scale loses it later: its name
+    and its words for the mentee are the number."""
+    from skills.models import Level
+
+    mentor, mentee = pair
+    record_signoff(mentee, skill(), mentor, SignoffDetails(2, TODAY))
+    db.session.commit()
+    db.session.execute(
+        Level.__table__.delete().where(
+            Level.curriculum_id == skill().curriculum_id, Level.value == 2
+        )
+    )
+    entry = history(mentee, STAFF)[0]
+    assert (entry.level, entry.level_name, entry.level_text) == (2, "2", "2")

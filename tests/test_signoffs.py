@@ -248,9 +248,11 @@ def test_needs_practice_marks_a_level_below_the_skills_previous_one(pair, skill)
     mistake = sign(bus, 3, 1, "mistake")
     db.session.commit()
     correct_signoff(mistake, mentor, SignoffDetails(1, TODAY - timedelta(days=1)), "Typo")
+    sign(bus, 0, 0, "after the correction")
     db.session.commit()
     marked = {e.note or "correction": e.lower_than_before for e in history(mentee, STAFF)}
     assert marked == {
+        "after the correction": True,
         "correction": False,
         "mistake": False,
         "other skill": False,
@@ -289,3 +291,22 @@ def test_a_level_the_scale_has_lost_shows_in_history_as_its_number(pair, skill):
     )
     entry = history(mentee, STAFF)[0]
     assert (entry.level, entry.level_name, entry.level_text) == (2, "2", "2")
+
+
+def test_a_refresher_is_not_a_level_to_compare_with(pair, skill):
+    """A refresher repeats the current level (the entry typed last), which need not be
+    the level shown just before it: the next entry is compared with that one."""
+    from skills.services.voice import mark_refresher
+
+    mentor, mentee = pair
+    for level, days_ago, note in ((1, 1, "typed first"), (3, 5, "typed later, dated earlier")):
+        record_signoff(
+            mentee, skill(), mentor, SignoffDetails(level, TODAY - timedelta(days=days_ago), note)
+        )
+    mark_refresher(mentee, skill(), mentor)  # at level 3, shown today
+    record_signoff(mentee, skill(), mentor, SignoffDetails(2, TODAY, "after"), allow_lower=True)
+    db.session.commit()
+    entries = history(mentee, STAFF)
+    assert [(e.kind, e.level) for e in entries[:2]] == [("signoff", 2), ("refresher", 3)]
+    marked = {e.note: e.lower_than_before for e in entries if e.kind == "signoff"}
+    assert marked == {"after": False, "typed first": True, "typed later, dated earlier": False}

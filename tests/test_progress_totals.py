@@ -50,6 +50,7 @@ def test_last_signoff_on_follows_sign_offs_backdated_entries_and_corrections(
 
     # The latest entry is redone further back: the date goes back to the next latest.
     sign(mentee, skill("use-atm"), mentor, 3, TODAY - timedelta(days=30))
+    assert mentee.last_signoff_on == TODAY - timedelta(days=20)  # loaded, before the commit
     db.session.commit()
     assert last_of(mentee) == TODAY - timedelta(days=20)
 

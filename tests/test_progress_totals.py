@@ -255,3 +255,44 @@ def test_views_are_kept_per_language(app, org):
     assert english is not spanish
     assert english.language == "en" and spanish.language == "es"
     assert cached_view(org.id, "es") is spanish
+
+
+def test_a_whole_rebuild_keeps_each_organisations_totals_apart(
+    org, make_user, make_mentee, assign, skill
+):
+    """Two organisations' mentees in the same stripe and domain: a recount of every
+    total adds each organisation's own only."""
+    from skills.models.totals import STRIPES
+    from skills.services import people
+
+    other = people.get_or_create_organisation("Other Program")
+    ours, theirs = make_user("mentor"), make_user("mentor", organisation=other)
+    first = make_mentee()
+    while True:  # the next mentee whose id falls in the first one's stripe
+        second = make_mentee(organisation=other)
+        if second.id % STRIPES == first.id % STRIPES:
+            break
+    assign(ours, first)
+    assign(theirs, second)
+    sign(first, skill(), ours, 3)
+    sign(second, skill(), theirs, 1)
+    db.session.commit()
+    counters.rebuild()
+    db.session.commit()
+    assert counters.differences() == []
+    mine, yours = organisation_summary(org.id), organisation_summary(other.id)
+    assert (mine.signed_off, mine.started, yours.signed_off, yours.started) == (1, 0, 0, 1)
+
+
+def test_a_whole_rebuild_refreshes_a_loaded_mentees_latest_date(
+    make_user, make_mentee, assign, skill
+):
+    mentor = make_user("mentor")
+    mentee = make_mentee()
+    assign(mentor, mentee)
+    sign(mentee, skill(), mentor, 2, TODAY - timedelta(days=2))
+    db.session.execute(update(Mentee).values(last_signoff_on=TODAY - timedelta(days=400)))
+    db.session.commit()
+    assert mentee.last_signoff_on == TODAY - timedelta(days=400)  # loaded as tampered
+    counters.rebuild()
+    assert mentee.last_signoff_on == TODAY - timedelta(days=2)

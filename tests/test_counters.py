@@ -177,3 +177,53 @@ def test_organisation_summary_adds_up_the_caseload_rows(org, make_user, make_men
     assert summary.total == 6 * 5
     by_domain = {d.domain.key: (d.signed_off, d.started, d.total) for d in summary.domains}
     assert by_domain == {"getting-around": (0, 4, 18), "money": (4, 0, 12)}
+
+
+def test_an_increment_adds_to_a_row_and_keeps_the_later_date(make_mentee, skill):
+    """`_Increment` as built fresh (no statement cached yet): the first call inserts,
+    the next add their numbers and keep the later of two dates (a missing date is
+    replaced, an earlier one ignored)."""
+    mentee = make_mentee()
+    domain_id = skill().domain_id
+    add = counters._Increment(
+        DomainCounter.__table__,
+        ("mentee_id", "domain_id"),
+        ("signed_off", "started"),
+        "last_shown_on",
+    )
+    key = {"mentee_id": mentee.id, "domain_id": domain_id}
+    for signed, started, shown in ((0, 1, None), (1, -1, TODAY), (1, 0, TODAY - timedelta(3))):
+        add({**key, "signed_off": signed, "started": started, "last_shown_on": shown})
+    row = db.session.execute(
+        select(DomainCounter.signed_off, DomainCounter.started, DomainCounter.last_shown_on).where(
+            DomainCounter.mentee_id == mentee.id
+        )
+    ).one()
+    assert tuple(row) == (2, 0, TODAY)
+
+
+def test_an_increment_without_a_date_column_adds_only(org, skill):
+    from skills.models import OrganisationDomainTotal
+
+    add = counters._Increment(
+        OrganisationDomainTotal.__table__,
+        ("organisation_id", "domain_id", "stripe"),
+        ("signed_off", "started"),
+    )
+    key = {"organisation_id": org.id, "domain_id": skill().domain_id, "stripe": 3}
+    add({**key, "signed_off": 2, "started": 1})
+    add({**key, "signed_off": -1, "started": 4})
+    totals = db.session.execute(
+        select(OrganisationDomainTotal.signed_off, OrganisationDomainTotal.started).where(
+            OrganisationDomainTotal.organisation_id == org.id,
+            OrganisationDomainTotal.stripe == 3,
+        )
+    ).one()
+    assert tuple(totals) == (1, 5)
+
+
+def test_a_counter_change_for_no_such_mentee_says_which(app):
+    import pytest
+
+    with pytest.raises(ValueError, match=r"^no mentee 987654$"):
+        counters._organisation_of(987654)

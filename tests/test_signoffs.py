@@ -3,13 +3,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from skills import timeutil
 from skills.extensions import db
-from skills.models import Assignment, AuditEvent, SignoffEvent, SkillStatus
+from skills.models import Assignment, AuditEvent, Level, SignoffEvent, SkillStatus
 from skills.permissions import MENTEE_COPY, Viewer
 from skills.services import assignments
 from skills.services.history import history
 from skills.services.signoffs import SignoffDetails, SignoffError, correct_signoff, record_signoff
 from skills.services.status import rebuild_statuses, status_differences
+from skills.services.voice import mark_refresher
 
 from .conftest import today
 
@@ -212,8 +214,6 @@ def test_history_with_a_limit_gives_the_newest_entries_only(pair, skill):
 def test_entries_shown_on_one_day_come_last_typed_first(pair, skill):
     """By when they were typed, even when the clock was set back between them (so not by
     id); typed in one instant, the later entry (the higher id) first."""
-    from skills import timeutil
-
     mentor, mentee = pair
     now = timeutil.utcnow()
 
@@ -279,8 +279,6 @@ def test_an_entry_read_without_its_correction_still_shows_as_corrected(pair, ski
 def test_a_level_the_scale_has_lost_shows_in_history_as_its_number(pair, skill):
     """An entry keeps its level when the curriculum's scale loses it later: its name
     and its words for the mentee are the number."""
-    from skills.models import Level
-
     mentor, mentee = pair
     record_signoff(mentee, skill(), mentor, SignoffDetails(2, TODAY))
     db.session.commit()
@@ -295,9 +293,8 @@ def test_a_level_the_scale_has_lost_shows_in_history_as_its_number(pair, skill):
 
 def test_a_refresher_is_not_a_level_to_compare_with(pair, skill):
     """A refresher repeats the current level (the entry typed last), which need not be
-    the level shown just before it: the next entry is compared with that one."""
-    from skills.services.voice import mark_refresher
-
+    the level shown just before it: the next entry is compared with the entry shown
+    before the refresher."""
     mentor, mentee = pair
     for level, days_ago, note in ((1, 1, "typed first"), (3, 5, "typed later, dated earlier")):
         record_signoff(

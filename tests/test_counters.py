@@ -3,6 +3,7 @@ against a recount, and the source of the caseload and organisation figures."""
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from skills.extensions import db
@@ -223,7 +224,5 @@ def test_an_increment_without_a_date_column_adds_only(org, skill):
 
 
 def test_a_counter_change_for_no_such_mentee_says_which(app):
-    import pytest
-
     with pytest.raises(ValueError, match=r"^no mentee 987654$"):
         counters._organisation_of(987654)

@@ -1,6 +1,7 @@
 """The per-mentee, per-domain counters: kept in step with every status change, checked
 against a recount, and the source of the caseload and organisation figures."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -226,3 +227,46 @@ def test_an_increment_without_a_date_column_adds_only(org, skill):
 def test_a_counter_change_for_no_such_mentee_says_which(app):
     with pytest.raises(ValueError, match=r"^no mentee 987654$"):
         counters._organisation_of(987654)
+
+
+def _writes(statements: list[str]) -> dict[str, int]:
+    """How many statements wrote each table the counters keep."""
+    found = dict.fromkeys(("mentees", "domain_counters", "organisation_domain_totals"), 0)
+    for statement in statements:
+        target = re.match(r'\s*(?:INSERT\s+INTO|UPDATE)\s+"?(\w+)', statement, re.I)
+        if target and target[1] in found:
+            found[target[1]] += 1
+    return found
+
+
+def test_a_sign_off_writes_each_figure_once_and_only_when_it_moves(
+    make_user, make_mentee, assign, skill, count_queries
+):
+    """The write path stays short (#19): one increment per counter row, the organisation
+    total only when a count moves, the mentee's date only when it moves later."""
+    mentor = make_user("mentor")
+    mentee = make_mentee()
+    assign(mentor, mentee)
+    db.session.commit()
+
+    def written(key, level, shown_on):
+        with count_queries() as counter:
+            sign(mentee, skill(key), mentor, level, shown_on)
+        db.session.commit()
+        return _writes(counter.statements)
+
+    # First of a day: the counter, the total (started +1) and the latest date.
+    first = written("get-transit-card", 1, TODAY - timedelta(days=3))
+    assert first == {"mentees": 1, "domain_counters": 1, "organisation_domain_totals": 1}
+    # The same day again, same counts: only the counter row (its date may not move).
+    assert written("read-timetable", 0, TODAY - timedelta(days=3)) == {
+        "mentees": 0,
+        "domain_counters": 1,
+        "organisation_domain_totals": 0,
+    }
+    # A later day, and signed off: every figure moves once.
+    assert written("get-transit-card", 3, TODAY - timedelta(days=1)) == first
+    # An earlier day than the latest, still started: the date does not move back.
+    assert written("use-atm", 2, TODAY - timedelta(days=2)) == first | {"mentees": 0}
+    assert db.session.get(type(mentee), mentee.id).last_signoff_on == TODAY - timedelta(days=1)
+    assert counters.differences() == []

@@ -243,7 +243,8 @@ def test_a_sign_off_writes_each_figure_once_and_only_when_it_moves(
     make_user, make_mentee, assign, skill, count_queries
 ):
     """The write path stays short (#19): one increment per counter row, the organisation
-    total only when a count moves, the mentee's date only when it moves later."""
+    total only when a count moves, the mentee's date only when it moves later, and no
+    recount unless a row's date moves back."""
     mentor = make_user("mentor")
     mentee = make_mentee()
     assign(mentor, mentee)
@@ -253,20 +254,24 @@ def test_a_sign_off_writes_each_figure_once_and_only_when_it_moves(
         with count_queries() as counter:
             sign(mentee, skill(key), mentor, level, shown_on)
         db.session.commit()
-        return _writes(counter.statements)
+        return _writes(counter.statements), len(counter.statements)
 
+    moved = {"mentees": 1, "domain_counters": 1, "organisation_domain_totals": 1}
+    counter_only = moved | {"mentees": 0, "organisation_domain_totals": 0}
     # First of a day: the counter, the total (started +1) and the latest date.
-    first = written("get-transit-card", 1, TODAY - timedelta(days=3))
-    assert first == {"mentees": 1, "domain_counters": 1, "organisation_domain_totals": 1}
-    # The same day again, same counts: only the counter row (its date may not move).
-    assert written("read-timetable", 0, TODAY - timedelta(days=3)) == {
-        "mentees": 0,
-        "domain_counters": 1,
-        "organisation_domain_totals": 0,
-    }
-    # A later day, and signed off: every figure moves once.
-    assert written("get-transit-card", 3, TODAY - timedelta(days=1)) == first
-    # An earlier day than the latest, still started: the date does not move back.
-    assert written("use-atm", 2, TODAY - timedelta(days=2)) == first | {"mentees": 0}
+    first, new_row = written("get-transit-card", 1, TODAY - timedelta(days=3))
+    assert first == moved
+    # The same day again, no count moves: only the counter row.
+    first_same_day, new_row_same_day = written("read-timetable", 0, TODAY - timedelta(days=3))
+    assert first_same_day == counter_only
+    # A later day, and signed off: every figure moves once, by increments as for a new row.
+    assert written("get-transit-card", 3, TODAY - timedelta(days=1)) == (moved, new_row)
+    # A row's own day again: still no recount.
+    assert written("read-timetable", 0, TODAY - timedelta(days=3)) == (
+        counter_only,
+        new_row_same_day,
+    )
+    # An earlier day than the latest: the mentee's date does not move back.
+    assert written("use-atm", 2, TODAY - timedelta(days=2))[0] == moved | {"mentees": 0}
     assert db.session.get(type(mentee), mentee.id).last_signoff_on == TODAY - timedelta(days=1)
     assert counters.differences() == []

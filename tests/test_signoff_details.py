@@ -1,11 +1,19 @@
 """What a sign-off stores from the form, exactly, and the note limit a program sets."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 
 from skills.extensions import db
-from skills.services.signoffs import SignoffDetails, SignoffError, record_signoff
+from skills.services.signoffs import (
+    DEFAULT_NOTE_MAX,
+    PLACE_MAX,
+    SignoffDetails,
+    SignoffError,
+    note_max_length,
+    record_signoff,
+)
 
 from .conftest import today
 
@@ -50,6 +58,31 @@ def test_the_programs_note_limit_applies(app, pair, skill):
     )
     db.session.rollback()
     assert record_signoff(mentee, skill(), mentor, SignoffDetails(1, TODAY, note="x" * 10))
+
+
+def test_each_limit_is_allowed_up_to_and_including_its_edge(pair, skill):
+    """The first day, today, and a place of exactly the longest length all record."""
+    mentor, mentee = pair
+    edges = [
+        SignoffDetails(1, mentee.start_date),
+        SignoffDetails(1, TODAY),
+        SignoffDetails(1, TODAY, place="x" * PLACE_MAX),
+    ]
+    for details in edges:
+        event = record_signoff(mentee, skill(), mentor, details)
+        db.session.commit()
+        assert (event.shown_on, event.place) == (details.shown_on, details.place)
+
+
+def test_the_note_limit_defaults_without_a_setting_or_an_app(app):
+    del app.config["NOTE_MAX_LENGTH"]
+    assert note_max_length() == DEFAULT_NOTE_MAX == 2000
+    # A new thread starts with no app context, as a plain script does.
+    outside: list[int] = []
+    thread = threading.Thread(target=lambda: outside.append(note_max_length()))
+    thread.start()
+    thread.join()
+    assert outside == [2000]
 
 
 def test_the_service_refuses_a_lower_level_unless_told_to_record_it(pair, skill):

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 import pytest
@@ -41,10 +42,15 @@ def test_sign_off_writes_event_status_and_audit(pair, skill):
     status = db.session.get(SkillStatus, (mentee.id, skill().id))
     assert (status.level, status.signed_off, status.event_id) == (3, True, event.id)
     assert event.recorded_at.tzinfo is not None
-    assert (
-        db.session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()))
-        == "signoff.record"
+    row = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (row.action, row.actor_id, row.mentee_id, row.organisation_id) == (
+        "signoff.record",
+        mentor.id,
+        mentee.id,
+        mentee.organisation_id,
     )
+    assert (row.object_type, row.object_id, row.outcome) == ("signoff_event", str(event.id), "ok")
+    assert json.loads(row.detail) == {"skill": skill().key, "level": 3}
 
 
 @pytest.mark.parametrize(

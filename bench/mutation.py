@@ -9,10 +9,16 @@ surviving mutant with its diff) and docs/mutation.json (the same, for machines).
     python bench/mutation.py skills/permissions.py    # one (or a few) of them
     python bench/mutation.py --report-only            # rewrite the report only
     python bench/mutation.py --again MODULE           # its survivors, after adding tests
+    python bench/mutation.py --save-partial MODULE    # keep an unfinished run's verdicts
 
 `--again` runs the mutants the module's last run did not kill (and its timeouts); on a
 module changed since, also every mutant of its new or changed functions, carrying the
 other functions' verdicts over (bench/mutation_functions.py).
+
+A whole run of a large module can outlast a working session, and the snapshot (with
+mutmut's verdicts) is not kept: `--save-partial MODULE` records the verdicts reached so
+far by the run in progress in docs/mutation.json (as a partial run, apart from the
+finished ones), and a later `--again MODULE` runs only what it did not kill.
 
 A run of some modules replaces their part of docs/mutation.json and keeps the others.
 Mutants judged equivalent are listed, one name and its reason per line, in
@@ -511,6 +517,7 @@ def render(report: dict) -> str:
         "nice python bench/mutation.py skills/permissions.py  # one module",
         "python bench/mutation.py --report-only               # after editing the equivalents",
         "nice python bench/mutation.py --again MODULE         # survivors and changed functions",
+        "python bench/mutation.py --save-partial MODULE       # keep an unfinished run's verdicts",
         "```",
         "",
         "[mutmut](https://github.com/boxed/mutmut) 3 mutates the functions of each module",
@@ -521,6 +528,9 @@ def render(report: dict) -> str:
         "backup, migrations, setup, writer lock, static checks, reading level, page weight).",
         "The run takes a snapshot in `build/mutation/`; afterwards",
         "`cd build/mutation && mutmut show NAME` or `mutmut browse` looks at its mutants.",
+        "A run longer than a working session can keep what it has judged with",
+        "`--save-partial` (while it runs, or after it was stopped); a later `--again` runs",
+        "only the mutants it did not kill.",
         "It is not part of CI (too slow); this report, from its last run, is committed.",
         "",
         "Score = (killed + timeout) / (mutants - judged equivalent). A timeout counts as",
@@ -563,9 +573,22 @@ def render(report: dict) -> str:
             f"| {other} | {len(s['equivalent'])} | {percent} | {s['target']}: {met} "
             f"| {entry['seconds']:.0f} s | {entry['load_average_before'][0]:.2f} |"
         )
-    missing = [m for m in MODULES if m not in report["modules"]]
+    partial = report.get("partial", {})
+    missing = [m for m in MODULES if m not in report["modules"] and m not in partial]
     if missing:
         lines += ["", "Not run yet: " + ", ".join(f"`{m}`" for m in missing) + "."]
+    for module, entry in partial.items():
+        if module in report["modules"]:
+            continue
+        c, s = entry["counts"], score(entry, equivalent)
+        pending = c["not_checked"]
+        lines += [
+            "",
+            f"Partly run: `{module}`: {c['total'] - pending} of {c['total']} mutants judged"
+            f" ({s['killed']} killed, {len(s['not_killed']) - pending} not killed and not"
+            f" judged equivalent, {len(s['equivalent'])} judged equivalent), by the run of"
+            f" commit {entry['commit'][:12]} started {entry['date']}; `--again` runs the rest.",
+        ]
     lines += [
         "",
         "Survived excludes the survivors judged equivalent; Other is suspicious, segfault",
@@ -666,6 +689,53 @@ def write_report(report: dict) -> None:
     REPORT_MD.write_text(render(report))
 
 
+def save_partial(modules: list[str], jobs: int) -> list[str]:
+    """Record, for each module, the verdicts the run in progress (or stopped) in WORK has
+    reached, as a partial run; return what was saved, one line per module."""
+    report = load_report()
+    held = LOCK.read_text().strip() if LOCK.exists() else ""
+    started = held.partition("started ")[2].partition(": ")[0] if "started " in held else ""
+    saved = []
+    for module in modules:
+        statuses = read_meta(module)
+        judged = sum(1 for status in statuses.values() if status != "not checked")
+        if not judged:
+            saved.append(f"{module}: no verdicts yet in {WORK.relative_to(ROOT)}")
+            continue
+        source = (WORK / module).read_text()
+        at = datetime.now(UTC)
+        now = at.isoformat(timespec="seconds")
+        seconds = (at - datetime.fromisoformat(started)).total_seconds() if started else 0.0
+        entry = {
+            "module": module,
+            "source_sha256": sha256(WORK / module),
+            "functions": function_hashes(source),
+            "module_code": module_code(source),
+            "date": started or now,
+            "commit": git("rev-parse", "HEAD"),
+            "uncommitted_changes": False,
+            "files": "working tree",
+            "load_average_before": [round(x, 2) for x in os.getloadavg()],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "seconds": round(seconds, 1),
+            "jobs": jobs,
+            "mutmut": mutmut_version(),
+            "mutmut_exit_code": 0,
+            "counts": count(statuses),
+            "statuses": dict(sorted(statuses.items(), key=lambda kv: mutant_order(kv[0]))),
+            "diffs": {},
+            "note": (
+                f"Resumed: the whole run of the snapshot of commit {git('rev-parse', 'HEAD')[:12]}"
+                f" (started {started or 'at an unknown time'}) had judged {judged} of"
+                f" {len(statuses)} mutants when `--save-partial` kept them on {now}"
+            ),
+        }
+        report.setdefault("partial", {})[module] = entry
+        saved.append(f"{module}: {judged} of {len(statuses)} judged")
+    write_report(report)
+    return saved
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="paths from MODULES (default: all)")
@@ -677,9 +747,18 @@ def main() -> int:
         action="store_true",
         help="run again only what the last run did not kill or timed out (after adding tests)",
     )
+    parser.add_argument(
+        "--save-partial",
+        action="store_true",
+        help="record the verdicts an unfinished run has reached, for a later --again",
+    )
     args = parser.parse_args()
 
     report = load_report()
+    if args.save_partial:
+        for line in save_partial([m.removeprefix("./") for m in args.modules], args.jobs):
+            print(line)
+        return 0
     if args.report_only:
         write_report(report)
         print(f"wrote {REPORT_MD.relative_to(ROOT)}")
@@ -700,7 +779,8 @@ def main() -> int:
             parser.error("--again runs the working tree's tests; leave out --commit")
         equivalent = read_equivalent()
         for module in chosen:
-            entry = report["modules"].get(module)
+            # A finished run, or else the verdicts an unfinished one reached.
+            entry = report["modules"].get(module) or report.get("partial", {}).get(module)
             if entry is None:
                 parser.error(f"not run yet: {module}")
             plan = plan_again(module, entry, equivalent)
@@ -747,6 +827,7 @@ def main() -> int:
             continue
         report = load_report()
         report["modules"][module] = entry
+        report.get("partial", {}).pop(module, None)  # finished now, or run whole
         # Modules that left MODULES (moved, split) drop out of the report.
         report["modules"] = {m: report["modules"][m] for m in MODULES if m in report["modules"]}
         write_report(report)

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from skills.extensions import db
 from skills.i18n import local_date
-from skills.models import Assignment, SignoffEvent
+from skills.models import Assignment, Curriculum, SignoffEvent, Skill
 from skills.models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from skills.services import assignments
+from skills.services import curriculum as cs
 from skills.services.signoffs import (
     SignoffDetails,
     SignoffError,
@@ -21,7 +22,7 @@ from skills.services.signoffs import (
     record_signoff,
 )
 
-from .conftest import today
+from .conftest import MINI_CURRICULUM, today
 
 TODAY = today()
 START = TODAY - timedelta(days=30)
@@ -155,3 +156,28 @@ def test_each_broken_rule_of_a_correction_says_so(pair, make_user, assign, skill
     assert refusal(correct_signoff, latest, mentor, details(level=2), "Typo")[0] == (
         "Only the mentor who made an entry, while still assigned, can correct it."
     )
+
+
+def test_a_level_added_to_the_scale_later_is_listed_in_order(pair, skill):
+    """A reload that adds a level in the middle stores it last; the message (and the
+    scale it checks against) still runs from lowest to highest."""
+    mentor, mentee = pair
+    text = MINI_CURRICULUM.read_text().replace("id: mini", "id: gap")
+    three_levels = text.replace(
+        "  - value: 1\n    name: Introduced\n    mentee_text: I have seen how it is done\n", ""
+    )
+    assert "value: 1" not in three_levels
+    cs.apply_curriculum(cs.parse_curriculum(three_levels), organisation_id=mentee.organisation_id)
+    db.session.commit()
+    reloaded = text.replace('version: "1"', 'version: "2"')
+    cs.apply_curriculum(cs.parse_curriculum(reloaded), organisation_id=mentee.organisation_id)
+    db.session.commit()
+    gap = db.session.scalar(select(Curriculum).where(Curriculum.key == "gap"))
+    bus = db.session.scalar(
+        select(Skill).where(Skill.curriculum_id == gap.id, Skill.key == skill().key)
+    )
+    assert refusal(record_signoff, mentee, bus, mentor, details(level=9)) == (
+        "Level 9 is not in this curriculum's scale; choose one of 0, 1, 2, 3.",
+        "level",
+    )
+    assert record_signoff(mentee, bus, mentor, details(level=1)).level == 1

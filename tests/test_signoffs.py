@@ -53,6 +53,24 @@ def test_sign_off_writes_event_status_and_audit(pair, skill):
     assert json.loads(row.detail) == {"skill": skill().key, "level": 3}
 
 
+def test_a_sign_off_within_a_larger_action_returns_its_event_unaudited(pair, skill):
+    """A group session audits its whole action once: each attendee's sign-off is still
+    returned to it, with no audit row of its own."""
+    mentor, mentee = pair
+    audited = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    event = record_signoff(
+        mentee, skill(), mentor, SignoffDetails(level=2, shown_on=TODAY), audit_action=False
+    )
+    db.session.commit()
+    assert event is not None
+    assert (event.id, event.level, event.mentee_id) == (
+        db.session.scalar(select(SignoffEvent.id).order_by(SignoffEvent.id.desc())),
+        2,
+        mentee.id,
+    )
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == audited
+
+
 @pytest.mark.parametrize(
     "details, field, message",
     [

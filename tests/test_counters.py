@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from skills.extensions import db
-from skills.models import DomainCounter, Skill
+from skills.models import DomainCounter, Mentee, Skill
 from skills.services import counters, people
 from skills.services import curriculum as cs
 from skills.services.progress import caseload_progress, mentee_progress
@@ -275,3 +275,17 @@ def test_a_sign_off_writes_each_figure_once_and_only_when_it_moves(
     assert written("use-atm", 2, TODAY - timedelta(days=2))[0] == moved | {"mentees": 0}
     assert db.session.get(type(mentee), mentee.id).last_signoff_on == TODAY - timedelta(days=1)
     assert counters.differences() == []
+
+
+def test_a_change_for_a_mentee_the_session_has_not_loaded_moves_the_date(make_mentee, skill):
+    """Not every writer holds the mentee: the date then moves in the database alone, and
+    only ever later."""
+    mentee = make_mentee()
+    bus = skill()
+    db.session.commit()
+    mentee_id = mentee.id
+    db.session.expunge(mentee)
+    counters.changed(mentee_id, bus, None, counters.counted(1, False, TODAY))
+    counters.changed(mentee_id, bus, None, counters.counted(1, False, TODAY - timedelta(days=2)))
+    db.session.commit()
+    assert db.session.get(Mentee, mentee_id).last_signoff_on == TODAY

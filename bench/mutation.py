@@ -432,6 +432,8 @@ def save_partial(modules: list[str], jobs: int) -> list[str]:
             saved.append(f"{module}: no verdicts yet in {WORK.relative_to(ROOT)}")
             continue
         source = (WORK / module).read_text()
+        # As run_module keeps them: the diff of each judged mutant not killed outright.
+        unkilled = [n for n, status in statuses.items() if status not in ("killed", "not checked")]
         at = datetime.now(UTC)
         now = at.isoformat(timespec="seconds")
         seconds = (at - datetime.fromisoformat(started)).total_seconds() if started else 0.0
@@ -452,7 +454,7 @@ def save_partial(modules: list[str], jobs: int) -> list[str]:
             "mutmut_exit_code": 0,
             "counts": count(statuses),
             "statuses": dict(sorted(statuses.items(), key=lambda kv: mutant_order(kv[0]))),
-            "diffs": {},
+            "diffs": diffs(modules, unkilled) if unkilled else {},
             "note": (
                 f"Resumed: the whole run of the snapshot of commit {git('rev-parse', 'HEAD')[:12]}"
                 f" (started {started or 'at an unknown time'}) had judged {judged} of"

@@ -33,11 +33,9 @@ mix into it. mutmut's own files stay in build/mutation/mutants/ until the next r
 """
 
 import argparse
-import contextlib
 import fcntl
 import fnmatch
 import io
-import json
 import os
 import shutil
 import subprocess
@@ -45,7 +43,6 @@ import sys
 import tarfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from mutation_functions import (
     changed_functions,
@@ -54,6 +51,19 @@ from mutation_functions import (
     module_code,
     source_at_hash,
 )
+from mutation_mutmut import (
+    LOCK,
+    WORK,
+    count,
+    diffs,
+    git,
+    mutant_order,
+    mutmut_run,
+    mutmut_version,
+    read_meta,
+    settings,
+)
+from mutation_partial import record_run, save_partial
 from mutation_report import (
     KILLED,
     MODULES,
@@ -67,81 +77,6 @@ from mutation_report import (
     sha256,
     write_report,
 )
-
-WORK = ROOT / "build" / "mutation"
-LOCK = ROOT / "build" / "mutation.lock"
-
-# mutmut reads its settings from setup.cfg; the modules to mutate come from here, so a
-# small bootstrap sets `only_mutate` before handing over to mutmut's own command line.
-# Every mutmut command (run, show, results, browse) goes through it.
-_MUTMUT = """
-import json, sys
-from mutmut.configuration import config
-config().only_mutate = json.loads(sys.argv[1])
-from mutmut.__main__ import cli
-if sys.argv[2] == "show-many":
-    import contextlib, io
-    diffs = {}
-    for name in sys.argv[3:]:
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            cli.main(["show", name], prog_name="mutmut", standalone_mode=False)
-        diffs[name] = out.getvalue()
-    print(json.dumps(diffs))
-else:
-    cli.main(sys.argv[2:], prog_name="mutmut")
-"""
-
-
-def mutmut(modules: list[str], *args: str, capture: bool = False, cwd: Path = WORK):
-    command = [sys.executable, "-c", _MUTMUT, json.dumps(modules), *args]
-    return subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        command, cwd=cwd, capture_output=capture, text=True, check=False
-    )
-
-
-def mutmut_run(modules: list[str], *args: str) -> tuple[int, str]:
-    """`mutmut run ...`, its output passed through; the exit code and the output's tail."""
-    command = [sys.executable, "-c", _MUTMUT, json.dumps(modules), "run", *args]
-    with subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        command, cwd=WORK, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    ) as child:
-        tail = b""
-        while chunk := child.stdout.read1(65536):
-            sys.stdout.buffer.write(chunk)
-            sys.stdout.buffer.flush()
-            tail = (tail + chunk)[-20000:]
-    return child.returncode, tail.decode(errors="replace")
-
-
-def git(*args: str) -> str:
-    # Read-only git commands; --no-optional-locks keeps `status` from touching the index.
-    result = subprocess.run(  # noqa: S603
-        ["git", "--no-optional-locks", *args],  # noqa: S607
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.stdout.strip()
-
-
-def mutmut_version() -> str:
-    from importlib.metadata import version
-
-    return version("mutmut")
-
-
-def settings() -> dict:
-    """The `[mutmut]` settings of setup.cfg, as mutmut reads them."""
-    with contextlib.chdir(ROOT):
-        from mutmut.configuration import config
-
-        return {
-            "source_paths": [str(p) for p in config().source_paths],
-            "also_copy": [str(p) for p in config().also_copy],
-            "test_selection": config().pytest_add_cli_args_test_selection,
-        }
 
 
 def hold_lock(modules: list[str]):
@@ -227,44 +162,6 @@ def without_mutmut_section(text: str) -> str:
     return text[: bounds[0]] + text[bounds[1] :] if bounds else text
 
 
-def read_meta(module: str) -> dict[str, str]:
-    """Every mutant of `module` with mutmut's verdict, from mutants/<module>.meta."""
-    from mutmut.stats import status_by_exit_code
-
-    meta = WORK / "mutants" / (module + ".meta")
-    if not meta.exists():
-        return {}
-    codes = json.loads(meta.read_text())["exit_code_by_key"]
-    return {name: status_by_exit_code[code] for name, code in codes.items()}
-
-
-def diffs(modules: list[str], names: list[str]) -> dict[str, str]:
-    """`mutmut show NAME` for each name, without its first (status) line."""
-    shown: dict[str, str] = {}
-    for start in range(0, len(names), 200):
-        batch = names[start : start + 200]
-        result = mutmut(modules, "show-many", *batch, capture=True)
-        if result.returncode != 0:
-            print(result.stderr, file=sys.stderr)
-            shown.update({name: "(mutmut show failed)" for name in batch})
-            continue
-        for name, text in json.loads(result.stdout.splitlines()[-1]).items():
-            lines = text.splitlines()
-            if lines and lines[0].startswith("# "):
-                lines = lines[1:]
-            shown[name] = "\n".join(lines).strip("\n")
-    return shown
-
-
-def count(statuses: dict[str, str]) -> dict[str, int]:
-    counts = {"total": len(statuses), "killed": 0, "timeout": 0, "caught_by_type_check": 0}
-    counts.update({status.replace(" ", "_"): 0 for status in NOT_KILLED})
-    for status in statuses.values():
-        key = status.replace(" ", "_")
-        counts[key] = counts.get(key, 0) + 1
-    return counts
-
-
 def run_module(module: str, all_modules: list[str], jobs: int, context: dict) -> dict:
     """Run mutmut on one module's mutants; return its entry for docs/mutation.json."""
     print(f"\n=== {module}", flush=True)
@@ -306,11 +203,12 @@ def run_module(module: str, all_modules: list[str], jobs: int, context: dict) ->
 
 def to_run_again(entry: dict, equivalent: dict[str, str]) -> list[str]:
     """The mutants of a module's last run that `--again` runs: those not killed and not
-    judged equivalent, and every timeout (it counts as killed, so it must be a real one)."""
+    judged equivalent, every timeout (it counts as killed, so it must be a real one), and
+    every one a partial run did not reach, equivalent or not."""
     return [
         name
         for name, status in entry["statuses"].items()
-        if status == "timeout" or (status in NOT_KILLED and name not in equivalent)
+        if status in ("timeout", "not checked") or (status in NOT_KILLED and name not in equivalent)
     ]
 
 
@@ -413,60 +311,6 @@ def plan_again(module: str, entry: dict, equivalent: dict[str, str]) -> dict | s
     }
 
 
-def mutant_order(name: str) -> tuple[str, int]:
-    function, _, number = name.rpartition("__mutmut_")
-    return function, int(number) if number.isdigit() else 0
-
-
-def save_partial(modules: list[str], jobs: int) -> list[str]:
-    """Record, for each module, the verdicts the run in progress (or stopped) in WORK has
-    reached, as a partial run; return what was saved, one line per module."""
-    report = load_report()
-    held = LOCK.read_text().strip() if LOCK.exists() else ""
-    started = held.partition("started ")[2].partition(": ")[0] if "started " in held else ""
-    saved = []
-    for module in modules:
-        statuses = read_meta(module)
-        judged = sum(1 for status in statuses.values() if status != "not checked")
-        if not judged:
-            saved.append(f"{module}: no verdicts yet in {WORK.relative_to(ROOT)}")
-            continue
-        source = (WORK / module).read_text()
-        # As run_module keeps them: the diff of each judged mutant not killed outright.
-        unkilled = [n for n, status in statuses.items() if status not in ("killed", "not checked")]
-        at = datetime.now(UTC)
-        now = at.isoformat(timespec="seconds")
-        seconds = (at - datetime.fromisoformat(started)).total_seconds() if started else 0.0
-        entry = {
-            "module": module,
-            "source_sha256": sha256(WORK / module),
-            "functions": function_hashes(source),
-            "module_code": module_code(source),
-            "date": started or now,
-            "commit": git("rev-parse", "HEAD"),
-            "uncommitted_changes": False,
-            "files": "working tree",
-            "load_average_before": [round(x, 2) for x in os.getloadavg()],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-            "seconds": round(seconds, 1),
-            "jobs": jobs,
-            "mutmut": mutmut_version(),
-            "mutmut_exit_code": 0,
-            "counts": count(statuses),
-            "statuses": dict(sorted(statuses.items(), key=lambda kv: mutant_order(kv[0]))),
-            "diffs": diffs(modules, unkilled) if unkilled else {},
-            "note": (
-                f"Resumed: the whole run of the snapshot of commit {git('rev-parse', 'HEAD')[:12]}"
-                f" (started {started or 'at an unknown time'}) had judged {judged} of"
-                f" {len(statuses)} mutants when `--save-partial` kept them on {now}"
-            ),
-        }
-        report.setdefault("partial", {})[module] = entry
-        saved.append(f"{module}: {judged} of {len(statuses)} judged")
-    write_report(report)
-    return saved
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="paths from MODULES (default: all)")
@@ -486,10 +330,6 @@ def main() -> int:
     args = parser.parse_args()
 
     report = load_report()
-    if args.save_partial:
-        for line in save_partial([m.removeprefix("./") for m in args.modules], args.jobs):
-            print(line)
-        return 0
     if args.report_only:
         write_report(report)
         print(f"wrote {REPORT_MD.relative_to(ROOT)}")
@@ -499,6 +339,12 @@ def main() -> int:
     unknown = [m for m in chosen if m not in MODULES]
     if unknown:
         parser.error(f"not in MODULES of bench/mutation_report.py: {', '.join(unknown)}")
+    if args.save_partial:
+        if not args.modules or args.again or args.commit:
+            parser.error("--save-partial takes the modules of the run to keep, and nothing else")
+        for line in save_partial(chosen, args.jobs):
+            print(line)
+        return 0
 
     commit = git("rev-parse", "--verify", (args.commit or "HEAD") + "^{commit}")
     if not commit:
@@ -510,8 +356,9 @@ def main() -> int:
             parser.error("--again runs the working tree's tests; leave out --commit")
         equivalent = read_equivalent()
         for module in chosen:
-            # A finished run, or else the verdicts an unfinished one reached.
-            entry = report["modules"].get(module) or report.get("partial", {}).get(module)
+            # The verdicts a partial run reached are newer than any finished run's (a
+            # finished run removes the partial one).
+            entry = report.get("partial", {}).get(module) or report["modules"].get(module)
             if entry is None:
                 parser.error(f"not run yet: {module}")
             plan = plan_again(module, entry, equivalent)
@@ -538,6 +385,7 @@ def main() -> int:
     gone = [m for m in chosen if m not in context["hashes"]]
     if gone:
         parser.error(f"no such file (moved?): {', '.join(gone)}; update MODULES")
+    record_run(context, args.jobs)
     started = time.monotonic()
     failed = []
     for module in chosen:

@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT = ROOT / "bench" / "mutation_equivalent.txt"
 REPORT_MD = ROOT / "docs" / "mutation.md"
 REPORT_JSON = ROOT / "docs" / "mutation.json"
-COMMAND = "python bench/mutation.py"
 
 # mutmut's verdicts, grouped as the report counts them.
 KILLED = {"killed", "timeout", "caught by type check"}
@@ -88,6 +87,21 @@ def score(entry: dict, equivalent: dict[str, str]) -> dict:
         "target": "all" if entry["module"] in KILL_ALL else f">= {TARGET_SCORE:g}%",
         "target_met": met if statuses else None,
         "not_killed": [n for n, s in statuses.items() if s not in KILLED and n not in equivalent],
+    }
+
+
+def partial_counts(entry: dict, equivalent: dict[str, str]) -> dict[str, int]:
+    """A partial run's figures: judged, killed, and its judged survivors apart from
+    those judged equivalent."""
+    statuses = entry["statuses"]
+    judged = {n: s for n, s in statuses.items() if s != "not checked"}
+    survivors = [n for n, s in judged.items() if s not in KILLED]
+    return {
+        "total": len(statuses),
+        "judged": len(judged),
+        "killed": len(judged) - len(survivors),
+        "not_killed": sum(1 for n in survivors if n not in equivalent),
+        "equivalent": sum(1 for n in survivors if n in equivalent),
     }
 
 
@@ -181,16 +195,14 @@ def render(report: dict) -> str:
     if missing:
         lines += ["", "Not run yet: " + ", ".join(f"`{m}`" for m in missing) + "."]
     for module, entry in partial.items():
-        if module in report["modules"]:
-            continue
-        c, s = entry["counts"], score(entry, equivalent)
-        pending = c["not_checked"]
+        c = partial_counts(entry, equivalent)
+        newer = " (newer than its finished run below)" if module in report["modules"] else ""
         lines += [
             "",
-            f"Partly run: `{module}`: {c['total'] - pending} of {c['total']} mutants judged"
-            f" ({s['killed']} killed, {len(s['not_killed']) - pending} not killed and not"
-            f" judged equivalent, {len(s['equivalent'])} judged equivalent), by the run of"
-            f" commit {entry['commit'][:12]} started {entry['date']}; `--again` runs the rest.",
+            f"Partly run{newer}: `{module}`: {c['judged']} of {c['total']} mutants judged"
+            f" ({c['killed']} killed, {c['not_killed']} not killed and not judged equivalent,"
+            f" {c['equivalent']} judged equivalent), by the run of commit"
+            f" {entry['commit'][:12]} started {entry['date']}; `--again` runs the rest.",
         ]
     lines += [
         "",

@@ -1,17 +1,21 @@
-"""bench/mutation_functions.py decides which mutants `bench/mutation.py --again` runs: a
-function it wrongly calls unchanged keeps a stale verdict in the mutation report."""
+"""bench/mutation.py's choices: which mutants `--again` runs (a function wrongly called
+unchanged keeps a stale verdict in the mutation report) and how a partial run counts."""
 
 import hashlib
-import importlib.util
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "mutation_functions.py"
-_spec = importlib.util.spec_from_file_location("mutation_functions", BENCH)
-mf = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mf)
+# The harness's modules import each other by name, as scripts in bench/ do.
+BENCH = str(Path(__file__).resolve().parent.parent / "bench")
+if BENCH not in sys.path:
+    sys.path.insert(0, BENCH)
+
+import mutation  # noqa: E402
+import mutation_functions as mf  # noqa: E402
+import mutation_report  # noqa: E402
 
 BEFORE = '''
 import os
@@ -92,3 +96,61 @@ def test_an_older_runs_text_is_found_in_git_by_its_hash(tmp_path):
     first = hashlib.sha256(BEFORE.encode()).hexdigest()[:16]
     assert mf.source_at_hash(tmp_path, "rules.py", first) == BEFORE
     assert mf.source_at_hash(tmp_path, "rules.py", "0" * 16) is None
+
+
+STATUSES = {
+    "m.x_a__mutmut_1": "killed",
+    "m.x_a__mutmut_2": "survived",  # judged equivalent
+    "m.x_a__mutmut_3": "survived",
+    "m.x_a__mutmut_4": "timeout",
+    "m.x_a__mutmut_5": "not checked",  # judged equivalent, never run
+    "m.x_a__mutmut_6": "not checked",
+}
+EQUIVALENT = {"m.x_a__mutmut_2": "why", "m.x_a__mutmut_5": "why"}
+
+
+def test_again_runs_survivors_timeouts_and_whatever_a_partial_run_did_not_reach():
+    entry = {"statuses": STATUSES}
+    assert mutation.to_run_again(entry, EQUIVALENT) == [
+        "m.x_a__mutmut_3",
+        "m.x_a__mutmut_4",
+        "m.x_a__mutmut_5",
+        "m.x_a__mutmut_6",
+    ]
+
+
+def test_a_partial_run_counts_only_what_it_judged():
+    assert mutation_report.partial_counts({"statuses": STATUSES}, EQUIVALENT) == {
+        "total": 6,
+        "judged": 4,
+        "killed": 2,
+        "not_killed": 1,
+        "equivalent": 1,
+    }
+
+
+def test_the_report_names_a_partial_run_beside_a_finished_one(monkeypatch):
+    module = mutation_report.MODULES[0]
+    entry = {
+        "module": module,
+        "statuses": {f"{mutation_report.dotted(module)}.x_a__mutmut_1": "killed"},
+        "commit": "a" * 40,
+        "date": "2026-12-01T00:00:00+00:00",
+        "seconds": 1.0,
+        "jobs": 2,
+        "load_average_before": [0.0, 0.0, 0.0],
+        "load_average_after": [0.0, 0.0, 0.0],
+        "uncommitted_changes": False,
+        "source_sha256": "0" * 16,
+        "diffs": {},
+        "mutmut": "3",
+    }
+    entry["counts"] = mutation.count(entry["statuses"])
+    partial = {**entry, "commit": "b" * 40, "statuses": {"x": "not checked"}}
+    monkeypatch.setattr(mutation_report, "read_equivalent", dict)
+    text = mutation_report.render({"modules": {module: entry}, "partial": {module: partial}})
+    assert (
+        f"Partly run (newer than its finished run below): `{module}`: 0 of 1 mutants judged"
+        f" (0 killed, 0 not killed and not judged equivalent, 0 judged equivalent), by the"
+        f" run of commit {'b' * 12} started 2026-12-01T00:00:00+00:00" in text
+    )

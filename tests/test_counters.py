@@ -289,3 +289,19 @@ def test_a_change_for_a_mentee_the_session_has_not_loaded_moves_the_date(make_me
     counters.changed(mentee_id, bus, None, counters.counted(1, False, TODAY - timedelta(days=2)))
     db.session.commit()
     assert db.session.get(Mentee, mentee_id).last_signoff_on == TODAY
+
+
+def test_the_mentee_in_hand_shows_the_new_date_before_the_commit(
+    make_user, make_mentee, assign, skill
+):
+    """The page that follows a sign-off in the same request reads the mentee it holds."""
+    mentor = make_user("mentor")
+    mentee = make_mentee()
+    assign(mentor, mentee)
+    sign(mentee, skill("get-transit-card"), mentor, 1, TODAY - timedelta(days=3))
+    db.session.commit()
+    sign(mentee, skill("read-timetable"), mentor, 1, TODAY - timedelta(days=1))
+    assert mentee.last_signoff_on == TODAY - timedelta(days=1)
+    sign(mentee, skill("use-atm"), mentor, 1, TODAY - timedelta(days=2))
+    assert mentee.last_signoff_on == TODAY - timedelta(days=1)
+    db.session.commit()

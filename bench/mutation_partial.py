@@ -76,6 +76,29 @@ def save_partial(modules: list[str], jobs: int) -> list[str]:
         started = info["started"] or last.isoformat(timespec="seconds")
         # As run_module keeps them: the diff of each judged mutant not killed outright.
         unkilled = [n for n, status in statuses.items() if status not in ("killed", "not checked")]
+        earlier = load_report().get("partial", {}).get(module)
+        if earlier and earlier["source_sha256"] == sha256(WORK / module):
+            # An `--again` of an earlier partial run: what it has judged adds to that one.
+            entries[module] = {
+                **earlier,
+                "statuses": {
+                    **earlier["statuses"],
+                    **{n: s for n, s in statuses.items() if s != "not checked"},
+                },
+                "diffs": {
+                    **{
+                        n: d
+                        for n, d in earlier["diffs"].items()
+                        if n not in statuses or statuses[n] == "not checked"
+                    },
+                    **(diffs(modules, unkilled) if unkilled else {}),
+                },
+                "note": f"{earlier['note']}; then the run started {started} judged {judged}"
+                f" more by {last.isoformat(timespec='seconds')}",
+            }
+            entries[module]["counts"] = count(entries[module]["statuses"])
+            lines.append(f"{module}: {judged} more judged, added to its earlier partial run")
+            continue
         entries[module] = {
             "module": module,
             "source_sha256": sha256(WORK / module),

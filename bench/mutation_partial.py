@@ -93,8 +93,10 @@ def save_partial(modules: list[str], jobs: int) -> list[str]:
                     },
                     **(diffs(modules, unkilled) if unkilled else {}),
                 },
-                "note": f"{earlier['note']}; then the run started {started} judged {judged}"
-                f" more by {last.isoformat(timespec='seconds')}",
+                # Saved again during the same run: its earlier sentence is replaced.
+                "note": earlier["note"].partition(f"; then the run started {started}")[0]
+                + f"; then the run started {started} judged {judged} more by"
+                f" {last.isoformat(timespec='seconds')}",
             }
             entries[module]["counts"] = count(entries[module]["statuses"])
             lines.append(f"{module}: {judged} more judged, added to its earlier partial run")

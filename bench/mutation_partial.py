@@ -72,63 +72,64 @@ def save_partial(modules: list[str], jobs: int) -> list[str]:
         source = (WORK / module).read_text()
         # The time of the last verdict, not of this save: the run may have stopped earlier.
         meta = WORK / "mutants" / (module + ".meta")
-        last = datetime.fromtimestamp(meta.stat().st_mtime, UTC)
-        started = info["started"] or last.isoformat(timespec="seconds")
+        last = datetime.fromtimestamp(meta.stat().st_mtime, UTC).isoformat(timespec="seconds")
+        run = {"started": info["started"] or last, "judged": judged, "last_verdict": last}
         # As run_module keeps them: the diff of each judged mutant not killed outright.
         unkilled = [n for n, status in statuses.items() if status not in ("killed", "not checked")]
-        earlier = load_report().get("partial", {}).get(module)
-        if earlier and earlier["source_sha256"] == sha256(WORK / module):
-            # An `--again` of an earlier partial run: what it has judged adds to that one.
-            entries[module] = {
-                **earlier,
-                "statuses": {
-                    **earlier["statuses"],
-                    **{n: s for n, s in statuses.items() if s != "not checked"},
-                },
-                "diffs": {
-                    **{
-                        n: d
-                        for n, d in earlier["diffs"].items()
-                        if n not in statuses or statuses[n] == "not checked"
-                    },
-                    **(diffs(modules, unkilled) if unkilled else {}),
-                },
-                # Saved again during the same run: its earlier sentence is replaced.
-                "note": earlier["note"].partition(f"; then the run started {started}")[0]
-                + f"; then the run started {started} judged {judged} more by"
-                f" {last.isoformat(timespec='seconds')}",
-            }
-            entries[module]["counts"] = count(entries[module]["statuses"])
-            lines.append(f"{module}: {judged} more judged, added to its earlier partial run")
-            continue
-        entries[module] = {
+        fresh = {
             "module": module,
             "source_sha256": sha256(WORK / module),
             "functions": function_hashes(source),
             "module_code": module_code(source),
-            "date": started,
+            "date": run["started"],
             "commit": info["commit"],
             "uncommitted_changes": info["uncommitted_changes"],
             "files": info["files"],
             "load_average_before": info["load_average_before"] or [0.0, 0.0, 0.0],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
-            "seconds": round((last - datetime.fromisoformat(started)).total_seconds(), 1),
             "jobs": info["jobs"],
             "mutmut": mutmut_version(),
             "mutmut_exit_code": 0,
-            "counts": count(statuses),
             "statuses": dict(sorted(statuses.items(), key=lambda kv: mutant_order(kv[0]))),
             "diffs": diffs(modules, unkilled) if unkilled else {},
-            "note": (
-                f"Partly run: the run started {started} had judged {judged} of"
-                f" {len(statuses)} mutants by its last verdict at"
-                f" {last.isoformat(timespec='seconds')} (time given up to then), kept by"
-                " `--save-partial`"
-            ),
+            "runs": [],
         }
-        lines.append(f"{module}: {judged} of {len(statuses)} judged")
+        earlier = load_report().get("partial", {}).get(module)
+        if earlier and earlier["source_sha256"] != fresh["source_sha256"]:
+            earlier = None  # the module changed: this run starts a new partial run
+        entries[module] = merge_partial(earlier or fresh, fresh, run)
+        lines.append(f"{module}: {judged} of {len(statuses)} judged (run started {run['started']})")
     # Read again just before writing: a run may have finished a module meanwhile.
     report = load_report()
     report.setdefault("partial", {}).update(entries)
     write_report(report)
     return lines
+
+
+def merge_partial(earlier: dict, fresh: dict, run: dict) -> dict:
+    """`earlier` (a partial run, or `fresh` itself) with what the run `run` has judged
+    (`fresh`) added: an `--again` of a partial run judges some of its mutants, and a run
+    saved twice replaces what it said the first time."""
+    judged = {n: s for n, s in fresh["statuses"].items() if s != "not checked"}
+    statuses = {**earlier["statuses"], **judged}
+    kept = {n: d for n, d in earlier["diffs"].items() if n not in judged}
+    runs = [r for r in earlier["runs"] if r["started"] != run["started"]] + [run]
+    return {
+        **earlier,
+        "statuses": dict(sorted(statuses.items(), key=lambda kv: mutant_order(kv[0]))),
+        "counts": count(statuses),
+        "diffs": {**kept, **fresh["diffs"]},
+        "runs": runs,
+        "seconds": sum(
+            (
+                datetime.fromisoformat(r["last_verdict"]) - datetime.fromisoformat(r["started"])
+            ).total_seconds()
+            for r in runs
+        ),
+        "note": "Partly run, kept by `--save-partial`: "
+        + "; ".join(
+            f"the run started {r['started']} judged {r['judged']} mutants by its last"
+            f" verdict at {r['last_verdict']}"
+            for r in runs
+        ),
+    }

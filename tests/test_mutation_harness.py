@@ -15,6 +15,7 @@ if BENCH not in sys.path:
 
 import mutation  # noqa: E402
 import mutation_functions as mf  # noqa: E402
+import mutation_partial  # noqa: E402
 import mutation_report  # noqa: E402
 
 BEFORE = '''
@@ -153,4 +154,45 @@ def test_the_report_names_a_partial_run_beside_a_finished_one(monkeypatch):
         f"Partly run (newer than its finished run below): `{module}`: 0 of 1 mutants judged"
         f" (0 killed, 0 not killed and not judged equivalent, 0 judged equivalent), by the"
         f" run of commit {'b' * 12} started 2026-12-01T00:00:00+00:00" in text
+    )
+
+
+def test_a_partial_run_takes_in_an_again_and_a_second_save_of_one_run():
+    first = {"started": "2026-12-01T00:00:00+00:00", "judged": 2}
+    first["last_verdict"] = "2026-12-01T01:00:00+00:00"
+    earlier = {
+        "statuses": {
+            "m.x_a__mutmut_1": "killed",
+            "m.x_a__mutmut_2": "survived",
+            "m.x_a__mutmut_3": "not checked",
+        },
+        "diffs": {"m.x_a__mutmut_2": "diff 2"},
+        "runs": [first],
+    }
+    again = {"started": "2026-12-01T02:00:00+00:00", "judged": 1}
+    again["last_verdict"] = "2026-12-01T02:30:00+00:00"
+    fresh = {
+        "statuses": {"m.x_a__mutmut_2": "killed", "m.x_a__mutmut_3": "not checked"},
+        "diffs": {},
+    }
+    merged = mutation_partial.merge_partial(earlier, fresh, again)
+    assert merged["statuses"] == {
+        "m.x_a__mutmut_1": "killed",
+        "m.x_a__mutmut_2": "killed",
+        "m.x_a__mutmut_3": "not checked",
+    }
+    assert merged["diffs"] == {}  # killed now: its diff goes
+    assert merged["seconds"] == 3600 + 1800
+
+    # The same --again saved later: it replaces its own run, not adds a third.
+    later = {**again, "judged": 2, "last_verdict": "2026-12-01T03:00:00+00:00"}
+    fresh = {"statuses": {"m.x_a__mutmut_3": "survived"}, "diffs": {"m.x_a__mutmut_3": "diff 3"}}
+    merged = mutation_partial.merge_partial(merged, fresh, later)
+    assert [r["judged"] for r in merged["runs"]] == [2, 2]
+    assert merged["seconds"] == 3600 + 3600
+    assert merged["diffs"] == {"m.x_a__mutmut_3": "diff 3"}
+    assert merged["counts"]["survived"] == 1 and merged["counts"]["not_checked"] == 0
+    assert merged["note"].endswith(
+        "the run started 2026-12-01T02:00:00+00:00 judged 2 mutants by its last verdict at"
+        " 2026-12-01T03:00:00+00:00"
     )

@@ -170,13 +170,18 @@ def test_case_manager_downloads_by_keyboard(keyboard_page, site):
 
 def test_admin_uploads_a_curriculum_by_keyboard(keyboard_page, site):
     page, keys = keyboard_page(DESKTOP)
+    # Playwright turns on the browser's file-chooser interception without waiting
+    # for it, when the first listener is added. Added only at the key press (as
+    # expect_file_chooser does) it can arrive after the press, and the chooser
+    # then never reaches the test (CI timed out once). Listening from the start
+    # turns it on long before.
+    page.on("filechooser", lambda _chooser: None)
     sign_in_by_keyboard(page, keys, site.admin)
     keys.tab_to(link_to(r"^/admin/curriculum/upload$"))
     keys.activate()
     keys.tab_to(lambda info: info["type"] == "file")
     content, line = bad_curriculum()
-    # The chooser has been slow to open on a loaded machine (15 s once): give it longer.
-    with page.expect_file_chooser(timeout=45_000) as chooser:
+    with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
     chooser.value.set_files(
         {"name": "bad.yaml", "mimeType": "application/x-yaml", "buffer": content}

@@ -143,6 +143,8 @@ def render(report: dict) -> str:
         "Its settings are the `[mutmut]` section of `setup.cfg`: the tests it may run leave",
         "out the slow and the out-of-process ones (browser, fuzz, concurrency, multi-server,",
         "backup, migrations, setup, writer lock, static checks, reading level, page weight).",
+        "A mutant's tests run until the first failure, its own module's tests first",
+        "(`tests/*signoff*.py` for `signoffs.py`), then the others fastest first.",
         "The run takes a snapshot in `build/mutation/`; afterwards",
         "`cd build/mutation && mutmut show NAME` or `mutmut browse` looks at its mutants.",
         "A run longer than a working session can keep what it has judged with",

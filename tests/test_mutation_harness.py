@@ -196,3 +196,35 @@ def test_a_partial_run_takes_in_an_again_and_a_second_save_of_one_run():
         "the run started 2026-12-01T02:00:00+00:00 judged 2 mutants by its last verdict at"
         " 2026-12-01T03:00:00+00:00"
     )
+
+
+def test_a_mutants_own_module_tests_run_first_in_mutmuts_order():
+    import mutation_mutmut
+
+    tests = [
+        "tests/test_reports.py::test_batch",
+        "tests/test_signoffs.py::test_sign_off",
+        "tests/web/test_mentees.py::test_page",
+        "tests/test_signoff_details.py::test_limit",
+    ]
+    mutant = "skills.services.signoffs.x_record_signoff__mutmut_5"
+    assert mutation_mutmut.own_tests_first(mutant, tests) == [
+        "tests/test_signoffs.py::test_sign_off",
+        "tests/test_signoff_details.py::test_limit",
+        "tests/test_reports.py::test_batch",
+        "tests/web/test_mentees.py::test_page",
+    ]
+    method = "skills.services.counters.xǁ_Incrementǁ__call____mutmut_5"
+    other, own = "tests/a.py::t", "tests/test_counters.py::t"
+    assert mutation_mutmut.own_tests_first(method, [other, own]) == [own, other]
+    # The clean run (no mutant) keeps mutmut's order.
+    assert mutation_mutmut.own_tests_first(None, tests) == tests
+
+
+def test_the_mutmut_bootstrap_starts_with_its_test_order():
+    import mutation_mutmut
+
+    root = mutation_report.ROOT  # mutmut reads setup.cfg; --help writes nothing
+    done = mutation_mutmut.mutmut(["skills/permissions.py"], "--help", capture=True, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "Usage: mutmut" in done.stdout

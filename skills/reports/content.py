@@ -225,7 +225,7 @@ def _checklist(
     ratings = shared.ratings
     domains = []
     for d in then.domains:
-        section = DomainSection(d.domain.title, d.total, 0, 0, 0, [])
+        section = DomainSection(d.domain.title, d.total, signed_off=0, skills=[])
         for s in d.skills:
             found = held.get(s.skill.id)
             item = ChecklistItem(
@@ -241,8 +241,6 @@ def _checklist(
             )
             section.skills.append(item)
             section.signed_off += item.signed_off
-            section.started += item.level > 0 and not item.signed_off
-        section.percent = round(100 * section.signed_off / d.total) if d.total else 0
         domains.append(section)
     return domains
 

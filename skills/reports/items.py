@@ -30,8 +30,6 @@ class DomainSection:
     title: str
     total: int
     signed_off: int
-    started: int
-    percent: int
     skills: list[ChecklistItem]
     at_start: int = 0  # signed off when the period began
 

@@ -1,0 +1,85 @@
+"""The report's trend ("distance travelled"): which entries set a skill's level on each
+month's last day. Corrections replace what they correct, refresher reminders are not
+levels, and entries shown on the same day count in the order they were typed."""
+
+from datetime import timedelta
+
+import pytest
+
+from skills.extensions import db
+from skills.permissions import Viewer
+from skills.reports.content import mentee_report_data
+from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
+from skills.services.voice import mark_refresher
+
+from .conftest import today
+
+STAFF = Viewer(sees_staff_notes=True)
+TODAY = today()
+
+
+@pytest.fixture
+def pair(make_user, make_mentee, assign):
+    mentor = make_user("mentor")
+    mentee = make_mentee(start_date=TODAY - timedelta(days=90))
+    assign(mentor, mentee)
+    return mentor, mentee
+
+
+def sign(pair, skill, level, shown_on, allow_lower=False):
+    mentor, mentee = pair
+    details = SignoffDetails(level=level, shown_on=shown_on)
+    event = record_signoff(mentee, skill, mentor, details, allow_lower=allow_lower)
+    db.session.commit()
+    return event
+
+
+def trend(pair, days=80):
+    data = mentee_report_data(pair[1], STAFF, period_from=TODAY - timedelta(days=days))
+    return [(point.day, point.signed_off) for point in data.trend], data
+
+
+def test_entries_shown_on_one_day_count_in_the_order_they_were_typed(pair, skill):
+    day = TODAY - timedelta(days=3)
+    sign(pair, skill("get-transit-card"), 3, day)
+    sign(pair, skill("read-timetable"), 2, day)
+    sign(pair, skill("read-timetable"), 3, day)  # typed later the same day: it holds
+    points, data = trend(pair)
+    assert points[-1] == (TODAY, 2)
+    assert data.signed_off == 2
+
+
+def test_a_level_lowered_the_same_day_counts_as_lowered(pair, skill):
+    day = TODAY - timedelta(days=3)
+    sign(pair, skill("get-transit-card"), 3, day)
+    sign(pair, skill("get-transit-card"), 2, day, allow_lower=True)
+    points, data = trend(pair)
+    assert points[-1] == (TODAY, 0)
+    assert data.signed_off == 0
+
+
+def test_a_corrected_date_counts_from_the_new_date_only(pair, skill):
+    mentor, _ = pair
+    wrong, right = TODAY - timedelta(days=45), TODAY - timedelta(days=5)
+    entry = sign(pair, skill("get-transit-card"), 3, wrong)
+    correct_signoff(entry, mentor, SignoffDetails(level=3, shown_on=right), "Typed the wrong date")
+    db.session.commit()
+    points, _ = trend(pair)
+    between = [count for day, count in points if wrong <= day < right]
+    assert between and set(between) == {0}  # at least one month's end lies between
+    assert points[-1] == (TODAY, 1)
+
+
+def test_a_refresher_does_not_bring_back_a_level_corrected_since(pair, skill):
+    mentor, mentee = pair
+    entry = sign(pair, skill("get-transit-card"), 3, TODAY - timedelta(days=10))
+    mark_refresher(mentee, skill("get-transit-card"), mentor)  # repeats level 3, today
+    db.session.commit()
+    correct_signoff(
+        entry, mentor, SignoffDetails(level=2, shown_on=entry.shown_on), "Not signed off yet"
+    )
+    db.session.commit()
+    points, data = trend(pair)
+    assert points[-1] == (TODAY, 0)
+    checklist = {s.title: s for d in data.domains for s in d.skills}
+    assert checklist[skill("get-transit-card").title].level == 2

@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 
 from skills.extensions import db
+from skills.models import SkillStatus
 from skills.permissions import Viewer
+from skills.reports.caseload import caseload_data
 from skills.reports.content import mentee_report_data
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 from skills.services.voice import mark_refresher
@@ -83,3 +85,34 @@ def test_a_refresher_does_not_bring_back_a_level_corrected_since(pair, skill):
     assert points[-1] == (TODAY, 0)
     checklist = {s.title: s for d in data.domains for s in d.skills}
     assert checklist[skill("get-transit-card").title].level == 2
+
+
+def test_a_back_dated_entry_typed_last_sets_the_level_everywhere(pair, skill):
+    """The entry typed last sets the level, even when it is dated before an earlier-typed
+    one: the mentee's page, the report's checklist, trend and period list, and the
+    caseload report's change all say the same."""
+    mentor, mentee = pair
+    transit = skill("get-transit-card")
+    sign(pair, transit, 1, TODAY - timedelta(days=1))
+    sign(pair, transit, 3, TODAY - timedelta(days=5))  # typed later, dated earlier
+    status = db.session.get(SkillStatus, (mentee.id, transit.id))
+    assert (status.level, status.signed_off) == (3, True)
+    points, data = trend(pair)
+    checklist = {s.title: s for d in data.domains for s in d.skills}
+    assert (checklist[transit.title].level, checklist[transit.title].signed_off) == (3, True)
+    assert points[-1] == (TODAY, 1)
+    assert [item.title for item in data.signed_off_in_period] == [transit.title]
+    caseload = caseload_data([mentee], period_from=TODAY - timedelta(days=30))
+    assert caseload.rows[0].change == 1
+
+
+def test_an_entry_typed_first_and_dated_later_does_not_count_before_its_date(pair, skill):
+    transit = skill("get-transit-card")
+    wrong_month = TODAY - timedelta(days=TODAY.day + 3)  # in last month
+    sign(pair, transit, 3, wrong_month)
+    sign(pair, transit, 1, wrong_month - timedelta(days=2), allow_lower=True)
+    points, data = trend(pair)
+    # Typed last, the level-1 entry holds from its own date on, before and after the other.
+    assert points[-1] == (TODAY, 0)
+    assert all(count == 0 for _, count in points)
+    assert data.signed_off == 0

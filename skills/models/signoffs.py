@@ -1,6 +1,8 @@
 """Sign-off events (append-only) and the current status derived from them."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -103,6 +105,27 @@ class SignoffEvent(Chained, Model):  # hash-chained: models/chain.py
 
 
 # The bodies of the hybrid above, as plain functions so mutation testing reaches them.
+class _Entry(Protocol):
+    id: int
+    corrects_id: int | None
+
+
+def typed_order(entries: Iterable[_Entry]) -> dict[int, int]:
+    """Each entry's place in the order that decides which of a skill's entries sets its
+    level: the order they were typed in, a correction taking the place of the entry it
+    corrects (so correcting an old entry does not override a newer one). Among the
+    entries that still count (not corrected, not a refresher reminder) and, for a past
+    day, were shown by then, the one with the highest place sets the level."""
+    corrects = {e.id: e.corrects_id for e in entries}
+    order = {}
+    for entry_id in corrects:
+        root = entry_id
+        while (earlier := corrects[root]) and earlier in corrects:
+            root = earlier
+        order[entry_id] = root
+    return order
+
+
 def note_is_visible(sees_staff_notes: bool, note_visibility: str) -> bool:
     return sees_staff_notes or note_visibility == "mentee"
 

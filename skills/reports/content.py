@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from ..models import Mentee
 from ..models.curriculum import counts_as_signed_off
+from ..models.signoffs import typed_order
 from ..permissions import Viewer
 from ..services import history as histories
 from ..services.curriculum import I_CAN
@@ -157,15 +158,24 @@ def _batch(
             yield data
 
 
-def _as_of(
-    entries: Sequence[histories.HistoryEntry], end: date
+def _setting(
+    entries: Sequence[histories.HistoryEntry],
+    order: dict[int, int],
+    end: date,
+    start: date | None = None,
 ) -> dict[int, histories.HistoryEntry]:
-    """Each skill's entry that held on `end` (a correction replaces what it corrects; a
-    refresher reminder is not a level)."""
+    """Each skill's entry that set its level on `end` among those shown by then (from
+    `start` on, if given): the one typed last (`typed_order`, as for the current level).
+    A correction replaces what it corrects; a refresher reminder is not a level."""
     held: dict[int, histories.HistoryEntry] = {}
-    for entry in entries:  # newest first
-        if entry.shown_on <= end and not entry.corrected and entry.kind != "refresher":
-            held.setdefault(entry.skill_id, entry)
+    for entry in entries:
+        if entry.corrected or entry.kind == "refresher" or entry.shown_on > end:
+            continue
+        if start is not None and entry.shown_on < start:
+            continue
+        best = held.get(entry.skill_id)
+        if best is None or order[entry.id] > order[best.id]:
+            held[entry.skill_id] = entry
     return held
 
 
@@ -256,11 +266,12 @@ def _report(
     printed_by: str,
     shared: Shared,
 ) -> MenteeReportData:
-    held = _as_of(entries, end)
+    order = typed_order(entries)
+    held = _setting(entries, order, end)
     then = _progress_on(progress, held, view)
     domains = _checklist(mentee, then, held, shared)
     readings = [
-        Reading(e.skill_id, e.level, e.shown_on, e.id)
+        Reading(e.skill_id, e.level, e.shown_on, order[e.id])
         for e in entries
         if not e.corrected and e.kind != "refresher"
     ]
@@ -270,13 +281,10 @@ def _report(
         section.at_start = counts[0].get(domain.id, 0)
     trend = [TrendPoint(day, sum(c.values())) for day, c in zip(days[1:], counts[1:], strict=True)]
 
-    # Entries of the period that still count (a correction replaces what it corrects). A
-    # skill was signed off in the period if its latest level there is the top level.
+    # A skill was signed off in the period if the level its entries there set is the top
+    # level (a correction replaces what it corrects).
     in_period = [e for e in entries if start <= e.shown_on <= end and not e.corrected]
-    latest: dict[int, histories.HistoryEntry] = {}
-    for entry in in_period:  # newest first; a refresher reminder is not a level
-        if entry.kind != "refresher":
-            latest.setdefault(entry.skill_id, entry)
+    latest = _setting(entries, order, end, start)
     levels = signed_off_levels(view, set(latest))
     signed_off_in_period = []
     for entry in sorted(latest.values(), key=lambda e: (e.shown_on, e.id)):

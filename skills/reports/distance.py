@@ -1,8 +1,9 @@
 """Distance travelled: how many skills of each area counted as signed off on given
 days, worked out from the sign-off history rather than today's levels.
 
-A skill's level on a day is its latest sign-off shown on or before that day that was
-not corrected away; refresher reminders are not levels. Whether a level counts is
+A skill's level on a day is set by its sign-offs shown on or before that day that were
+not corrected away, by the one typed last (`typed_order`, as the current level is);
+refresher reminders are not levels. Whether a level counts is
 `counts_as_signed_off`, the one rule the rest of the app uses.
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import SignoffEvent
 from ..models.curriculum import counts_as_signed_off
+from ..models.signoffs import typed_order
 from ..services.curriculum_view import CurriculumView
 
 TREND_MONTHS = 12  # at most this many monthly points on the chart
@@ -22,12 +24,13 @@ TREND_MONTHS = 12  # at most this many monthly points on the chart
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One sign-off that still counts: (skill, level, the day it was shown, its id)."""
+    """One sign-off that still counts: (skill, level, the day it was shown, its place in
+    `typed_order`)."""
 
     skill_id: int
     level: int
     shown_on: date
-    id: int
+    order: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +49,16 @@ def counts_on(
         for skill in skills:
             domain_of[skill.id] = domain_id
             top_of[skill.id] = view.signed_off_level(skill.curriculum_id)
-    ordered = sorted(
-        (r for r in readings if r.skill_id in domain_of), key=lambda r: (r.shown_on, r.id)
-    )
+    ordered = sorted((r for r in readings if r.skill_id in domain_of), key=lambda r: r.shown_on)
     level: dict[int, int] = {}
+    setter: dict[int, int] = {}  # skill: the order of the reading that set its level
     result: list[dict[int, int]] = []
     i = 0
     for day in days:
         while i < len(ordered) and ordered[i].shown_on <= day:
-            level[ordered[i].skill_id] = ordered[i].level
+            reading = ordered[i]
+            if reading.order > setter.get(reading.skill_id, -1):
+                level[reading.skill_id], setter[reading.skill_id] = reading.level, reading.order
             i += 1
         counts = {domain.id: 0 for domain in view.domains}
         for skill_id, value in level.items():
@@ -87,22 +91,23 @@ def caseload_readings(mentee_ids: Sequence[int], end: date) -> dict[int, list[Re
     result: dict[int, list[Reading]] = {mentee_id: [] for mentee_id in mentee_ids}
     if not mentee_ids:
         return result
-    corrected = select(SignoffEvent.corrects_id).where(
-        SignoffEvent.mentee_id.in_(mentee_ids), SignoffEvent.corrects_id.is_not(None)
-    )
-    for mentee_id, skill_id, level, shown_on, event_id in db.session.execute(
+    # Every event: a correction's place in typed_order is that of the event it corrects,
+    # which may be shown after `end` or be corrected itself.
+    rows = db.session.execute(
         select(
             SignoffEvent.mentee_id,
             SignoffEvent.skill_id,
             SignoffEvent.level,
             SignoffEvent.shown_on,
             SignoffEvent.id,
-        ).where(
-            SignoffEvent.mentee_id.in_(mentee_ids),
-            SignoffEvent.kind != "refresher",
-            SignoffEvent.shown_on <= end,
-            SignoffEvent.id.not_in(corrected),
-        )
-    ):
-        result[mentee_id].append(Reading(skill_id, level, shown_on, event_id))
+            SignoffEvent.corrects_id,
+            SignoffEvent.kind,
+        ).where(SignoffEvent.mentee_id.in_(mentee_ids))
+    ).all()
+    order = typed_order(rows)
+    corrected = {row.corrects_id for row in rows if row.corrects_id}
+    for row in rows:
+        if row.kind != "refresher" and row.shown_on <= end and row.id not in corrected:
+            reading = Reading(row.skill_id, row.level, row.shown_on, order[row.id])
+            result[row.mentee_id].append(reading)
     return result

@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, select
 from ..extensions import db
 from ..models import Curriculum, SignoffEvent, Skill, SkillStatus
 from ..models.curriculum import counts_as_signed_off
+from ..models.signoffs import typed_order
 from ..timeutil import utcnow
 from ..upsert import Upsert
 from . import counters
@@ -83,16 +84,10 @@ def effective_event(events: list[SignoffEvent]) -> SignoffEvent | None:
     A corrected event no longer counts; its correction takes its place in time, so
     correcting an old entry does not override a newer one.
     """
-    by_id = {e.id: e for e in events}
     corrected = {e.corrects_id for e in events if e.corrects_id}
-
-    def root(event: SignoffEvent) -> int:
-        while event.corrects_id and event.corrects_id in by_id:
-            event = by_id[event.corrects_id]
-        return event.id
-
+    order = typed_order(events)
     candidates = [e for e in events if e.id not in corrected and e.kind != "refresher"]
-    return max(candidates, key=root, default=None)
+    return max(candidates, key=lambda e: order[e.id], default=None)
 
 
 def recompute_status(mentee_id: int, skill: Skill) -> SkillStatus | None:

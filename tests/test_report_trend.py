@@ -116,3 +116,12 @@ def test_an_entry_typed_first_and_dated_later_does_not_count_before_its_date(pai
     assert points[-1] == (TODAY, 0)
     assert all(count == 0 for _, count in points)
     assert data.signed_off == 0
+
+
+def test_the_period_starts_with_what_was_signed_off_the_day_before(pair, skill):
+    start = TODAY - timedelta(days=40)
+    sign(pair, skill("get-transit-card"), 3, start - timedelta(days=1))  # before the period
+    sign(pair, skill("read-timetable"), 3, start)  # on its first day: a change in it
+    data = mentee_report_data(pair[1], STAFF, period_from=start)
+    around = data.domains[0]
+    assert (around.at_start, around.signed_off) == (1, 2)

@@ -125,3 +125,15 @@ def test_the_period_starts_with_what_was_signed_off_the_day_before(pair, skill):
     data = mentee_report_data(pair[1], STAFF, period_from=start)
     around = data.domains[0]
     assert (around.at_start, around.signed_off) == (1, 2)
+
+
+def test_a_correction_takes_the_place_of_the_entry_it_corrects():
+    from types import SimpleNamespace as E
+
+    from skills.models.signoffs import typed_order
+
+    entries = [E(id=1, corrects_id=None), E(id=2, corrects_id=None)]
+    entries += [E(id=3, corrects_id=1), E(id=4, corrects_id=3), E(id=5, corrects_id=99)]
+    # 4 corrects 3, which corrects 1: both stand where 1 was typed, before 2. An entry
+    # whose corrected entry is not among them keeps its own place.
+    assert typed_order(entries) == {1: 1, 2: 2, 3: 1, 4: 1, 5: 5}

@@ -104,7 +104,6 @@ class SignoffEvent(Chained, Model):  # hash-chained: models/chain.py
         return note_is_visible_sql(sees_staff_notes, cls.note_visibility)
 
 
-# The bodies of the hybrid above, as plain functions so mutation testing reaches them.
 class _Entry(Protocol):
     id: int
     corrects_id: int | None
@@ -126,6 +125,7 @@ def typed_order(entries: Iterable[_Entry]) -> dict[int, int]:
     return order
 
 
+# The bodies of the hybrid above, as plain functions so mutation testing reaches them.
 def note_is_visible(sees_staff_notes: bool, note_visibility: str) -> bool:
     return sees_staff_notes or note_visibility == "mentee"
 

@@ -400,3 +400,29 @@ def test_a_scale_without_a_level_0_shows_a_skill_not_begun_as_0(mentor_and_mente
     data = mentee_report_data(mentee, STAFF, view=dataclasses.replace(view, levels=from_1))
     item = data.domains[0].skills[0]
     assert (item.level, item.level_name, item.level_text, item.shown_on) == (0, "0", "", None)
+
+
+def test_each_period_entry_carries_what_the_report_prints_beside_it(mentor_and_mentee, skill):
+    """The period lists print each entry's date, skill, level, mentor and place; a skill
+    not signed off in the period is skipped, not the end of the list."""
+    mentor, mentee = mentor_and_mentee
+    early, late = TODAY - timedelta(days=4), TODAY - timedelta(days=2)
+    sign(mentee, skill("use-atm"), mentor, 2, early, note="Found the machine.")
+    sign(mentee, skill("get-transit-card"), mentor, 3, late, place="Main St station")
+    data = mentee_report_data(mentee, STAFF, period_from=PERIOD_FROM)
+    [item] = data.signed_off_in_period
+    assert (item.shown_on, item.title, item.mentor, item.place) == (
+        late,
+        skill("get-transit-card").title,
+        "Pat Mentor",
+        "Main St station",
+    )
+    [note] = data.notes
+    level = curriculum_view(mentee.organisation_id).level(skill("use-atm").curriculum_id, 2)
+    assert (note.shown_on, note.skill, note.level_name, note.mentor, note.note) == (
+        early,
+        skill("use-atm").title,
+        level.name,
+        "Pat Mentor",
+        "Found the machine.",
+    )

@@ -407,7 +407,7 @@ def test_each_period_entry_carries_what_the_report_prints_beside_it(mentor_and_m
     not signed off in the period is skipped, not the end of the list."""
     mentor, mentee = mentor_and_mentee
     early, late = TODAY - timedelta(days=4), TODAY - timedelta(days=2)
-    sign(mentee, skill("use-atm"), mentor, 2, early, note="Found the machine.")
+    sign(mentee, skill("use-atm"), mentor, 2, early, note="Found the machine.", place="Bank")
     sign(mentee, skill("get-transit-card"), mentor, 3, late, place="Main St station")
     data = mentee_report_data(mentee, STAFF, period_from=PERIOD_FROM)
     [item] = data.signed_off_in_period
@@ -419,10 +419,21 @@ def test_each_period_entry_carries_what_the_report_prints_beside_it(mentor_and_m
     )
     [note] = data.notes
     level = curriculum_view(mentee.organisation_id).level(skill("use-atm").curriculum_id, 2)
-    assert (note.shown_on, note.skill, note.level_name, note.mentor, note.note) == (
+    assert (note.shown_on, note.skill, note.level_name, note.mentor, note.place) == (
         early,
         skill("use-atm").title,
         level.name,
         "Pat Mentor",
-        "Found the machine.",
+        "Bank",
     )
+
+
+def test_the_report_names_the_mentee_as_they_prefer_and_says_when_they_started(
+    make_mentee,
+):
+    mentee = make_mentee(name="Roberta Learner", start_date=TODAY - timedelta(days=60))
+    mentee.preferred_name = "Bobbie"
+    db.session.commit()
+    data = mentee_report_data(mentee, STAFF)
+    assert (data.preferred_name, data.start_date) == ("Bobbie", TODAY - timedelta(days=60))
+    assert data.name == "Roberta Learner (Bobbie)"

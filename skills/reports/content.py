@@ -328,7 +328,6 @@ def _report(
     signed_off = sum(d.signed_off for d in domains)
     return MenteeReportData(
         organisation=mentee.organisation.name,
-        mentee_id=mentee.id,
         full_name=mentee.full_name,
         preferred_name=mentee.preferred_name,
         record_number=mentee.record_number,

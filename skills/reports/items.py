@@ -101,7 +101,6 @@ class MenteeReportData:
     left out, and `staff_view` says which copy it is."""
 
     organisation: str
-    mentee_id: int
     full_name: str
     preferred_name: str | None
     record_number: str

@@ -1,9 +1,10 @@
 """Each rule is written once and has a Python and a SQL form: here they must agree.
 
 The rules: when an assignment is current (or has ended), which level counts as signed
-off, and which notes a reader sees. Each is checked on the awkward cases (starting
-today, ending today, ended yesterday, starting tomorrow; the level just below, at and
-above the signed-off level; staff and mentee readers).
+off, which entries still record a level, and which notes a reader sees. Each is checked
+on the awkward cases (starting today, ending today, ended yesterday, starting tomorrow;
+the level just below, at and above the signed-off level; a corrected entry, its
+correction and a refresher reminder; staff and mentee readers).
 """
 
 from datetime import timedelta
@@ -16,8 +17,10 @@ from skills import permissions
 from skills.extensions import db
 from skills.models import Assignment, Curriculum, Level, SignoffEvent
 from skills.models.curriculum import counts_as_signed_off
+from skills.models.signoffs import corrected_ids, sets_a_level, sets_a_level_sql
+from skills.services import voice
 from skills.services.history import history
-from skills.services.signoffs import SignoffDetails, record_signoff
+from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 
 from .conftest import today
 
@@ -80,6 +83,36 @@ def test_signed_off_is_the_same_rule_in_python_and_sql(app):
         in_python = curriculum.signs_off(value)
         assert bool(in_sql) == in_python == counts_as_signed_off(value, top)
         assert in_python == (value >= top)  # the scale's top level and anything above it
+
+
+def test_sets_a_level_is_the_same_rule_in_python_and_sql(
+    app, make_user, make_mentee, assign, skill
+):
+    """A corrected entry and a refresher reminder record no level; a correction, a plain
+    sign-off and the entry a refresher follows still do."""
+    mentor = make_user("mentor")
+    mentee = make_mentee()
+    assign(mentor, mentee)
+    card, route = skill(), skill("ride-and-pay")
+    top = db.session.scalar(select(Curriculum)).signed_off_level
+    wrong = record_signoff(mentee, card, mentor, SignoffDetails(level=1, shown_on=TODAY))
+    db.session.commit()
+    fixed = correct_signoff(wrong, mentor, SignoffDetails(level=top, shown_on=TODAY), "Typo")
+    db.session.commit()
+    reminder = voice.mark_refresher(mentee, card, mentor)
+    plain = record_signoff(mentee, route, mentor, SignoffDetails(level=2, shown_on=TODAY))
+    db.session.commit()
+    events = list(db.session.scalars(select(SignoffEvent)))
+    corrected = corrected_ids(events)
+    assert corrected == {wrong.id}
+    in_python = {e.id for e in events if sets_a_level(e.kind, e.id in corrected)}
+    corrections = select(SignoffEvent.corrects_id).where(SignoffEvent.corrects_id.is_not(None))
+    in_sql = set(db.session.scalars(select(SignoffEvent.id).where(sets_a_level_sql(corrections))))
+    assert in_python == in_sql == {fixed.id, plain.id}
+    assert reminder.id not in in_python
+    # History, reports and status all read the same rule.
+    by_id = {e.id: e for e in history(mentee, permissions.Viewer(True))}
+    assert {i for i, e in by_id.items() if sets_a_level(e.kind, e.corrected)} == in_python
 
 
 def test_note_visibility_is_the_same_rule_in_python_and_sql(

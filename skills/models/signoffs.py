@@ -11,8 +11,10 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Select,
     String,
     Text,
+    and_,
     false,
     or_,
     text,
@@ -123,6 +125,23 @@ def typed_order(entries: Iterable[_Entry]) -> dict[int, int]:
             root = earlier
         order[entry_id] = root
     return order
+
+
+def corrected_ids(entries: Iterable[_Entry]) -> set[int]:
+    """The entries that a correction replaced."""
+    return {e.corrects_id for e in entries if e.corrects_id}
+
+
+# The one rule for which entries still record a level: not replaced by a correction, and
+# not a refresher reminder (it asks for practice; the level stays). Python and SQL forms
+# agree (tests/test_rules.py).
+def sets_a_level(kind: str, corrected: bool) -> bool:
+    return not corrected and kind != "refresher"
+
+
+def sets_a_level_sql(corrected: Select[int | None]) -> ColumnElement[bool]:
+    """`sets_a_level` for events, given a query of the ids a correction replaced."""
+    return and_(SignoffEvent.kind != "refresher", SignoffEvent.id.not_in(corrected))
 
 
 # The bodies of the hybrid above, as plain functions so mutation testing reaches them.

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from ..models import Mentee
 from ..models.curriculum import counts_as_signed_off
-from ..models.signoffs import typed_order
+from ..models.signoffs import sets_a_level, typed_order
 from ..permissions import Viewer
 from ..services import history as histories
 from ..services.curriculum import I_CAN
@@ -169,7 +169,7 @@ def _setting(
     A correction replaces what it corrects; a refresher reminder is not a level."""
     held: dict[int, histories.HistoryEntry] = {}
     for entry in entries:
-        if entry.corrected or entry.kind == "refresher" or entry.shown_on > end:
+        if not sets_a_level(entry.kind, entry.corrected) or entry.shown_on > end:
             continue
         if start is not None and entry.shown_on < start:
             continue
@@ -273,7 +273,7 @@ def _report(
     readings = [
         Reading(e.skill_id, e.level, e.shown_on, order[e.id])
         for e in entries
-        if not e.corrected and e.kind != "refresher"
+        if sets_a_level(e.kind, e.corrected)
     ]
     days = [start - timedelta(days=1), *month_ends(start, end)]
     counts = counts_on(readings, view, days)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import SignoffEvent
 from ..models.curriculum import counts_as_signed_off
-from ..models.signoffs import typed_order
+from ..models.signoffs import corrected_ids, sets_a_level, typed_order
 from ..services.curriculum_view import CurriculumView
 
 TREND_MONTHS = 12  # at most this many monthly points on the chart
@@ -105,9 +105,9 @@ def caseload_readings(mentee_ids: Sequence[int], end: date) -> dict[int, list[Re
         ).where(SignoffEvent.mentee_id.in_(mentee_ids))
     ).all()
     order = typed_order(rows)
-    corrected = {row.corrects_id for row in rows if row.corrects_id}
+    corrected = corrected_ids(rows)
     for row in rows:
-        if row.kind != "refresher" and row.shown_on <= end and row.id not in corrected:
+        if sets_a_level(row.kind, row.id in corrected) and row.shown_on <= end:
             reading = Reading(row.skill_id, row.level, row.shown_on, order[row.id])
             result[row.mentee_id].append(reading)
     return result

@@ -14,6 +14,7 @@ from sqlalchemy import case, literal, select
 from ..extensions import db
 from ..models import Level, Mentee, SignoffEvent, Skill, User
 from ..models.curriculum import in_language, translation_sql
+from ..models.signoffs import sets_a_level
 from ..permissions import Viewer
 from .curriculum_view import reading_language
 
@@ -201,7 +202,7 @@ def _mark_lower_levels(entries: list[HistoryEntry]) -> None:
     """Flag each entry (newest first) that records a lower level than the skill had."""
     last_level: dict[int, int] = {}
     for entry in reversed(entries):
-        if entry.corrected or entry.kind == "refresher":
+        if not sets_a_level(entry.kind, entry.corrected):
             continue
         previous = last_level.get(entry.skill_id)
         entry.lower_than_before = previous is not None and entry.level < previous

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from ..extensions import db
 from ..models import Curriculum, Mentee, Organisation, OrganisationDomainTotal, SignoffEvent, Skill
 from ..models.curriculum import in_use_by
+from ..models.signoffs import sets_a_level_sql
 from ..timeutil import today
 from .curriculum_view import CurriculumView
 from .progress import STALLED_AFTER_DAYS, DomainSummary
@@ -118,9 +119,8 @@ def signoffs_by_month(mentee: Mentee, months: int = 6, on: date | None = None) -
         .join(Curriculum, Curriculum.id == Skill.curriculum_id)
         .where(
             SignoffEvent.mentee_id == mentee.id,
-            SignoffEvent.kind != "refresher",
+            sets_a_level_sql(corrected),
             Curriculum.signs_off(SignoffEvent.level),
-            SignoffEvent.id.not_in(corrected),
             Skill.retired.is_(False),
             in_use_by(mentee.organisation_id),
         )

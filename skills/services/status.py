@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, select
 from ..extensions import db
 from ..models import Curriculum, SignoffEvent, Skill, SkillStatus
 from ..models.curriculum import counts_as_signed_off
-from ..models.signoffs import typed_order
+from ..models.signoffs import corrected_ids, sets_a_level, typed_order
 from ..timeutil import utcnow
 from ..upsert import Upsert
 from . import counters
@@ -84,10 +84,16 @@ def effective_event(events: list[SignoffEvent]) -> SignoffEvent | None:
     A corrected event no longer counts; its correction takes its place in time, so
     correcting an old entry does not override a newer one.
     """
-    corrected = {e.corrects_id for e in events if e.corrects_id}
+    corrected = corrected_ids(events)
     order = typed_order(events)
-    candidates = [e for e in events if e.id not in corrected and e.kind != "refresher"]
+    candidates = [e for e in events if sets_a_level(e.kind, e.id in corrected)]
     return max(candidates, key=lambda e: order[e.id], default=None)
+
+
+def refresher_asked(events: list[SignoffEvent], current: SignoffEvent) -> bool:
+    """A refresher was asked for after the entry that sets the level (a new sign-off
+    answers it)."""
+    return any(e.kind == "refresher" and e.id > current.id for e in events)
 
 
 def recompute_status(mentee_id: int, skill: Skill) -> SkillStatus | None:
@@ -107,8 +113,7 @@ def recompute_status(mentee_id: int, skill: Skill) -> SkillStatus | None:
             db.session.flush()
             counters.rebuild([mentee_id])
         return None
-    refresher = any(e.kind == "refresher" and e.id > current.id for e in events)
-    write_status(mentee_id, skill, current, needs_refresher=refresher)
+    write_status(mentee_id, skill, current, needs_refresher=refresher_asked(events, current))
     return db.session.get(SkillStatus, (mentee_id, skill.id))
 
 
@@ -150,7 +155,7 @@ def _derived_statuses(mentee_ids: list[int] | None) -> dict[tuple[int, int], dic
             "event_id": current.id,
             "shown_on": current.shown_on,
             "recorded_by_id": current.recorded_by_id,
-            "needs_refresher": any(e.kind == "refresher" and e.id > current.id for e in events),
+            "needs_refresher": refresher_asked(events, current),
         }
     return derived
 

@@ -401,8 +401,9 @@ def test_mentee_start_date_cannot_move_after_the_earliest_sign_off(
             "version_id": mentee.version_id,
         },
     )
-    assert f"after the earliest sign-off, shown on {shown.isoformat()}" in errors_beside(
-        html(response), "start_date"
+    assert (
+        f"after the earliest sign-off, shown on {shown:%b} {shown.day}, {shown.year}"
+        in errors_beside(html(response), "start_date")
     )
     assert fresh(mentee).start_date == TODAY - timedelta(days=30)
 

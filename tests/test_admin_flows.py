@@ -210,7 +210,8 @@ def test_a_mentee_added_on_the_page_is_a_possible_duplicate_in_a_roster(as_admin
     row = f"mentee,,ROSA PARKS,,,,R-9,{STARTED.isoformat()},,"
     plan = roster.plan_import(org, [("r.csv", f"{header}\n{row}\n".encode())])
     assert [p.message for p in plan.duplicates] == [
-        f"possible duplicate: ROSA PARKS, started {STARTED.isoformat()}, is also existing "
+        f"possible duplicate: ROSA PARKS, started {STARTED:%b} {STARTED.day}, {STARTED.year}, "
+        "is also existing "
         f"record {db.session.scalar(select(Mentee.record_number))}; if they are different "
         "people, confirm duplicates to import"
     ]

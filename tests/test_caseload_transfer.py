@@ -255,6 +255,10 @@ def test_the_transfer_date_stays_within_its_limits(leaving, days, allowed):
         with pytest.raises(PeopleError, match="The transfer date must be between") as refused:
             transfer_service.transfer_caseload(dana, lee, "mentor", effective)
         assert refused.value.field == "effective_on"
+        # The limits read as US dates ("Nov 30, 2026"), never as ISO dates.
+        earliest, latest = transfer_service.transfer_date_limits(TODAY)
+        for limit in (earliest, latest):
+            assert f"{limit:%b} {limit.day}, {limit.year}" in str(refused.value)
 
 
 # --- Who and which mentees ---------------------------------------------------------------
@@ -342,7 +346,9 @@ def test_a_refusal_on_one_mentee_leaves_every_mentee_as_it_was(as_admin, leaving
         data=transfer_form(lee, TODAY, [ann.id, ben.id, cal.id]),
     )
     assert response.status_code == 422
-    assert "starts on" in errors_beside(html(response), "effective_on")
+    starts = TODAY + timedelta(days=30)
+    message = errors_beside(html(response), "effective_on")
+    assert f"starts on {starts:%b} {starts.day}, {starts.year}" in message
     assert (count(Assignment), last_audit_id()) == before
     assert count(Assignment, Assignment.ends_on.is_not(None)) == 0
 

@@ -214,7 +214,10 @@ def test_headers_may_be_written_as_a_spreadsheet_user_would(runner, tmp_path, or
 
 # --- Mistakes: each reported as file:line: column: message, nothing written ---------
 
-FUTURE = (TODAY + timedelta(days=1)).isoformat()
+TOMORROW = TODAY + timedelta(days=1)
+FUTURE = TOMORROW.isoformat()
+# Dates in messages read as US readers write them, whatever the file used.
+FUTURE_SHOWN = f"{TOMORROW:%b} {TOMORROW.day}, {TOMORROW.year}"
 MISTAKES = {
     "unknown role": (
         rows(GOOD_STAFF, "staff,x1,X One,,coach,,,,,"),
@@ -235,7 +238,7 @@ MISTAKES = {
     ),
     "future date": (
         rows(GOOD_STAFF, f"mentee,,Ann Bee,,,,R-9,{FUTURE},,"),
-        f"roster.csv:3: start_date: {FUTURE} is in the future",
+        f"roster.csv:3: start_date: {FUTURE_SHOWN} is in the future",
     ),
     "date in a format we do not read": (
         rows(GOOD_STAFF, "mentee,,Ann Bee,,,,R-9,31.01.2026,,"),
@@ -400,7 +403,7 @@ def test_a_possible_duplicate_mentee_needs_confirming(runner, tmp_path, org, mak
     result, output = run(runner, tmp_path, ("roster.csv", roster.TEMPLATE))
     assert result.exit_code == 1
     assert (
-        "roster.csv:5: name: possible duplicate: Samuel Ortiz, started 2026-01-15, is also "
+        "roster.csv:5: name: possible duplicate: Samuel Ortiz, started Jan 15, 2026, is also "
         f"existing record {existing.record_number}" in output
     )
     assert "--confirm-duplicates" in output
@@ -418,7 +421,7 @@ def test_two_rows_for_the_same_person_with_different_records_are_flagged(runner,
     result, output = run(runner, tmp_path, ("roster.csv", text))
     assert result.exit_code == 1
     assert (
-        "roster.csv:3: name: possible duplicate: ann  bee, started 2026-01-05, is also "
+        "roster.csv:3: name: possible duplicate: ann  bee, started Jan 5, 2026, is also "
         "record R-1 on roster.csv:2" in output
     )
 
@@ -591,5 +594,5 @@ def test_a_start_date_is_judged_by_the_organizations_date(app, runner, tmp_path,
             tmp_path,
             ("roster.csv", rows(GOOD_STAFF, "mentee,,Ann Bee,,,,R-9,2026-12-01,,")),
         )
-    assert "roster.csv:3: start_date: 2026-12-01 is in the future" in output
+    assert "roster.csv:3: start_date: Dec 1, 2026 is in the future" in output
     assert mentee("R-9") is None

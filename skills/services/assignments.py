@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import local_date
 from ..models import Assignment, Mentee, User
 from ..models.people import ASSIGNMENT_KINDS, ROLE_LABELS
 from ..timeutil import today
@@ -131,6 +132,6 @@ def stop_assignment(assignment: Assignment, ends_on: date, actor: User | None = 
     ended_on = assignment.ends_on
     if ended_on is not None and assignment.has_ended(today(assignment.mentee)):
         raise PeopleError(
-            _("This assignment already ended on %(date)s.", date=ended_on.isoformat())
+            _("This assignment already ended on %(date)s.", date=local_date(ended_on))
         )
     end_assignment(assignment, ends_on, actor=actor)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
+from ..i18n import local_date
 from ..models import ROLES, Mentee, Organisation, SignoffEvent, User
 from ..timeutil import today
 from . import audit
@@ -299,7 +300,7 @@ def update_mentee(
         raise PeopleError(
             _(
                 "The start date cannot be after the earliest sign-off, shown on %(date)s.",
-                date=earliest.isoformat(),
+                date=local_date(earliest),
             ),
             "start_date",
         )

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from ..i18n import local_date
 from ..models import ROLES
 from .people import USERNAME_PATTERN
 
@@ -156,13 +157,13 @@ def parse_date(
         return None
     if parsed > latest:
         problems.append(
-            where.problem(column, _("%(date)s is in the future", date=parsed.isoformat()))
+            where.problem(column, _("%(date)s is in the future", date=local_date(parsed)))
         )
         return None
     if parsed.year < 1900:
         problems.append(
             where.problem(
-                column, _("%(date)s is too long ago; check the year", date=parsed.isoformat())
+                column, _("%(date)s is too long ago; check the year", date=local_date(parsed))
             )
         )
         return None

@@ -15,6 +15,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import local_date
 from ..models import Assignment, Mentee, Organisation, User
 from ..timeutil import today
 from .people_queries import mentees_named, same_person_key
@@ -239,7 +240,7 @@ def _plan_mentees(
                         where=row.where,
                         number=row.record_number,
                         name=existing.full_name,
-                        date=existing.start_date.isoformat(),
+                        date=local_date(existing.start_date),
                     )
                 )
         if row.username:
@@ -321,7 +322,7 @@ def _flag_duplicates(plan: RosterPlan, org_id: int) -> None:
                         "possible duplicate: %(name)s, started %(date)s, is also %(other)s; if "
                         "they are different people, confirm duplicates to import",
                         name=row.name,
-                        date=row.start_date.isoformat(),
+                        date=local_date(row.start_date),
                         other=other,
                     ),
                 )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import permissions
 from ..extensions import db
+from ..i18n import local_date
 from ..models import Mentee, SignoffEvent, User
 from ..models.session_notes import (
     SessionNote,
@@ -123,7 +124,7 @@ def edit_note(
             _(
                 "Sign-offs from %(date)s are linked to this note, so its date stays "
                 "%(date)s. To change the date, write a new note.",
-                date=note.contact_on.isoformat(),
+                date=local_date(note.contact_on),
             ),
             "contact_on",
         )

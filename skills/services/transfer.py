@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
+from ..i18n import local_date
 from ..models import Assignment, AuditEvent, Mentee, User
 from ..models.people import ASSIGNMENT_KINDS, ROLE_LABELS
 from ..timeutil import today, utcnow
@@ -120,9 +121,9 @@ def transfer_caseload(
             _(
                 "The transfer date must be between %(earliest)s (%(days)d days back) and "
                 "%(latest)s (a year ahead).",
-                earliest=earliest.isoformat(),
+                earliest=local_date(earliest),
                 days=TRANSFER_DAYS_BACK,
-                latest=latest.isoformat(),
+                latest=local_date(latest),
             ),
             "effective_on",
         )
@@ -174,7 +175,7 @@ def transfer_caseload(
                 mentees=_names(missing, source.organisation_id),
                 name=source.display_name,
                 role=role,
-                date=effective_on.isoformat(),
+                date=local_date(effective_on),
             ),
             "mentee_ids",
         )
@@ -196,7 +197,7 @@ def transfer_caseload(
                     "transfer date: choose that date, or leave %(name)s out.",
                     target=target.display_name,
                     name=existing.mentee.name,
-                    date=existing.starts_on.isoformat(),
+                    date=local_date(existing.starts_on),
                 ),
                 "effective_on",
             )

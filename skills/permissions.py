@@ -148,16 +148,21 @@ def can_read_session_note(user: User | None, note: SessionNote) -> bool:
     return can_view_staff_notes(user, note.mentee) or can_sign_session_note(user, note)
 
 
+def is_shared_with(user: User | None, note: SessionNote) -> bool:
+    """The note is the mentee's own and shared with them: they read it on their pages."""
+    return is_self(user, note.mentee) and note.note_visible(False)
+
+
 def can_comment_on_session_note(user: User | None, note: SessionNote) -> bool:
     """The mentee comments on a note shared with them."""
-    return is_self(user, note.mentee) and note.note_visible(False)
+    return is_shared_with(user, note)
 
 
 # Photos follow the record they are on: whoever may read that record's note sees them,
 # so a photo on a staff-only note is staff-only.
 def can_view_photos_of(user: User | None, record: DidItReport | SignoffEvent | SessionNote) -> bool:
     if isinstance(record, SessionNote):
-        return can_read_session_note(user, record) or can_comment_on_session_note(user, record)
+        return can_read_session_note(user, record) or is_shared_with(user, record)
     if isinstance(record, SignoffEvent):
         mentee = record.mentee
         return can_view_mentee(user, mentee) and record.note_visible(

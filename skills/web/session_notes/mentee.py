@@ -39,7 +39,7 @@ def _own_note(note_id: int) -> tuple[SessionNote, Mentee]:
     mentee = _own_record()
     note = db.session.get(SessionNote, note_id)
     # A note not shared with me is, to me, a note that does not exist.
-    if note is None or note.mentee_id != mentee.id or not note.note_visible(False):
+    if note is None or not permissions.is_shared_with(current_user, note):
         abort(404)
     return note, mentee
 

@@ -5,9 +5,10 @@ into a 403 for views. Staff access to a mentee comes only from a current
 assignment, so ending one ends access on the very next request.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeGuard
+from typing import Protocol, TypeGuard
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
@@ -122,12 +123,26 @@ def can_set_goals(user: User | None, mentee: Mentee) -> bool:
 
 def can_correct(user: User | None, event: SignoffEvent) -> bool:
     """A mentor corrects their own entries, while still assigned."""
-    return (
-        _usable(user)
-        and event.recorded_by_id == user.id
-        and event.kind != "refresher"
-        and can_sign_off(user, event.mentee)
-    )
+    return _own_entry(user, event) and can_sign_off(user, event.mentee)
+
+
+class _Entry(Protocol):
+    id: int
+    recorded_by_id: int
+    kind: str
+
+
+def correctable(user: User | None, mentee: Mentee, entries: Iterable[_Entry]) -> set[int]:
+    """Of `mentee`'s history entries, the ids `user` may correct (`can_correct`), with
+    one assignment check for the whole list."""
+    if not can_sign_off(user, mentee):
+        return set()
+    return {entry.id for entry in entries if _own_entry(user, entry)}
+
+
+def _own_entry(user: User | None, entry: _Entry) -> bool:
+    # A refresher reminder records no level: there is nothing in it to correct.
+    return _usable(user) and entry.recorded_by_id == user.id and entry.kind != "refresher"
 
 
 def can_sign_session_note(user: User | None, note: SessionNote) -> bool:

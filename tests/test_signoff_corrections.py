@@ -3,13 +3,15 @@ refusal's words and field (what the mentor reads beside the form)."""
 
 import html
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from skills.extensions import db
-from skills.models import AuditEvent, Level, SignoffEvent
+from skills.models import Assignment, AuditEvent, Level, SignoffEvent
+from skills.services import assignments, mentee_standing, voice
 from skills.services import curriculum as curriculum_service
 from skills.services.signoffs import (
     REASON_MAX,
@@ -193,3 +195,46 @@ def test_the_correction_form_names_the_entrys_level(client, login, first):
     login(first.recorded_by)
     page = html.unescape(client.get(f"/signoffs/{first.id}/correct").get_data(as_text=True))
     assert "(3 · Can do it on my own) stays in the history" in page
+
+
+def _correct_links(client, path: str) -> set[int]:
+    page = client.get(path).get_data(as_text=True)
+    return {int(n) for n in re.findall(r'href="/signoffs/(\d+)/correct"', page)}
+
+
+def test_the_correct_link_is_on_the_mentors_own_entries_that_still_set_a_level(
+    client, login, first, make_user, assign, skill
+):
+    """Own sign-offs and corrections only: never another mentor's entry, an entry
+    already corrected, a refresher reminder, nor once the assignment has ended; and
+    never on the record's front page (recent entries only)."""
+    mentor, mentee, card = first.recorded_by, first.mentee, first.skill
+    other = make_user("mentor")
+    assign(other, mentee)
+    theirs = record_signoff(mentee, skill("ride-and-pay"), other, SignoffDetails(2, TODAY))
+    db.session.commit()
+    fix = correct_signoff(first, mentor, SignoffDetails(level=3, shown_on=TODAY), "Typo")
+    db.session.commit()
+    reminder = voice.mark_refresher(mentee, card, mentor)
+    db.session.commit()
+    assert theirs.id and reminder.id
+    login(mentor)
+    history, skill_page = f"/mentees/{mentee.id}/history", f"/mentees/{mentee.id}/skills/{card.id}"
+    assert _correct_links(client, history) == {fix.id}
+    assert _correct_links(client, skill_page) == {fix.id}
+    assert _correct_links(client, f"/mentees/{mentee.id}") == set()
+    login(other)
+    assert _correct_links(client, history) == {theirs.id}
+    # A discharged mentee's record stays readable to their mentor, but no longer
+    # correctable; once the assignment has ended, the mentor no longer reads it at all.
+    mentee_standing.discharge_mentee(mentee, TODAY)
+    db.session.commit()
+    login(mentor)
+    page = client.get(history)
+    assert page.status_code == 200 and f"/photos/signoffs/{fix.id}" in page.get_data(as_text=True)
+    assert _correct_links(client, history) == set()
+    mentee_standing.readmit_mentee(mentee)
+    assignment = db.session.scalar(select(Assignment).where(Assignment.staff_id == mentor.id))
+    assignments.end_assignment(assignment, TODAY)
+    db.session.commit()
+    assert client.get(history).status_code == 403

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from .. import permissions
 from ..extensions import db
-from ..models import DidItReport, SignoffEvent, Skill
+from ..models import DidItReport, Mentee, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
 from ..services import audit, signoffs, skill_search, voice
 from ..services import history as histories
@@ -108,6 +108,12 @@ def detail(mentee_id: int) -> ResponseReturnValue:
     )
 
 
+def _correctable(mentee: Mentee, entries: list[histories.HistoryEntry]) -> set[int]:
+    """The entries with a "Correct this entry" link: an entry already corrected is
+    corrected through its correction."""
+    return permissions.correctable(current_user, mentee, [e for e in entries if not e.corrected])
+
+
 @bp.route("/mentees/<int:mentee_id>/history")
 def history(mentee_id: int) -> ResponseReturnValue:
     """Every sign-off and correction for a mentee, newest first."""
@@ -117,6 +123,7 @@ def history(mentee_id: int) -> ResponseReturnValue:
         "mentees/history.html",
         mentee=mentee,
         entries=entries,
+        correctable=_correctable(mentee, entries),
         confirmed=voice.confirmations(mentee),
         disagreed=voice.disagreements(mentee),
         said=voice.voice_history(mentee),
@@ -212,6 +219,7 @@ def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
         form.shown_on.data = today(current_user)
         form.idempotency_key.data = uuid.uuid4().hex
     progress = mentee_progress(mentee)
+    entries = histories.history(mentee, permissions.viewer_for(current_user, mentee), skill=skill)
     return render_template(
         "mentees/skill.html",
         mentee=mentee,
@@ -219,9 +227,8 @@ def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
         current=progress.skill(skill.id),
         form=form,
         can_sign_off=can_sign_off,
-        entries=histories.history(
-            mentee, permissions.viewer_for(current_user, mentee), skill=skill
-        ),
+        entries=entries,
+        correctable=_correctable(mentee, entries),
         self_rating=voice.self_ratings([mentee.id]).get((mentee.id, skill.id)),
         rating_labels=SELF_RATINGS,
         is_goal=any(g.skill.id == skill.id for g in progress.goals),

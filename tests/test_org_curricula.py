@@ -2,6 +2,7 @@
 curricula changes a page, PDF or CSV of another, and every change is audited in the
 log of each organisation it affects (issue 13)."""
 
+import html
 import io
 import re
 
@@ -10,7 +11,14 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from skills.extensions import db
-from skills.models import AuditEvent, Curriculum, CurriculumAdoption, Mentee, Skill
+from skills.models import (
+    AuditEvent,
+    Curriculum,
+    CurriculumAdoption,
+    CurriculumLoad,
+    Mentee,
+    Skill,
+)
 from skills.services import curriculum as curriculum_service
 from skills.services import voice
 from skills.services.curriculum import owners
@@ -367,3 +375,25 @@ def test_nothing_an_admin_does_to_people_assignments_or_settings_changes_another
     # The other organization's people still sign in without two-step.
     login(world.users["other_org_mentor"])
     assert client.get("/mentor/").status_code == 200
+
+
+def test_a_library_load_names_its_loader_only_inside_their_own_organisation(client, login, world):
+    """The shared library's load history is read by every organisation's admin; a
+    loader from another organisation is shown as the platform operator, never by name."""
+    library = db.session.scalar(select(Curriculum).where(Curriculum.organisation_id.is_(None)))
+    for loader in ("admin", "other_org_admin"):
+        db.session.add(
+            CurriculumLoad(
+                curriculum_id=library.id,
+                version=f"by-{loader}",
+                source_sha256="0" * 64,
+                loaded_by_id=world.users[loader].id,
+            )
+        )
+    db.session.commit()
+    for reader, other in (("admin", "other_org_admin"), ("other_org_admin", "admin")):
+        login(world.users[reader])
+        page = html.unescape(client.get("/admin/curriculum").get_data(as_text=True))
+        assert world.users[reader].display_name in page
+        assert world.users[other].display_name not in page
+        assert "Platform operator" in page

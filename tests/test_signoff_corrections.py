@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from skills.extensions import db
-from skills.models import Assignment, AuditEvent, Level, SignoffEvent
+from skills.models import Assignment, AuditEvent, Level, SignoffEvent, SkillStatus
 from skills.services import assignments, mentee_standing, voice
 from skills.services import curriculum as curriculum_service
 from skills.services.signoffs import (
@@ -21,6 +21,7 @@ from skills.services.signoffs import (
     level_scale,
     record_signoff,
 )
+from skills.services.status import rebuild_statuses
 
 from .conftest import MINI_CURRICULUM, today
 
@@ -238,3 +239,21 @@ def test_the_correct_link_is_on_the_mentors_own_entries_that_still_set_a_level(
     assignments.end_assignment(assignment, TODAY)
     db.session.commit()
     assert client.get(history).status_code == 403
+
+
+def test_correcting_an_older_entry_asks_for_no_refresher(first):
+    """The correction is typed after the current entry but takes the older entry's
+    place: the level stays the newer entry's, and no refresher is asked for, whether
+    the status row is written with the correction or rebuilt from the events."""
+    mentor, mentee, card = first.recorded_by, first.mentee, first.skill
+    newer = record_signoff(
+        mentee, card, mentor, SignoffDetails(level=2, shown_on=TODAY), allow_lower=True
+    )
+    db.session.commit()
+    correct_signoff(first, mentor, SignoffDetails(level=1, shown_on=first.shown_on), "Typo")
+    db.session.commit()
+    for _ in ("written", "rebuilt"):
+        status = db.session.get(SkillStatus, (mentee.id, card.id), populate_existing=True)
+        assert (status.event_id, status.level, status.needs_refresher) == (newer.id, 2, False)
+        rebuild_statuses([mentee.id])
+        db.session.commit()

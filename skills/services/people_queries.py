@@ -51,6 +51,11 @@ def user_in(organisation_id: int, user_id: int) -> User | None:
     return user if user is not None and user.organisation_id == organisation_id else None
 
 
+def mentee_record_of(user: User) -> Mentee | None:
+    """The mentee record linked to `user`'s login, if any."""
+    return db.session.scalar(select(Mentee).where(Mentee.user_id == user.id))
+
+
 def mentee_in(organisation_id: int, mentee_id: int) -> Mentee | None:
     """The mentee record, or None when missing or in another organisation."""
     mentee = db.session.get(Mentee, mentee_id)

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
@@ -15,6 +14,7 @@ from ..models.voice import SELF_RATINGS
 from ..services import history as histories
 from ..services import voice
 from ..services.curriculum_view import skill_detail
+from ..services.people_queries import mentee_record_of
 from ..services.progress import mentee_progress
 from ..services.progress_totals import signoffs_by_month
 from ..timeutil import today
@@ -29,7 +29,7 @@ HISTORY_PAGE = 20
 def own_record() -> Mentee | None:
     """The mentee record linked to the signed-in mentee, if any."""
     permissions.require(permissions.can_use_mentee_pages(current_user))
-    return db.session.scalar(select(Mentee).where(Mentee.user_id == current_user.id))
+    return mentee_record_of(current_user)
 
 
 @bp.route("/")

@@ -25,7 +25,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import permissions
 from ..extensions import db
@@ -49,6 +48,7 @@ from ..reports.stamp import stamp
 from ..services import audit
 from ..services import history as histories
 from ..services.curriculum_view import curriculum_view
+from ..services.people_queries import mentee_record_of
 from ..timeutil import today
 from .loading import deny, load_mentee, query_args
 
@@ -207,7 +207,7 @@ def mentee_pdf(mentee_id: int) -> ResponseReturnValue:
 @bp.get("/me/report.pdf")
 def my_report() -> ResponseReturnValue:
     """My own progress report: only the notes meant for me."""
-    mentee = db.session.scalar(select(Mentee).where(Mentee.user_id == current_user.id))
+    mentee = mentee_record_of(current_user)
     if mentee is None:
         abort(404)
     if not permissions.is_self(current_user, mentee):

@@ -4,7 +4,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from ... import permissions
 from ...extensions import db
@@ -12,6 +11,7 @@ from ...models import Mentee
 from ...models.session_notes import SessionNote
 from ...services import session_note_queries as queries
 from ...services import session_notes as notes
+from ...services.people_queries import mentee_record_of
 from ..forms import submitted
 from .blueprint import bp, show_error
 from .forms import CommentForm
@@ -19,7 +19,7 @@ from .forms import CommentForm
 
 def _own_record() -> Mentee:
     permissions.require(permissions.can_use_mentee_pages(current_user))
-    return db.session.scalar(select(Mentee).where(Mentee.user_id == current_user.id)) or abort(404)
+    return mentee_record_of(current_user) or abort(404)
 
 
 @bp.route("/me/notes")

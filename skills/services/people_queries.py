@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import QueryableAttribute, selectinload
 
+from .. import permissions
 from ..extensions import db
 from ..models import Assignment, Mentee, User
 from .paging import Slice, fetch_page
@@ -49,6 +50,13 @@ def user_in(organisation_id: int, user_id: int) -> User | None:
     """The login, or None when missing or in another organisation."""
     user = db.session.get(User, user_id)
     return user if user is not None and user.organisation_id == organisation_id else None
+
+
+def active_mentees_of(mentor: User) -> list[Mentee]:
+    """The mentor's current, active mentees, by name: those they sign off and write
+    session notes for."""
+    assigned = db.session.scalars(permissions.mentees_assigned(mentor, "mentor"))
+    return [mentee for mentee in assigned if mentee.status == "active"]
 
 
 def mentee_record_of(user: User) -> Mentee | None:

@@ -17,6 +17,7 @@ from ..i18n import local_date
 from ..models import Mentee, Skill
 from ..services import signoffs, skill_search, voice
 from ..services.curriculum_view import curriculum_view, reading_language
+from ..services.people_queries import active_mentees_of
 from ..services.status import current_levels
 from ..timeutil import today
 from .forms import GroupSessionForm, SelectChoice, submitted
@@ -83,11 +84,7 @@ def group() -> ResponseReturnValue:
         # address bar and history, and a used idempotency key out of the new form.
         kept = {"skill_id", "held_on", "place", "topic", "q"}
         return redirect(url_for(".group", **{k: v for k, v in query_args().items() if k in kept}))
-    mentees = [
-        m
-        for m in db.session.scalars(permissions.mentees_assigned(current_user, "mentor"))
-        if m.status == "active"
-    ]
+    mentees = active_mentees_of(current_user)
     view = curriculum_view(current_user.organisation_id)
     form = GroupSessionForm() if request.method == "POST" else GroupSessionForm(request.args)
     pairs = [(d.title, s) for d in view.domains for s in view.skills.get(d.id, [])]

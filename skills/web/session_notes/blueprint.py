@@ -14,6 +14,7 @@ from ...models import Mentee
 from ...models.session_notes import SessionNote
 from ...services import session_notes as notes
 from ...services.curriculum_view import CurriculumView
+from ...services.people_queries import active_mentees_of
 from ..forms import submitted
 from ..loading import load_mentee
 from .forms import MODE_LABELS, VISIBILITY_LABELS, ContactForm
@@ -46,11 +47,7 @@ def load_note(note_id: int) -> tuple[SessionNote, Mentee]:
 
 def my_active_mentees() -> list[Mentee]:
     """The signed-in mentor's current, active mentees, by name."""
-    return [
-        m
-        for m in db.session.scalars(permissions.mentees_assigned(current_user, "mentor"))
-        if m.status == "active"
-    ]
+    return active_mentees_of(current_user)
 
 
 def contact_details(form: ContactForm, how_it_went: str = "") -> notes.NoteDetails:

@@ -19,6 +19,7 @@ from .models import Assignment, Curriculum, DidItReport, Mentee, SignoffEvent, S
 from .models.curriculum import in_use_by
 from .models.evidence import Photo
 from .models.session_notes import SessionNote
+from .models.signoffs import sets_a_level
 from .timeutil import today
 
 # Mentee lists read by name; the id keeps people of the same name in a stable order.
@@ -130,17 +131,23 @@ class _Entry(Protocol):
     id: int
     recorded_by_id: int
     kind: str
+    corrected: bool
 
 
 def correctable(user: User | None, mentee: Mentee, entries: Iterable[_Entry]) -> set[int]:
     """Of `mentee`'s history entries, the ids `user` may correct (`can_correct`), with
-    one assignment check for the whole list."""
+    one assignment check for the whole list. An entry already corrected is corrected
+    through its correction."""
     if not can_sign_off(user, mentee):
         return set()
-    return {entry.id for entry in entries if _own_entry(user, entry)}
+    return {
+        entry.id
+        for entry in entries
+        if _own_entry(user, entry) and sets_a_level(entry.kind, entry.corrected)
+    }
 
 
-def _own_entry(user: User | None, entry: _Entry) -> bool:
+def _own_entry(user: User | None, entry: SignoffEvent | _Entry) -> bool:
     # A refresher reminder records no level: there is nothing in it to correct.
     return _usable(user) and entry.recorded_by_id == user.id and entry.kind != "refresher"
 

@@ -11,17 +11,17 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
-    Select,
     String,
     Text,
     and_,
     false,
     or_,
+    select,
     text,
     true,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
-from sqlalchemy.orm import Mapped, QueryableAttribute, mapped_column, relationship
+from sqlalchemy.orm import Mapped, QueryableAttribute, aliased, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import Model
@@ -139,9 +139,20 @@ def sets_a_level(kind: str, corrected: bool) -> bool:
     return not corrected and kind != "refresher"
 
 
-def sets_a_level_sql(corrected: Select[int | None]) -> ColumnElement[bool]:
-    """`sets_a_level` for events, given a query of the ids a correction replaced."""
-    return and_(SignoffEvent.kind != "refresher", SignoffEvent.id.not_in(corrected))
+def sets_a_level_sql() -> ColumnElement[bool]:
+    """`sets_a_level` for signoff_events rows. A correction is of the same mentee and
+    skill, so the check reads that skill's few events by index."""
+    correction = aliased(SignoffEvent)
+    corrected = (
+        select(correction.id)
+        .where(
+            correction.mentee_id == SignoffEvent.mentee_id,
+            correction.skill_id == SignoffEvent.skill_id,
+            correction.corrects_id == SignoffEvent.id,
+        )
+        .exists()
+    )
+    return and_(SignoffEvent.kind != "refresher", ~corrected)
 
 
 # The bodies of the hybrid above, as plain functions so mutation testing reaches them.

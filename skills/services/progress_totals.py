@@ -110,16 +110,13 @@ def signoffs_by_month(mentee: Mentee, months: int = 6, on: date | None = None) -
     not corrected away; refresher marks do not count. One query.
     """
     on = on or today(mentee)
-    corrected = select(SignoffEvent.corrects_id).where(
-        SignoffEvent.mentee_id == mentee.id, SignoffEvent.corrects_id.is_not(None)
-    )
     firsts = db.session.scalars(
         select(func.min(SignoffEvent.shown_on))
         .join(Skill, Skill.id == SignoffEvent.skill_id)
         .join(Curriculum, Curriculum.id == Skill.curriculum_id)
         .where(
             SignoffEvent.mentee_id == mentee.id,
-            sets_a_level_sql(corrected),
+            sets_a_level_sql(),
             Curriculum.signs_off(SignoffEvent.level),
             Skill.retired.is_(False),
             in_use_by(mentee.organisation_id),

@@ -91,8 +91,9 @@ def effective_event(events: list[SignoffEvent]) -> SignoffEvent | None:
 
 
 def refresher_asked(events: list[SignoffEvent], current: SignoffEvent) -> bool:
-    """A refresher was asked for after the entry that sets the level (a new sign-off
-    answers it)."""
+    """A refresher was asked for after the entry that sets the level was typed: a
+    sign-off typed later answers it, and so does a correction of that entry (it is typed
+    later too)."""
     return any(e.kind == "refresher" and e.id > current.id for e in events)
 
 

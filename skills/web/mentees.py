@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from .. import permissions
 from ..extensions import db
-from ..models import DidItReport, Mentee, SignoffEvent, Skill
+from ..models import DidItReport, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
 from ..services import audit, signoffs, skill_search, voice
 from ..services import history as histories
@@ -108,12 +108,6 @@ def detail(mentee_id: int) -> ResponseReturnValue:
     )
 
 
-def _correctable(mentee: Mentee, entries: list[histories.HistoryEntry]) -> set[int]:
-    """The entries with a "Correct this entry" link: an entry already corrected is
-    corrected through its correction."""
-    return permissions.correctable(current_user, mentee, [e for e in entries if not e.corrected])
-
-
 @bp.route("/mentees/<int:mentee_id>/history")
 def history(mentee_id: int) -> ResponseReturnValue:
     """Every sign-off and correction for a mentee, newest first."""
@@ -123,7 +117,7 @@ def history(mentee_id: int) -> ResponseReturnValue:
         "mentees/history.html",
         mentee=mentee,
         entries=entries,
-        correctable=_correctable(mentee, entries),
+        correctable=permissions.correctable(current_user, mentee, entries),
         confirmed=voice.confirmations(mentee),
         disagreed=voice.disagreements(mentee),
         said=voice.voice_history(mentee),
@@ -228,7 +222,7 @@ def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
         form=form,
         can_sign_off=can_sign_off,
         entries=entries,
-        correctable=_correctable(mentee, entries),
+        correctable=permissions.correctable(current_user, mentee, entries),
         self_rating=voice.self_ratings([mentee.id]).get((mentee.id, skill.id)),
         rating_labels=SELF_RATINGS,
         is_goal=any(g.skill.id == skill.id for g in progress.goals),

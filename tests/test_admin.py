@@ -522,7 +522,7 @@ def test_ending_an_assignment_twice_is_refused(as_admin, make_user, make_mentee,
             f"/admin/assignments/{assignment.id}/end",
             data={"ends_on": (TODAY + timedelta(days=30)).isoformat()},
         )
-    assert "already ended" in html(response)
+    assert f"already ended on {TODAY:%b} {TODAY.day}, {TODAY.year}." in html(response)
     assert fresh(assignment).ends_on == TODAY
 
 

@@ -366,6 +366,7 @@ def test_a_mentee_no_longer_on_the_caseload_is_named_and_nothing_moves(
     )
     message = errors_beside(html(response), "mentee_ids")
     assert "Zed Stranger is not on Dana Reyes" in message
+    assert f"as mentor on {TODAY:%b} {TODAY.day}, {TODAY.year}. Reload" in message
     assert (count(Assignment), last_audit_id()) == before
 
 

@@ -187,7 +187,10 @@ def test_an_existing_record_with_other_details_is_left_unchanged_and_noted(
     line = f"mentee,,Anna Cruz-Lopez,,,,{record.record_number},2025-06-02,,"
     result, output = run(runner, tmp_path, ("roster.csv", rows(line)))
     assert result.exit_code == 0, output
-    assert f"roster.csv:2: record {record.record_number} already exists as Ana Cruz" in output
+    assert (
+        f"roster.csv:2: record {record.record_number} already exists as Ana Cruz, started "
+        "Jun 1, 2025; left unchanged." in output
+    )
     db.session.rollback()
     assert db.session.get(Mentee, record.id).full_name == "Ana Cruz"
 
@@ -239,6 +242,10 @@ MISTAKES = {
     "future date": (
         rows(GOOD_STAFF, f"mentee,,Ann Bee,,,,R-9,{FUTURE},,"),
         f"roster.csv:3: start_date: {FUTURE_SHOWN} is in the future",
+    ),
+    "date long ago": (
+        rows(GOOD_STAFF, "mentee,,Ann Bee,,,,R-9,1850-01-31,,"),
+        "roster.csv:3: start_date: Jan 31, 1850 is too long ago; check the year",
     ),
     "date in a format we do not read": (
         rows(GOOD_STAFF, "mentee,,Ann Bee,,,,R-9,31.01.2026,,"),

@@ -215,6 +215,8 @@ def test_the_date_moves_the_last_day_to_sign_unless_sign_offs_are_linked(app, pa
     with pytest.raises(notes.SessionNoteError, match="its date stays") as refused:
         edits.edit_note(linked, mentor, details(contact_on=YESTERDAY - timedelta(days=1)))
     assert refused.value.field == "contact_on"
+    day = linked.contact_on
+    assert f"its date stays {day:%b} {day.day}, {day.year}." in str(refused.value)
 
 
 # --- A sign-off made from the note form -----------------------------------------------

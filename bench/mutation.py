@@ -72,6 +72,7 @@ from mutation_report import (
     REPORT_MD,
     ROOT,
     dotted,
+    judged_here,
     load_report,
     read_equivalent,
     sha256,
@@ -205,6 +206,7 @@ def to_run_again(entry: dict, equivalent: dict[str, str]) -> list[str]:
     """The mutants of a module's last run that `--again` runs: those not killed and not
     judged equivalent, every timeout (it counts as killed, so it must be a real one), and
     every one a partial run did not reach, equivalent or not."""
+    equivalent = judged_here(entry, equivalent)
     return [
         name
         for name, status in entry["statuses"].items()

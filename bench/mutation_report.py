@@ -54,8 +54,9 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-def read_equivalent() -> dict[str, str]:
-    """bench/mutation_equivalent.txt: `MUTANT_NAME reason`, one a line; # comments."""
+def _judgements() -> dict[str, tuple[str | None, str]]:
+    """bench/mutation_equivalent.txt: `MUTANT_NAME [FINGERPRINT] reason`, one a line
+    (the fingerprint in brackets is optional); # comments."""
     if not EQUIVALENT.exists():
         return {}
     judged = {}
@@ -63,13 +64,51 @@ def read_equivalent() -> dict[str, str]:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        name, _, reason = line.partition(" ")
-        judged[name] = reason.strip() or "(no reason given)"
+        name, _, rest = line.partition(" ")
+        mark = None
+        if rest.startswith("[") and "]" in rest:
+            mark, _, rest = rest[1:].partition("]")
+        judged[name] = (mark, rest.strip() or "(no reason given)")
     return judged
+
+
+def read_equivalent() -> dict[str, str]:
+    """The mutants judged equivalent, with their reasons."""
+    return {name: reason for name, (_, reason) in _judgements().items()}
+
+
+def fingerprint(diff: str) -> str:
+    """A mutant's change, hashed: the lines it removes and adds, without the context or
+    line numbers (those move when other code changes; the change does not)."""
+    changed = [
+        line.strip()
+        for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    return hashlib.sha256("\n".join(changed).encode()).hexdigest()[:8]
+
+
+def changed_since_judged(entry: dict) -> set[str]:
+    """The judged names in this run that now name another change: mutmut numbers
+    mutants within their function, so after the function is edited a name can stand
+    for a mutant no one judged. Those count as not judged until looked at again."""
+    diffs = entry.get("diffs", {})
+    return {
+        name
+        for name, (mark, _) in _judgements().items()
+        if mark is not None and name in diffs and fingerprint(diffs[name]) != mark
+    }
+
+
+def judged_here(entry: dict, equivalent: dict[str, str]) -> dict[str, str]:
+    """`equivalent` without the judgements this run shows to be for another change."""
+    moved = changed_since_judged(entry)
+    return {name: reason for name, reason in equivalent.items() if name not in moved}
 
 
 def score(entry: dict, equivalent: dict[str, str]) -> dict:
     """Counts with the judged-equivalent survivors set apart, and the score over the rest."""
+    equivalent = judged_here(entry, equivalent)
     statuses = entry["statuses"]
     equivalent_here = [n for n, s in statuses.items() if n in equivalent and s not in KILLED]
     killed = sum(1 for s in statuses.values() if s in KILLED)
@@ -93,6 +132,7 @@ def score(entry: dict, equivalent: dict[str, str]) -> dict:
 def partial_counts(entry: dict, equivalent: dict[str, str]) -> dict[str, int]:
     """A partial run's figures: judged, killed, and its judged survivors apart from
     those judged equivalent."""
+    equivalent = judged_here(entry, equivalent)
     statuses = entry["statuses"]
     judged = {n: s for n, s in statuses.items() if s != "not checked"}
     survivors = [n for n, s in judged.items() if s not in KILLED]
@@ -277,10 +317,15 @@ def render(report: dict) -> str:
     every = {n: e["statuses"][n] for e in entries for n in e["statuses"]}
     stale = {n: r for n, r in equivalent.items() if every.get(n) in KILLED or n not in every}
     stale = {n: r for n, r in stale.items() if any(owns(e["module"], n) for e in entries)}
+    moved = {n for e in entries for n in changed_since_judged(e)}
+    stale |= {n: equivalent[n] for n in moved}
     if stale:
         lines += ["## Equivalence judgements to revisit", ""]
         for name, reason in stale.items():
-            state = "killed now" if name in every else "no such mutant now"
+            if name in moved:
+                state = "now another change: counted as not killed"
+            else:
+                state = "killed now" if name in every else "no such mutant now"
             lines.append(f"- `{name}` ({state}): {reason}")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

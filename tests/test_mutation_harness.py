@@ -228,3 +228,69 @@ def test_the_mutmut_bootstrap_starts_with_its_test_order():
     done = mutation_mutmut.mutmut(["skills/permissions.py"], "--help", capture=True, cwd=root)
     assert done.returncode == 0, done.stderr
     assert "Usage: mutmut" in done.stdout
+
+
+def _diff(line: str, change: str, at: int = 3) -> str:
+    return (
+        f"--- m.py\n+++ m.py\n@@ -{at},3 +{at},3 @@\n def a():\n-    {line}\n+    {change}\n"
+        "     return x\n"
+    )
+
+
+def test_a_fingerprint_is_the_change_not_where_it_is():
+    moved = _diff("x = f(1)", "x = f(2)", at=40).replace(" def a():", " def a(): # moved")
+    assert mutation_report.fingerprint(_diff("x = f(1)", "x = f(2)")) == (
+        mutation_report.fingerprint(moved)
+    )
+    assert mutation_report.fingerprint(_diff("x = f(1)", "x = f(2)")) != (
+        mutation_report.fingerprint(_diff("x = f(1)", "x = f(None)"))
+    )
+
+
+def test_a_judged_name_that_now_names_another_change_counts_as_not_killed(monkeypatch, tmp_path):
+    """mutmut numbers mutants within their function: after an edit, mutant 2 can be a
+    change no one judged. Its old judgement must not hide it."""
+    module = mutation_report.MODULES[0]
+    name = f"{mutation_report.dotted(module)}.x_a__mutmut_"
+    judged = mutation_report.fingerprint(_diff("x = f(1)", "x = f(2)"))
+    equivalent = tmp_path / "equivalent.txt"
+    equivalent.write_text(
+        f"# comment\n{name}1 [{judged}] f(2) is f(1)\n{name}2 [{judged}] f(2) is f(1)\n"
+        f"{name}3 no fingerprint: taken as judged\n"
+    )
+    monkeypatch.setattr(mutation_report, "EQUIVALENT", equivalent)
+    entry = {
+        "module": module,
+        "statuses": {f"{name}{n}": "survived" for n in (1, 2, 3)},
+        "diffs": {
+            f"{name}1": _diff("x = f(1)", "x = f(2)", at=9),  # the same change, moved
+            f"{name}2": _diff("x = f(1)", "x = f(None)"),  # renumbered: another change
+            f"{name}3": _diff("x = f(1)", "x = f(0)"),
+        },
+    }
+    assert mutation_report.changed_since_judged(entry) == {f"{name}2"}
+    scored = mutation_report.score(entry, mutation_report.read_equivalent())
+    assert scored["equivalent"] == [f"{name}1", f"{name}3"]
+    assert scored["not_killed"] == [f"{name}2"]
+    assert mutation.to_run_again(entry, mutation_report.read_equivalent()) == [f"{name}2"]
+    assert mutation_report.partial_counts(entry, mutation_report.read_equivalent()) == {
+        "total": 3,
+        "judged": 3,
+        "killed": 0,
+        "not_killed": 1,
+        "equivalent": 2,
+    }
+    entry |= {
+        "commit": "a" * 40,
+        "date": "2026-12-01T00:00:00+00:00",
+        "seconds": 1.0,
+        "jobs": 2,
+        "load_average_before": [0.0, 0.0, 0.0],
+        "load_average_after": [0.0, 0.0, 0.0],
+        "uncommitted_changes": False,
+        "source_sha256": "0" * 16,
+        "mutmut": "3",
+        "counts": mutation.count(entry["statuses"]),
+    }
+    text = mutation_report.render({"modules": {module: entry}})
+    assert f"- `{name}2` (now another change: counted as not killed): f(2) is f(1)" in text

@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -331,3 +332,18 @@ def test_a_refresher_is_not_a_level_to_compare_with(pair, skill):
     assert [(e.kind, e.level) for e in entries[:2]] == [("signoff", 2), ("refresher", 3)]
     marked = {e.note: e.lower_than_before for e in entries if e.kind == "signoff"}
     assert marked == {"after": False, "typed first": True, "typed later, dated earlier": False}
+
+
+def test_a_sign_off_reads_the_curriculums_scale_once(pair, skill, count_queries):
+    """The scale check reads the levels and the signed-off level together, and the status
+    row is written from that one read: a second read would lengthen every sign-off's
+    write path (#19)."""
+    mentor, mentee = pair
+    for level, key in ((1, "get-transit-card"), (3, "ride-and-pay")):
+        with count_queries() as counter:
+            record_signoff(mentee, skill(key), mentor, SignoffDetails(level, TODAY))
+        db.session.commit()
+        reads = [s for s in counter.statements if re.search(r"\bFROM (levels|curricula)\b", s)]
+        assert len(reads) == 1, reads
+        status = db.session.get(SkillStatus, (mentee.id, skill(key).id))
+        assert status.signed_off == (level == 3)

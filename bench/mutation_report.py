@@ -318,7 +318,7 @@ def render(report: dict) -> str:
     stale = {n: r for n, r in equivalent.items() if every.get(n) in KILLED or n not in every}
     stale = {n: r for n, r in stale.items() if any(owns(e["module"], n) for e in entries)}
     moved = {n for e in entries for n in changed_since_judged(e)}
-    stale |= {n: equivalent[n] for n in moved}
+    stale |= {n: equivalent[n] for n in sorted(moved)}
     if stale:
         lines += ["## Equivalence judgements to revisit", ""]
         for name, reason in stale.items():

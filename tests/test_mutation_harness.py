@@ -130,11 +130,9 @@ def test_a_partial_run_counts_only_what_it_judged():
     }
 
 
-def test_the_report_names_a_partial_run_beside_a_finished_one(monkeypatch):
-    module = mutation_report.MODULES[0]
-    entry = {
-        "module": module,
-        "statuses": {f"{mutation_report.dotted(module)}.x_a__mutmut_1": "killed"},
+def _finished_run(entry: dict) -> dict:
+    """`entry` (module, statuses, diffs) with the rest of what a finished run records."""
+    return entry | {
         "commit": "a" * 40,
         "date": "2026-12-01T00:00:00+00:00",
         "seconds": 1.0,
@@ -143,10 +141,15 @@ def test_the_report_names_a_partial_run_beside_a_finished_one(monkeypatch):
         "load_average_after": [0.0, 0.0, 0.0],
         "uncommitted_changes": False,
         "source_sha256": "0" * 16,
-        "diffs": {},
         "mutmut": "3",
+        "counts": mutation.count(entry["statuses"]),
     }
-    entry["counts"] = mutation.count(entry["statuses"])
+
+
+def test_the_report_names_a_partial_run_beside_a_finished_one(monkeypatch):
+    module = mutation_report.MODULES[0]
+    statuses = {f"{mutation_report.dotted(module)}.x_a__mutmut_1": "killed"}
+    entry = _finished_run({"module": module, "statuses": statuses, "diffs": {}})
     partial = {**entry, "commit": "b" * 40, "statuses": {"x": "not checked"}}
     monkeypatch.setattr(mutation_report, "read_equivalent", dict)
     text = mutation_report.render({"modules": {module: entry}, "partial": {module: partial}})
@@ -280,17 +283,5 @@ def test_a_judged_name_that_now_names_another_change_counts_as_not_killed(monkey
         "not_killed": 1,
         "equivalent": 2,
     }
-    entry |= {
-        "commit": "a" * 40,
-        "date": "2026-12-01T00:00:00+00:00",
-        "seconds": 1.0,
-        "jobs": 2,
-        "load_average_before": [0.0, 0.0, 0.0],
-        "load_average_after": [0.0, 0.0, 0.0],
-        "uncommitted_changes": False,
-        "source_sha256": "0" * 16,
-        "mutmut": "3",
-        "counts": mutation.count(entry["statuses"]),
-    }
-    text = mutation_report.render({"modules": {module: entry}})
+    text = mutation_report.render({"modules": {module: _finished_run(entry)}})
     assert f"- `{name}2` (now another change: counted as not killed): f(2) is f(1)" in text

@@ -184,8 +184,8 @@ def test_another_organisations_own_skill_does_not_exist_for_anyone_else(client, 
     login(world.users["other_org_admin"])
     assert client.get(f"/admin/resources/{own_skill.id}").status_code == 404
 
-    # The service refuses it too, whatever a view forgets.
-    with pytest.raises(SignoffError, match="does not use"):
+    # The service refuses it too, whatever a view forgets, naming the mentee and the skill.
+    with pytest.raises(SignoffError) as refused:
         record_signoff(
             world.mentee_c,
             own_skill,
@@ -193,6 +193,11 @@ def test_another_organisations_own_skill_does_not_exist_for_anyone_else(client, 
             SignoffDetails(level=1, shown_on=today()),
         )
     db.session.rollback()
+    title = own_skill.text_in("title", "en")
+    assert title
+    assert str(refused.value) == (
+        f"{world.mentee_c.name}’s program does not use the skill “{title}”."
+    )
 
 
 def test_a_library_curriculum_an_organisation_stops_using_keeps_its_history(

@@ -437,3 +437,55 @@ def test_the_report_names_the_mentee_as_they_prefer_and_says_when_they_started(
     data = mentee_report_data(mentee, STAFF)
     assert (data.preferred_name, data.start_date) == ("Bobbie", TODAY - timedelta(days=60))
     assert data.name == "Roberta Learner (Bobbie)"
+
+
+def test_percent_is_rounded_from_the_share_signed_off_and_0_with_no_skills(
+    mentor_and_mentee, skill
+):
+    mentor, mentee = mentor_and_mentee
+    for key in ("get-transit-card", "use-atm", "read-timetable"):
+        sign(mentee, skill(key), mentor, 3, TODAY)
+    data = mentee_report_data(mentee, STAFF)
+    assert (data.signed_off, data.total, data.percent) == (3, 5, 60)
+    # A program whose curriculum has no live skills yet: 0%, not an error.
+    view = curriculum_view(mentee.organisation_id)
+    empty = dataclasses.replace(view, domains=(), skills={})
+    data = mentee_report_data(mentee, STAFF, view=empty)
+    assert (data.signed_off, data.total, data.percent, data.domains) == (0, 0, 0, [])
+
+
+def test_a_correction_that_moves_the_date_earlier_still_replaces_the_entry(
+    mentor_and_mentee, skill
+):
+    """The corrected entry no longer counts, even when it is now the latest by date."""
+    mentor, mentee = mentor_and_mentee
+    card = skill("get-transit-card")
+    wrong = sign(mentee, card, mentor, 3, TODAY - timedelta(days=2))
+    earlier = SignoffDetails(level=1, shown_on=TODAY - timedelta(days=6))
+    correct_signoff(wrong, mentor, earlier, "Wrong day and level")
+    db.session.commit()
+    for period in ({}, {"period_from": PERIOD_FROM}):
+        data = mentee_report_data(mentee, STAFF, **period)
+        [item] = [s for d in data.domains for s in d.skills if s.title == card.title]
+        assert (item.level, item.signed_off, item.shown_on) == (1, False, TODAY - timedelta(days=6))
+        assert data.signed_off_in_period == []
+
+
+def test_the_mentees_words_on_the_periods_first_and_last_days_are_in_it(
+    make_user, make_mentee, assign, skill
+):
+    mentor = make_user("mentor")
+    mentee = make_mentee(with_login=True, start_date=TODAY - timedelta(days=30))
+    assign(mentor, mentee)
+    first, last = TODAY - timedelta(days=6), TODAY - timedelta(days=2)
+    for key, day, words in (
+        ("get-transit-card", first - timedelta(days=1), "before"),
+        ("use-atm", first, "first day"),
+        ("ride-and-pay", last, "last day"),
+        ("read-timetable", last + timedelta(days=1), "after"),
+    ):
+        entry = sign(mentee, skill(key), mentor, 2, day)
+        voice.confirm_signoff(entry, mentee.user, words)
+    db.session.commit()
+    data = mentee_report_data(mentee, MENTEE_COPY, period_from=first, period_to=last)
+    assert [w for _, _, w in data.own_words] == ["last day", "first day"]

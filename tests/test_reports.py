@@ -208,7 +208,7 @@ def test_batch_data_is_the_same_as_single_reports(team, make_mentee, assign, ski
             single = [mentee_report_data(m, viewer, **period) for m in mentees]
             batch = list(batch_report_data(mentees, lambda m, v=viewer: v, chunk=2, **period))
             for a, b in zip(single, batch, strict=True):
-                assert dataclasses.replace(b, generated_at=a.generated_at, stamp=a.stamp) == a
+                assert dataclasses.replace(b, stamp=a.stamp) == a
     report = single[0]
     assert [g.title for g in report.goals] == ["Ride and pay"]
     text = text_of(mentee_report_pdf(report))

@@ -24,7 +24,7 @@ from ..services.progress import (
     mentees_progress,
     view_for,
 )
-from ..timeutil import today, utcnow
+from ..timeutil import today
 from .distance import Reading, TrendPoint, counts_on, is_baseline, month_ends
 from .items import (
     ChecklistItem,
@@ -345,7 +345,6 @@ def _report(
         signed_off_in_period=signed_off_in_period,
         learning=[_learning(s) for s in then.next_skills],
         notes=notes,
-        generated_at=utcnow(),
         goals=[_learning(s) for s in then.goals],
         own_words=own_words([e for e in entries if start <= e.shown_on <= end], shared),
         local_help=local_help(then, shared),

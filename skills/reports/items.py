@@ -1,7 +1,7 @@
 """The plain dataclasses a progress report is made of (gathered in `content`)."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, time
 
 from flask_babel import gettext as _
 
@@ -118,7 +118,8 @@ class MenteeReportData:
     signed_off_in_period: list[SignedOffItem]
     learning: list[LearningItem]
     notes: list[NoteItem]
-    generated_at: datetime
+    # Who printed it, and when (in the organisation's time zone).
+    stamp: Stamp
     # Skills the mentee has chosen as goals, with where they are now.
     goals: list[LearningItem] = field(default_factory=list)
     # The mentee's own words confirming sign-offs: (date shown, skill, words).
@@ -131,7 +132,6 @@ class MenteeReportData:
     baseline: bool = False
     # Skills signed off at each month's end in the period (the last at its end).
     trend: list[TrendPoint] = field(default_factory=list)
-    stamp: Stamp | None = None
     # Session notes of the period the reader may see, oldest first (all of them: the
     # totals below add them up).
     session_notes: list[SessionNoteItem] = field(default_factory=list)

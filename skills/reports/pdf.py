@@ -286,7 +286,7 @@ def layout_mentee(data: MenteeReportData) -> Layout:
 
 def mentee_footer(data: MenteeReportData) -> str:
     """The copy's name on every page, whose record, and who printed it when."""
-    printed = data.stamp.text if data.stamp else made(data.generated_at)
+    printed = data.stamp.text
     record = _("Record %(record)s", record=data.record_number)
     whose = record if data.staff_view else clean(data.name)
     return f"{data.copy_name} · {whose} · {printed}"

@@ -20,6 +20,7 @@ from skills.models.curriculum import translation, translation_sql
 from skills.services import curriculum as cs
 from skills.services import history as histories
 from skills.services import signoffs
+from skills.services.curriculum import owners
 from skills.services.curriculum.export import curriculum_yaml
 from skills.services.curriculum_view import curriculum_view, reading_language, skill_detail
 from skills.services.languages import LANGUAGES
@@ -543,3 +544,35 @@ def test_an_upload_with_missing_translations_loads_and_says_where(app, client, l
     assert "ours.yaml:2: warning: curriculum: no translation into es (Español) of title" in page
     assert "Translate these and upload the file again to see the rest." in page
     assert db.session.scalar(select(Curriculum).where(Curriculum.key == "ours")) is not None
+
+
+def test_a_sign_off_refused_in_spanish_names_the_skill_in_spanish(
+    app, make_mentee, make_user, assign, skill
+):
+    """The refusals that name a skill name it as the reader reads it."""
+    _load_spanish_mini()
+    mentor = make_user("mentor")
+    mentor.language = "es"
+    mentee = make_mentee(name="Rosa Díaz")
+    assign(mentor, mentee)
+    card = skill("get-transit-card")
+    details = signoffs.SignoffDetails(level=1, shown_on=mentee.start_date)
+
+    def refusal() -> str:
+        with force_locale("es_US"), pytest.raises(signoffs.SignoffError) as refused:
+            signoffs.record_signoff(mentee, card, mentor, details)
+        with force_locale("es_US"):
+            message = str(refused.value)
+        db.session.rollback()
+        return message
+
+    card.retired = True
+    assert refusal() == (
+        "La habilidad “Sacar una tarjeta de transporte” está retirada; ya no se puede aprobar."
+    )
+    admin = make_user("admin")
+    owners.choose(mentee.organisation, [], admin)
+    db.session.commit()
+    assert refusal() == (
+        "El programa de Rosa Díaz no usa la habilidad “Sacar una tarjeta de transporte”."
+    )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from skills.extensions import db
 from skills.i18n import local_date
-from skills.models import Assignment, Curriculum, SignoffEvent, Skill
+from skills.models import Assignment, Curriculum, SignoffEvent, Skill, SkillStatus
 from skills.models.signoffs import PRACTISED_WITH, SUPPORT_LEVELS
 from skills.services import assignments
 from skills.services import curriculum as cs
@@ -181,3 +181,27 @@ def test_a_level_added_to_the_scale_later_is_listed_in_order(pair, skill):
         "level",
     )
     assert record_signoff(mentee, bus, mentor, details(level=1)).level == 1
+
+
+def test_a_scale_of_one_level_signs_off_at_that_level(pair, skill):
+    """A program may track a skill as done or not: one level, the signed-off one."""
+    mentor, mentee = pair
+    text = MINI_CURRICULUM.read_text().replace("id: mini", "id: done")
+    levels = text[text.index("levels:") : text.index("domains:")]
+    one_level = text.replace(
+        levels, "levels:\n  - value: 3\n    name: Done\n    mentee_text: Done\n"
+    )
+    cs.apply_curriculum(cs.parse_curriculum(one_level), organisation_id=mentee.organisation_id)
+    db.session.commit()
+    done = db.session.scalar(select(Curriculum).where(Curriculum.key == "done"))
+    bus = db.session.scalar(
+        select(Skill).where(Skill.curriculum_id == done.id, Skill.key == skill().key)
+    )
+    assert refusal(record_signoff, mentee, bus, mentor, details(level=2)) == (
+        "Level 2 is not in this curriculum's scale; choose one of 3.",
+        "level",
+    )
+    record_signoff(mentee, bus, mentor, details(level=3))
+    db.session.commit()
+    [status] = db.session.scalars(select(SkillStatus).where(SkillStatus.skill_id == bus.id))
+    assert (status.level, status.signed_off) == (3, True)

@@ -158,6 +158,17 @@ def test_each_broken_rule_of_a_correction_says_so(pair, make_user, assign, skill
     )
 
 
+def _load(text: str, mentee, skill_key: str) -> Skill:
+    """Load `text` as the mentee's organisation's own curriculum; its skill `skill_key`."""
+    spec = cs.parse_curriculum(text)
+    cs.apply_curriculum(spec, organisation_id=mentee.organisation_id)
+    db.session.commit()
+    curriculum = db.session.scalar(select(Curriculum).where(Curriculum.key == spec.key))
+    return db.session.scalar(
+        select(Skill).where(Skill.curriculum_id == curriculum.id, Skill.key == skill_key)
+    )
+
+
 def test_a_level_added_to_the_scale_later_is_listed_in_order(pair, skill):
     """A reload that adds a level in the middle stores it last; the message (and the
     scale it checks against) still runs from lowest to highest."""
@@ -170,12 +181,7 @@ def test_a_level_added_to_the_scale_later_is_listed_in_order(pair, skill):
     cs.apply_curriculum(cs.parse_curriculum(three_levels), organisation_id=mentee.organisation_id)
     db.session.commit()
     reloaded = text.replace('version: "1"', 'version: "2"')
-    cs.apply_curriculum(cs.parse_curriculum(reloaded), organisation_id=mentee.organisation_id)
-    db.session.commit()
-    gap = db.session.scalar(select(Curriculum).where(Curriculum.key == "gap"))
-    bus = db.session.scalar(
-        select(Skill).where(Skill.curriculum_id == gap.id, Skill.key == skill().key)
-    )
+    bus = _load(reloaded, mentee, skill().key)
     assert refusal(record_signoff, mentee, bus, mentor, details(level=9)) == (
         "Level 9 is not in this curriculum's scale; choose one of 0, 1, 2, 3.",
         "level",
@@ -191,12 +197,7 @@ def test_a_scale_of_one_level_signs_off_at_that_level(pair, skill):
     one_level = text.replace(
         levels, "levels:\n  - value: 3\n    name: Done\n    mentee_text: Done\n"
     )
-    cs.apply_curriculum(cs.parse_curriculum(one_level), organisation_id=mentee.organisation_id)
-    db.session.commit()
-    done = db.session.scalar(select(Curriculum).where(Curriculum.key == "done"))
-    bus = db.session.scalar(
-        select(Skill).where(Skill.curriculum_id == done.id, Skill.key == skill().key)
-    )
+    bus = _load(one_level, mentee, skill().key)
     assert refusal(record_signoff, mentee, bus, mentor, details(level=2)) == (
         "Level 2 is not in this curriculum's scale; choose one of 3.",
         "level",

@@ -130,6 +130,18 @@ class IsolatedClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _statements_built_in_this_session():
+    """Build the statements the services cache per process afresh in each test session.
+    Mutation testing runs each mutant's session in a fork of one warmed-up process: a
+    statement cached there was built by the unmutated rule (`recheck_due_on_sql` in the
+    due list), so its mutants could never fail a test."""
+    from skills.services.voice import inbox, staff
+
+    for built_once in (staff._due_query, inbox._queries):
+        built_once.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def _close_pooled_connections():
     """Close every app's pooled connections after each test. Apps a test makes itself (a

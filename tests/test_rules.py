@@ -11,12 +11,12 @@ from datetime import timedelta
 from itertools import product
 
 import pytest
-from sqlalchemy import literal, select
+from sqlalchemy import Date, Integer, literal, select
 
 from skills import permissions
 from skills.extensions import db
-from skills.models import Assignment, Curriculum, Level, SignoffEvent
-from skills.models.curriculum import counts_as_signed_off
+from skills.models import Assignment, Curriculum, Level, SignoffEvent, Skill
+from skills.models.curriculum import counts_as_signed_off, recheck_due_on, recheck_due_on_sql
 from skills.models.signoffs import corrected_ids, sets_a_level, sets_a_level_sql
 from skills.services import voice
 from skills.services.history import history
@@ -164,3 +164,16 @@ def test_history_needs_a_viewer(app, make_mentee):
     """Leaving the reader out is an error, never a default that shows staff notes."""
     with pytest.raises(TypeError):
         history(make_mentee())  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("every", [None, 0, 1, 30])
+def test_a_recheck_falls_due_by_the_same_rule_in_python_and_sql(app, every):
+    """Due `recheck_days` after the day shown; no interval (none, or 0) means never."""
+    shown = today() - timedelta(days=3)
+    expected = shown + timedelta(days=every) if every else None
+    assert recheck_due_on(shown, every) == expected
+    assert Skill(recheck_days=every).recheck_on(shown) == expected
+    in_sql = db.session.scalar(
+        select(recheck_due_on_sql(literal(shown, Date), literal(every, Integer)))
+    )
+    assert in_sql == expected

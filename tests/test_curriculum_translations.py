@@ -552,7 +552,6 @@ def test_a_sign_off_refused_in_spanish_names_the_skill_in_spanish(
     """The refusals that name a skill name it as the reader reads it."""
     _load_spanish_mini()
     mentor = make_user("mentor")
-    mentor.language = "es"
     mentee = make_mentee(name="Rosa Díaz")
     assign(mentor, mentee)
     card = skill("get-transit-card")

@@ -178,8 +178,7 @@ def test_a_level_added_to_the_scale_later_is_listed_in_order(pair, skill):
         "  - value: 1\n    name: Introduced\n    mentee_text: I have seen how it is done\n", ""
     )
     assert "value: 1" not in three_levels
-    cs.apply_curriculum(cs.parse_curriculum(three_levels), organisation_id=mentee.organisation_id)
-    db.session.commit()
+    _load(three_levels, mentee, skill().key)
     reloaded = text.replace('version: "1"', 'version: "2"')
     bus = _load(reloaded, mentee, skill().key)
     assert refusal(record_signoff, mentee, bus, mentor, details(level=9)) == (

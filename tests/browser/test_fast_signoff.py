@@ -128,7 +128,10 @@ def test_mentor_home_is_compact_and_opens_a_mentee_line(new_page, site):
     sign_in(page, site, site.mentor)
     lines = page.locator("ul.mentee-lines > li")
     heights = [lines.nth(i).bounding_box()["height"] for i in range(lines.count())]
-    assert max(heights) <= 130, heights  # was a 700-pixel card each
+    # Each line was a 700-pixel card. Now a name, up to two badges and the count take
+    # two to four rows of about 27-44 pixels, as the phone's width and font wrap them
+    # (one CI run measured 132 pixels for a line that this machine draws in 105).
+    assert max(heights) <= 180, heights
     first = lines.first
     areas = first.locator("details .domain-grid")
     assert not areas.is_visible()

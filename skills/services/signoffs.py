@@ -11,19 +11,21 @@ from datetime import date
 from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from .. import permissions
 from ..extensions import db
 from ..i18n import local_date
-from ..models import Curriculum, Level, Mentee, SignoffEvent, Skill, User
-from ..models.curriculum import in_use_by
+from ..models import Level, Mentee, SignoffEvent, Skill, User
+from ..models.chain import seal
 from ..models.signoffs import NOTE_VISIBILITY, PRACTISED_WITH, SUPPORT_LEVELS
 from ..timeutil import today
 from ..transactions import lock_for_write
 from . import audit
 from .curriculum_view import reading_language
 from .status import current_levels, recompute_status, write_status
+from .view_cache import cached_view
 
 DEFAULT_NOTE_MAX = 2000
 # The box a mentor ticks to record a level lower than the current one.
@@ -79,16 +81,13 @@ def level_scale(skill: Skill) -> list[Level]:
 
 
 def _scale_values(mentee: Mentee, skill: Skill) -> tuple[list[int], int]:
-    """The level values of the skill's curriculum and its signed-off level, in one query;
-    SignoffError if the mentee's organisation does not use that curriculum (`in_use_by`):
-    to its people, another organisation's skill does not exist."""
-    rows = db.session.execute(
-        select(Level.value, Curriculum.signed_off_level)
-        .join(Curriculum, Curriculum.id == Level.curriculum_id)
-        .where(Level.curriculum_id == skill.curriculum_id, in_use_by(mentee.organisation_id))
-        .order_by(Level.value)
-    ).all()
-    if not rows:
+    """The level values of the skill's curriculum and its signed-off level, from the
+    organisation's cached curriculum view (one small query while the curriculum is
+    unchanged); SignoffError if the organisation does not use that curriculum
+    (`in_use_by`, which builds the view): to its people, another organisation's skill
+    does not exist."""
+    view = cached_view(mentee.organisation_id)
+    if skill.curriculum_id not in view.curricula:
         raise SignoffError(
             _l(
                 "%(name)s’s program does not use the skill “%(skill)s”.",
@@ -96,7 +95,8 @@ def _scale_values(mentee: Mentee, skill: Skill) -> tuple[list[int], int]:
                 skill=skill.text_in("title", reading_language()),
             )
         )
-    return [value for value, _ in rows], rows[0][1]
+    scale = view.levels[skill.curriculum_id]
+    return [level.value for level in scale], view.signed_off_level(skill.curriculum_id)
 
 
 def _check_details(mentee: Mentee, skill: Skill, details: SignoffDetails, on: date) -> int:
@@ -215,7 +215,7 @@ def record_signoff(
         )
     if not allow_lower:
         _refuse_lowering(mentee, skill, details.level)
-    event = SignoffEvent(
+    event = _insert_event(
         mentee_id=mentee.id,
         skill_id=skill.id,
         kind="signoff",
@@ -224,8 +224,6 @@ def record_signoff(
         group_session_id=group_session_id,
         **_event_values(details),
     )
-    db.session.add(event)
-    db.session.flush()
     write_status(mentee.id, skill, event, signed_off_level)
     if not audit_action:  # part of a larger action (a group session) audited once
         return event
@@ -268,6 +266,27 @@ def _refuse_lowering(mentee: Mentee, skill: Skill, level: int) -> None:
             ),
             "confirm_lower",
         )
+
+
+_EVENTS = SignoffEvent.__table__
+_EVENT_INSERT = insert(_EVENTS)
+# Column name -> attribute name, to build the object for a row inserted by Core.
+_EVENT_ATTRIBUTES = {
+    column.name: SignoffEvent.__mapper__.get_property_by_column(column).key
+    for column in _EVENTS.columns
+}
+
+
+def _insert_event(**values: object) -> SignoffEvent:
+    """Insert a sign-off event, sealed into the chain, with one Core statement (the ORM's
+    flush cost as much as the rest of a sign-off), and return it as a persistent object
+    of the session, as if just loaded: nothing is read back."""
+    row = seal(_EVENTS, values)
+    db.session.connection().execute(_EVENT_INSERT, row)
+    event = SignoffEvent(**{_EVENT_ATTRIBUTES[name]: value for name, value in row.items()})
+    make_transient_to_detached(event)
+    db.session.add(event)
+    return event
 
 
 def _event_values(details: SignoffDetails) -> dict:

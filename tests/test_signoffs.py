@@ -334,9 +334,7 @@ def test_a_refresher_is_not_a_level_to_compare_with(pair, skill):
     assert marked == {"after": False, "typed first": True, "typed later, dated earlier": False}
 
 
-def test_a_sign_off_reads_the_curriculums_scale_from_the_cached_view(
-    pair, skill, count_queries
-):
+def test_a_sign_off_reads_the_curriculums_scale_from_the_cached_view(pair, skill, count_queries):
     """The scale check reads the levels and the signed-off level from the organisation's
     cached curriculum view, and the status row is written from that read: once the view
     is built, a sign-off reads neither levels nor curricula, only the version (#19)."""

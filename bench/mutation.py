@@ -49,6 +49,7 @@ from mutation_functions import (
     function_hashes,
     function_of,
     module_code,
+    outside_changes,
     source_at_hash,
 )
 from mutation_mutmut import (
@@ -286,14 +287,17 @@ def plan_again(module: str, entry: dict, equivalent: dict[str, str]) -> dict | s
     now = function_hashes(source)
     changed: list[str] = []
     if entry["source_sha256"] != sha256(ROOT / module):
-        before, before_code = entry.get("functions"), entry.get("module_code")
-        if before is None or before_code is None:
-            # Runs made before the report kept these hashes: find the text they ran on.
-            old = source_at_hash(ROOT, module, entry["source_sha256"])
-            if old is None:
-                return f"{module} changed since its last run, whose text no commit holds"
-            before, before_code = function_hashes(old), module_code(old)
-        if set(before_code) - set(module_code(source)):
+        # The text the last run mutated, from the commit that holds it: compared with
+        # today's, imports count name by name (`outside_changes`).
+        old = source_at_hash(ROOT, module, entry["source_sha256"])
+        if old is not None:
+            before, outside = function_hashes(old), outside_changes(old, source)
+        elif entry.get("functions") is None or entry.get("module_code") is None:
+            return f"{module} changed since its last run, whose text no commit holds"
+        else:
+            before = entry["functions"]
+            outside = set(entry["module_code"]) - set(module_code(source))
+        if outside:
             return f"{module} changed outside its functions since its last run: run it whole"
         changed = changed_functions(before, now)
         keep = {

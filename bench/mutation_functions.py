@@ -8,6 +8,8 @@ changed, and carries the verdicts of the others over (running again, as for an
 unchanged module, those that were not killed). That holds only while the code outside
 the functions (imports, constants, classes' bodies) has at most gained statements: a
 changed or removed one can change what any function does, so the module is run whole.
+Imports count name by name: an import dropped because nothing uses the name any more
+changes no function (one still using it would fail on the missing name).
 """
 
 import ast
@@ -49,9 +51,40 @@ def module_code(source: str) -> list[str]:
                 if not isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                     add(item)
             add(ast.ClassDef(name=node.name, bases=node.bases, keywords=node.keywords))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            digests.extend(_binding_digest(name) for name in _bindings(node).values())
         elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             add(node)
     return digests
+
+
+def _bindings(node: ast.Import | ast.ImportFrom) -> dict[str, str]:
+    """The names an import statement binds, each with what it binds it to."""
+    where = f"{'.' * node.level}{node.module}." if isinstance(node, ast.ImportFrom) else ""
+    return {
+        alias.asname or alias.name.partition(".")[0]: f"{alias.asname or alias.name} = "
+        f"{where}{alias.name}"
+        for alias in node.names
+    }
+
+
+def _binding_digest(binding: str) -> str:
+    return hashlib.sha256(f"import {binding}".encode()).hexdigest()[:16]
+
+
+def outside_changes(old: str, new: str) -> set[str]:
+    """Digests of the statements outside the functions that `old` has and `new` has not
+    (changed or removed), leaving out imports of names `new` no longer uses."""
+    tree = ast.parse(new)
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    unused = {
+        _binding_digest(binding)
+        for node in ast.parse(old).body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name, binding in _bindings(node).items()
+        if name not in used
+    }
+    return set(module_code(old)) - set(module_code(new)) - unused
 
 
 def function_of(dotted_module: str, mutant: str) -> str:

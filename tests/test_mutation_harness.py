@@ -75,6 +75,34 @@ def test_an_added_statement_outside_the_functions_removes_nothing():
     assert len(after) == len(before) + 1
 
 
+IMPORTS = """
+from sqlalchemy import select
+from .rules import LIMIT, can_view
+
+
+def check(level):
+    return level >= LIMIT and select
+"""
+
+
+@pytest.mark.parametrize(
+    "new, changed",
+    [
+        # Imports merged or split, or a name added: nothing outside the functions changed.
+        (IMPORTS.replace("import select", "import insert, select"), False),
+        (IMPORTS.replace("LIMIT, can_view", "LIMIT\nfrom .rules import can_view"), False),
+        # A name nothing uses any more is dropped: no function can see the difference.
+        (IMPORTS.replace("LIMIT, can_view", "LIMIT"), False),
+        # A used name bound to something else, or dropped while still used: changed.
+        (IMPORTS.replace("from .rules import LIMIT", "from .other import LIMIT"), True),
+        (IMPORTS.replace("LIMIT, can_view", "can_view"), True),
+        (IMPORTS.replace("import select", "import select as LIMIT"), True),
+    ],
+)
+def test_imports_count_name_by_name(new, changed):
+    assert bool(mf.outside_changes(IMPORTS, new)) is changed
+
+
 def test_a_mutant_belongs_to_its_function():
     assert mf.function_of("skills.permissions", "skills.permissions.x_can_view__mutmut_3") == (
         "x_can_view"

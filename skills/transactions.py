@@ -156,3 +156,13 @@ def lock_for_write(entity: type[T], ident: object, session: Session | None = Non
     # joins that eager-loaded relationships add.
     lock = {"key_share": True, "of": entity}
     return session.get(entity, ident, with_for_update=lock, populate_existing=True)
+
+
+def lock_all_for_write(entity: type[T], idents: list[int], session: Session | None = None) -> None:
+    """`lock_for_write` each row, in id order, before a transaction that writes for all
+    of them writes anything. Every chained insert takes the one chain lock until commit
+    (models/chain.py); a group that queued for its second row only after writing for its
+    first would hold the chain lock while a single writer holding that row waited for it:
+    a deadlock on PostgreSQL."""
+    for ident in sorted(set(idents)):
+        lock_for_write(entity, ident, session)

@@ -19,7 +19,7 @@ from .. import permissions
 from ..extensions import db
 from ..models import Mentee, Organisation, User
 from ..models.session_notes import SessionNote
-from ..transactions import lock_for_write
+from ..transactions import lock_all_for_write, lock_for_write
 from .session_note_rules import (
     PART_MAX,
     NoteDetails,
@@ -115,8 +115,9 @@ def record_group_notes(
         except SessionNoteError as exc:
             raise SessionNoteError(f"{member.mentee.name}: {exc}", exc.field) from None
     modifiers = group_modifiers(organisation)
-    # One order for every writer, so two groups sharing mentees cannot deadlock.
+    # Every member queued for, in one order, before anything is written (no deadlock).
     ordered = sorted(members, key=lambda m: m.mentee.id)
+    lock_all_for_write(Mentee, [m.mentee.id for m in ordered])
     return [
         record_note(
             member.mentee,

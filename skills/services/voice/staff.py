@@ -28,7 +28,7 @@ from ...models import (
 )
 from ...models.curriculum import in_use_by, recheck_due_on_sql
 from ...timeutil import today, utcnow
-from ...transactions import lock_for_write
+from ...transactions import lock_all_for_write, lock_for_write
 from .. import audit
 from ..curriculum_view import reading_language
 from ..signoffs import (
@@ -273,8 +273,9 @@ def record_group_session(
         )
     if not allow_lower:
         _refuse_lowering(skill, attendees)
-    # One order for every writer, so two sessions sharing mentees cannot deadlock.
+    # Every attendee queued for, in one order, before anything is written (no deadlock).
     attendees = sorted(attendees, key=lambda a: a.mentee.id)
+    lock_all_for_write(Mentee, [a.mentee.id for a in attendees])
     session = GroupSession(
         organisation_id=mentor.organisation_id,
         mentor_id=mentor.id,

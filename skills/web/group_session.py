@@ -16,9 +16,10 @@ from ..extensions import db
 from ..i18n import local_date
 from ..models import Mentee, Skill
 from ..services import signoffs, skill_search, voice
-from ..services.curriculum_view import curriculum_view, reading_language
+from ..services.curriculum_view import reading_language
 from ..services.people_queries import active_mentees_of
 from ..services.status import current_levels
+from ..services.view_cache import cached_view
 from ..timeutil import today
 from .forms import GroupSessionForm, SelectChoice, submitted
 from .loading import audit_list, query_args
@@ -85,7 +86,7 @@ def group() -> ResponseReturnValue:
         kept = {"skill_id", "held_on", "place", "topic", "q"}
         return redirect(url_for(".group", **{k: v for k, v in query_args().items() if k in kept}))
     mentees = active_mentees_of(current_user)
-    view = curriculum_view(current_user.organisation_id)
+    view = cached_view(current_user.organisation_id)
     form = GroupSessionForm() if request.method == "POST" else GroupSessionForm(request.args)
     pairs = [(d.title, s) for d in view.domains for s in view.skills.get(d.id, [])]
     # A search narrows the list on a GET; a POST accepts any skill of the curriculum.

@@ -17,6 +17,7 @@ from ..services.curriculum_view import skill_detail
 from ..services.people_queries import mentee_record_of
 from ..services.progress import mentee_progress
 from ..services.progress_totals import signoffs_by_month
+from ..services.view_cache import cached_view
 from ..timeutil import today
 from .forms import ConfirmForm, DidItForm, EmptyForm, SelfRatingForm
 from .loading import load_skill
@@ -38,7 +39,7 @@ def progress() -> ResponseReturnValue:
     mentee = own_record()
     if mentee is None:
         return render_template("me/not_linked.html")
-    progress = mentee_progress(mentee)
+    progress = mentee_progress(mentee, cached_view(mentee.organisation_id))
     return render_template(
         "me/progress.html",
         mentee=mentee,
@@ -55,7 +56,7 @@ def progress() -> ResponseReturnValue:
 def area(domain_id: int) -> ResponseReturnValue:
     """One area: each of its skills, what I will be able to do, and where I am."""
     mentee = own_record() or abort(404)
-    progress = mentee_progress(mentee)
+    progress = mentee_progress(mentee, cached_view(mentee.organisation_id))
     # Only an area of a curriculum my organisation uses (and not retired) is found.
     domain = next((d for d in progress.domains if d.domain.id == domain_id), None) or abort(404)
     return render_template(
@@ -92,7 +93,7 @@ def skill(skill_id: int) -> ResponseReturnValue:
     """One skill: what I will be able to do, the steps, where I am, and what I can say."""
     mentee = own_record() or abort(404)
     skill = load_skill(skill_id, mentee.organisation_id)
-    progress = mentee_progress(mentee)
+    progress = mentee_progress(mentee, cached_view(mentee.organisation_id))
     my_rating = voice.self_ratings([mentee.id]).get((mentee.id, skill.id))
     return render_template(
         "me/skill.html",

@@ -17,7 +17,7 @@ from ..models import DidItReport, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
 from ..services import audit, signoffs, skill_search, voice
 from ..services import history as histories
-from ..services.curriculum_view import curriculum_view, reading_language, skill_detail
+from ..services.curriculum_view import reading_language, skill_detail
 from ..services.people_queries import staff_names
 from ..services.progress import (
     caseload_progress,
@@ -80,7 +80,7 @@ def detail(mentee_id: int) -> ResponseReturnValue:
     mentee = load_mentee(mentee_id, permissions.can_view_mentee)
     if permissions.is_self(current_user, mentee):
         return redirect(url_for("me.progress"))
-    view = curriculum_view(mentee.organisation_id)
+    view = cached_view(mentee.organisation_id)
     progress = mentee_progress(mentee, view)
     found = skill_search.find(
         ((d.domain.title, s) for d in progress.domains for s in d.skills),
@@ -212,7 +212,7 @@ def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
         db.session.commit()
         form.shown_on.data = today(current_user)
         form.idempotency_key.data = uuid.uuid4().hex
-    progress = mentee_progress(mentee)
+    progress = mentee_progress(mentee, cached_view(mentee.organisation_id))
     entries = histories.history(mentee, permissions.viewer_for(current_user, mentee), skill=skill)
     return render_template(
         "mentees/skill.html",

@@ -47,8 +47,8 @@ from ..reports.period import check_period, mentee_copy_locale, report_language
 from ..reports.stamp import stamp
 from ..services import audit
 from ..services import history as histories
-from ..services.curriculum_view import curriculum_view
 from ..services.people_queries import mentee_record_of
+from ..services.view_cache import cached_view
 from ..timeutil import today
 from .loading import deny, load_mentee, query_args
 
@@ -252,7 +252,7 @@ def mentee_csv(mentee_id: int) -> ResponseReturnValue:
         if (not period_from or e.shown_on >= period_from)
         and (not period_to or e.shown_on <= period_to)
     ]
-    view = curriculum_view(mentee.organisation_id)
+    view = cached_view(mentee.organisation_id)
     data = mentee_history_csv(mentee, entries, areas=areas_of(view))
     audit.record(
         "report.export",
@@ -319,7 +319,7 @@ def _summary_data() -> tuple[CaseloadData, list[Mentee], date, date]:
         mentees,
         organisation=current_user.organisation.name,
         owner=current_user.display_name,
-        view=curriculum_view(current_user.organisation_id),
+        view=cached_view(current_user.organisation_id),
         filters=filters,
         period_from=period_from,
         period_to=period_to,
@@ -353,7 +353,7 @@ def caseload_batch() -> ResponseReturnValue:
         lambda mentee: _viewer(mentee, copy),
         period_from=period_from,
         period_to=period_to,
-        view=curriculum_view(current_user.organisation_id),
+        view=cached_view(current_user.organisation_id),
         printed_by=current_user.display_name,
     )
     cover = BatchCover(

@@ -12,7 +12,8 @@ from wtforms.validators import Length, Optional
 from .. import permissions
 from ..extensions import db
 from ..services import voice
-from ..services.curriculum_view import curriculum_view, reading_language, skill_detail
+from ..services.curriculum_view import reading_language, skill_detail
+from ..services.view_cache import cached_view
 from .loading import load_skill
 
 bp = Blueprint("resources", __name__, url_prefix="/admin/resources")
@@ -29,7 +30,7 @@ class ResourceForm(FlaskForm):
 def index() -> ResponseReturnValue:
     """Every skill with the local details this organisation has added."""
     permissions.require(permissions.can_manage_curriculum(current_user))
-    view = curriculum_view(current_user.organisation_id)
+    view = cached_view(current_user.organisation_id)
     return render_template(
         "admin/resources.html", view=view, found=voice.resources(current_user.organisation_id)
     )

@@ -19,7 +19,8 @@ from ...services import session_note_edits as edits
 from ...services import session_note_groups as groups
 from ...services import session_note_queries as queries
 from ...services import session_notes as notes
-from ...services.curriculum_view import CurriculumView, curriculum_view, reading_language
+from ...services.curriculum_view import CurriculumView, reading_language
+from ...services.view_cache import cached_view
 from ...timeutil import zone
 from ..forms import choices
 from ..loading import audit_list, audit_view
@@ -60,7 +61,7 @@ def new() -> ResponseReturnValue:
         SelectChoice("", _("Choose a mentee")),
         *choices((m.id, m.name) for m in mentees),
     ]
-    view = curriculum_view(current_user.organisation_id)
+    view = cached_view(current_user.organisation_id)
     _skill_boxes(form, view)
     form.signoff_skill_id.choices = [
         SelectChoice("", _("No sign-off in this session")),
@@ -157,7 +158,7 @@ def group() -> ResponseReturnValue:
     permissions.require(permissions.can_use_mentor_pages(current_user))
     mentees = my_active_mentees()
     form = GroupNoteForm()
-    view = curriculum_view(current_user.organisation_id)
+    view = cached_view(current_user.organisation_id)
     _skill_boxes(form, view)
     errors: dict[int, str] = {}
     code = 200
@@ -209,7 +210,7 @@ def edit(note_id: int) -> ResponseReturnValue:
     """Change an unsigned note of mine; what it said before is kept as a version."""
     note, mentee = load_note(note_id)
     permissions.require(permissions.can_edit_session_note(current_user, note))
-    view = curriculum_view(mentee.organisation_id)
+    view = cached_view(mentee.organisation_id)
     if request.method == "POST":
         form = EditNoteForm()
     else:

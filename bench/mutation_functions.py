@@ -9,7 +9,9 @@ unchanged module, those that were not killed). That holds only while the code ou
 the functions (imports, constants, classes' bodies) has at most gained statements: a
 changed or removed one can change what any function does, so the module is run whole.
 Imports count name by name: an import dropped because nothing uses the name any more
-changes no function (one still using it would fail on the missing name).
+changes no function (one still using it would fail on the missing name). Star and
+`__future__` imports always count; an import kept only for what importing does
+(registering listeners) would be missed when dropped, and the rule modules have none.
 """
 
 import ast
@@ -52,20 +54,23 @@ def module_code(source: str) -> list[str]:
                     add(item)
             add(ast.ClassDef(name=node.name, bases=node.bases, keywords=node.keywords))
         elif isinstance(node, ast.Import | ast.ImportFrom):
-            digests.extend(_binding_digest(name) for name in _bindings(node).values())
+            digests.extend(_binding_digest(binding) for _, binding in _bindings(node))
         elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             add(node)
     return digests
 
 
-def _bindings(node: ast.Import | ast.ImportFrom) -> dict[str, str]:
-    """The names an import statement binds, each with what it binds it to."""
+def _bindings(node: ast.Import | ast.ImportFrom) -> list[tuple[str, str]]:
+    """The names an import statement binds, each with what it binds it to (`import a.b`
+    binds `a`, and is told from `import a.c` by its whole path)."""
     where = f"{'.' * node.level}{node.module}." if isinstance(node, ast.ImportFrom) else ""
-    return {
-        alias.asname or alias.name.partition(".")[0]: f"{alias.asname or alias.name} = "
-        f"{where}{alias.name}"
+    return [
+        (
+            alias.asname or alias.name.partition(".")[0],
+            f"{alias.asname or alias.name} = {where}{alias.name}",
+        )
         for alias in node.names
-    }
+    ]
 
 
 def _binding_digest(binding: str) -> str:
@@ -81,8 +86,9 @@ def outside_changes(old: str, new: str) -> set[str]:
         _binding_digest(binding)
         for node in ast.parse(old).body
         if isinstance(node, ast.Import | ast.ImportFrom)
-        for name, binding in _bindings(node).items()
-        if name not in used
+        and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+        for name, binding in _bindings(node)
+        if name not in used and name != "*"  # a star import binds names unseen here
     }
     return set(module_code(old)) - set(module_code(new)) - unused
 

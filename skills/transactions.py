@@ -37,7 +37,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, make_transient, make_transient_to_detached
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from . import writer_lock
@@ -166,3 +166,53 @@ def lock_all_for_write(entity: type[T], idents: list[int], session: Session | No
     a deadlock on PostgreSQL."""
     for ident in sorted(set(idents)):
         lock_for_write(entity, ident, session)
+
+
+# Objects whose rows a Core statement inserted, with the (sub)transaction that did it.
+_INSERTED = "core_inserted"
+
+
+def attach_inserted(obj: T, row: dict[str, object], session: Session | None = None) -> T:
+    """`obj`, whose `row` (attribute: value) a Core statement has just inserted, made a
+    persistent object of the session as if it had been loaded: nothing is read back.
+
+    As with an object the session inserts itself, a rollback of the transaction (or
+    savepoint) that inserted it takes it out of the session again, transient, its
+    values kept: it never stands for a row that is not there."""
+    session = session or db.session()
+    make_transient_to_detached(obj)
+    session.add(obj)
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_INSERTED, []).append((obj, row, transaction))
+    return obj
+
+
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    inserted = session.info.get(_INSERTED)
+    if not inserted:
+        return
+    kept = []
+    for obj, row, transaction in inserted:
+        if not _inside(transaction, previous_transaction):
+            kept.append((obj, row, transaction))
+            continue
+        if obj in session:
+            session.expunge(obj)
+        make_transient(obj)
+        for name, value in row.items():  # the rollback expired them
+            setattr(obj, name, value)
+    session.info[_INSERTED] = kept
+
+
+@event.listens_for(Session, "after_commit")
+def _inserted_for_good(session: Session) -> None:
+    session.info.pop(_INSERTED, None)

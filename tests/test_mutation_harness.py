@@ -103,6 +103,21 @@ def test_imports_count_name_by_name(new, changed):
     assert bool(mf.outside_changes(IMPORTS, new)) is changed
 
 
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        # A star import binds names unseen here: dropped or changed, it counts.
+        ("from .rules import *\n", ""),
+        ("from .rules import *\n", "from .other import *\n"),
+        # `import a.b` binds `a`, as `import a.c` does: the path tells them apart.
+        ("import sqlalchemy.orm\nORM = sqlalchemy\n", "import sqlalchemy.sql\nORM = sqlalchemy\n"),
+        ("from __future__ import annotations\n", ""),
+    ],
+)
+def test_star_future_and_dotted_imports_always_count(old, new):
+    assert mf.outside_changes(old + IMPORTS, new + IMPORTS)
+
+
 def test_a_mutant_belongs_to_its_function():
     assert mf.function_of("skills.permissions", "skills.permissions.x_can_view__mutmut_3") == (
         "x_can_view"

@@ -353,3 +353,56 @@ def test_a_sign_off_reads_the_curriculums_scale_from_the_cached_view(pair, skill
     # The first builds the view: its curricula and its levels, each read once.
     assert sum("FROM levels" in s for s in scale_reads[0]) == 1, scale_reads[0]
     assert scale_reads[1:] == [[], []]
+
+
+def test_a_sign_off_rolled_back_leaves_the_session_and_the_next_one_saves(pair, skill):
+    """The event is inserted by one Core statement and attached as if loaded (#19); a
+    rollback must still take it out of the session, as the ORM does with what it inserts.
+    On SQLite the next event takes the same id: a stale copy in the session refused it."""
+    mentor, mentee = pair
+    db.session.commit()
+    dropped = record_signoff(mentee, skill("get-transit-card"), mentor, SignoffDetails(2, TODAY))
+    dropped_id = dropped.id
+    db.session.rollback()
+    assert dropped not in db.session
+    assert (dropped.id, dropped.level) == (dropped_id, 2)  # transient, its values kept
+    kept = record_signoff(mentee, skill("read-timetable"), mentor, SignoffDetails(3, TODAY))
+    db.session.commit()
+    assert db.session.scalars(select(SignoffEvent.skill_id)).all() == [skill("read-timetable").id]
+    assert db.session.get(SignoffEvent, kept.id) is kept
+
+
+def test_a_savepoint_rolled_back_drops_only_its_own_sign_offs(pair, skill):
+    mentor, mentee = pair
+    db.session.commit()
+    kept = record_signoff(mentee, skill("get-transit-card"), mentor, SignoffDetails(1, TODAY))
+    savepoint = db.session.begin_nested()
+    dropped = record_signoff(mentee, skill("read-timetable"), mentor, SignoffDetails(2, TODAY))
+    savepoint.rollback()
+    assert dropped not in db.session and kept in db.session
+    db.session.commit()
+    assert db.session.scalars(select(SignoffEvent.id)).all() == [kept.id]
+    assert kept.level == 1
+
+
+def test_a_new_level_not_yet_flushed_is_in_the_scale_of_the_next_sign_off(pair, skill):
+    """The scale comes from the cached curriculum view, whose version is read past the
+    ORM: a change this session has not flushed yet must still count."""
+    mentor, mentee = pair
+    transit = skill("get-transit-card")
+    record_signoff(mentee, transit, mentor, SignoffDetails(1, TODAY))  # builds the view
+    db.session.commit()
+    for loaded in (transit, mentee, mentor):  # so that no query flushes on the way
+        db.session.refresh(loaded)
+    db.session.add(
+        Level(
+            curriculum_id=transit.curriculum_id,
+            value=4,
+            name="Teaches it",
+            mentee_text="I teach it",
+        )
+    )
+    event = record_signoff(mentee, transit, mentor, SignoffDetails(4, TODAY))
+    db.session.commit()
+    assert event.level == 4
+    assert db.session.get(SkillStatus, (mentee.id, transit.id)).signed_off

@@ -12,7 +12,6 @@ from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
-from sqlalchemy.orm import make_transient_to_detached
 
 from .. import permissions
 from ..extensions import db
@@ -21,7 +20,7 @@ from ..models import Level, Mentee, SignoffEvent, Skill, User
 from ..models.chain import seal
 from ..models.signoffs import NOTE_VISIBILITY, PRACTISED_WITH, SUPPORT_LEVELS
 from ..timeutil import today
-from ..transactions import lock_for_write
+from ..transactions import attach_inserted, lock_for_write
 from . import audit
 from .curriculum_view import reading_language
 from .status import current_levels, recompute_status, write_status
@@ -283,10 +282,8 @@ def _insert_event(**values: object) -> SignoffEvent:
     of the session, as if just loaded: nothing is read back."""
     row = seal(_EVENTS, values)
     db.session.connection().execute(_EVENT_INSERT, row)
-    event = SignoffEvent(**{_EVENT_ATTRIBUTES[name]: value for name, value in row.items()})
-    make_transient_to_detached(event)
-    db.session.add(event)
-    return event
+    attributes = {_EVENT_ATTRIBUTES[name]: value for name, value in row.items()}
+    return attach_inserted(SignoffEvent(**attributes), attributes)
 
 
 def _event_values(details: SignoffDetails) -> dict:

@@ -34,6 +34,9 @@ class _Views:
 def curriculum_version() -> int | None:
     """The curriculum's version now (None before anything set one)."""
     # On the session's connection: the ORM's statement handling cost more than the query.
+    # That skips the autoflush, so flush here: a curriculum change this session has not
+    # written yet must count (nothing to do, and no statement, when nothing is pending).
+    db.session.flush()
     return db.session.connection().execute(_VERSION).scalar()
 
 

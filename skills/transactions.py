@@ -34,7 +34,7 @@ from functools import partial
 from typing import TypeVar
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
 from sqlalchemy.orm import Session, SessionTransaction, make_transient, make_transient_to_detached
@@ -172,14 +172,16 @@ def lock_all_for_write(entity: type[T], idents: list[int], session: Session | No
 _INSERTED = "core_inserted"
 
 
-def attach_inserted(obj: T, row: dict[str, object], session: Session | None = None) -> T:
-    """`obj`, whose `row` (attribute: value) a Core statement has just inserted, made a
+def attach_inserted(obj: T, session: Session | None = None) -> T:
+    """`obj`, built with the values of a row a Core statement has just inserted, made a
     persistent object of the session as if it had been loaded: nothing is read back.
 
     As with an object the session inserts itself, a rollback of the transaction (or
     savepoint) that inserted it takes it out of the session again, transient, its
     values kept: it never stands for a row that is not there."""
     session = session or db.session()
+    state = inspect(obj)
+    row = {a.key: state.dict[a.key] for a in state.mapper.column_attrs if a.key in state.dict}
     make_transient_to_detached(obj)
     session.add(obj)
     transaction = session.get_nested_transaction() or session.get_transaction()

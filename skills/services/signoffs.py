@@ -282,8 +282,9 @@ def _insert_event(**values: object) -> SignoffEvent:
     of the session, as if just loaded: nothing is read back."""
     row = seal(_EVENTS, values)
     db.session.connection().execute(_EVENT_INSERT, row)
-    attributes = {_EVENT_ATTRIBUTES[name]: value for name, value in row.items()}
-    return attach_inserted(SignoffEvent(**attributes), attributes)
+    return attach_inserted(
+        SignoffEvent(**{_EVENT_ATTRIBUTES[name]: value for name, value in row.items()})
+    )
 
 
 def _event_values(details: SignoffDetails) -> dict:

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import ColumnDefault, Table, literal, select, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
@@ -12,6 +13,7 @@ from sqlalchemy.sql.schema import DefaultGenerator
 
 from .extensions import Model, db
 from .models.chain import CHAINED_TABLES, reserve, seal_batch
+from .models.totals import VERSIONS, version_bump, version_trigger
 
 # Rows prepared per batch: big enough to be quick, small enough to keep memory flat.
 BATCH = 5000
@@ -98,7 +100,11 @@ def _write(
             raise RuntimeError("the database connection is closed")
         # Table and column names come from our own metadata, never from input.
         copy_sql = f"COPY {table.name} ({columns}) FROM STDIN"  # noqa: S608  # nosec B608
-        with driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        with (
+            driver_connection.cursor() as cursor,
+            # Sends on a worker thread while this one formats the next rows.
+            cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy,
+        ):
             for batch in batches:
                 for values in batch:
                     copy.write_row(values)
@@ -116,6 +122,9 @@ def built_after(model: type[Model]) -> Iterator[None]:
     key once, from the database's own definitions: sorting and joining all rows at the
     end costs a fraction of doing it row by row (PostgreSQL's "Populating a Database").
 
+    On SQLite, whose triggers run once per row, the triggers that bump a cache version
+    on insert are set aside too, and each version is bumped once at the end.
+
     Only when the table starts empty (rebuilding what is there could cost more). The
     session's transaction covers it all, and the table is locked meanwhile: for loading
     demo data, not for a live program's tables.
@@ -125,8 +134,44 @@ def built_after(model: type[Model]) -> Iterator[None]:
     if connection.execute(select(literal(1)).select_from(table).limit(1)).first():
         yield
         return
-    postgresql = connection.dialect.name == "postgresql"
-    if postgresql:
+    dialect = connection.dialect.name
+    # (kind, name, definition) of what is set aside; the triggers' versions by name.
+    schema, foreign_keys = _set_aside(connection, table.name)
+    bumps = {version_trigger(name, table.name, "INSERT"): name for name in VERSIONS}
+    try:
+        with db.session.begin_nested():
+            # The session opens the savepoint when asked for its connection.
+            savepoint = db.session.connection()
+            # Names and definitions come from the database's catalog, never from input.
+            for name, _ in foreign_keys:
+                savepoint.execute(text(f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{name}"'))
+            for kind, name, _ in schema:
+                savepoint.execute(text(f'DROP {kind} "{name}"'))
+    except DBAPIError:
+        # A role that may write rows but not change the schema (the app's restricted
+        # PostgreSQL role, docs/deployment.md): load row by row, as live writes do.
+        yield
+        return
+    yield
+    for kind, name, definition in schema:
+        connection.execute(text(definition))
+        if kind == "TRIGGER":
+            connection.execute(text(version_bump(bumps[name], dialect)))
+    for name, definition in foreign_keys:
+        connection.execute(text(f'ALTER TABLE "{table.name}" ADD CONSTRAINT "{name}" {definition}'))
+    if dialect == "postgresql":
+        # Building an index tells the planner the table's new size but not what is in
+        # it, and its guesses then go badly wrong for the demo's later queries.
+        connection.execute(text(f'ANALYZE "{table.name}"'))
+
+
+def _set_aside(
+    connection: Connection, table: str
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """What `built_after` sets aside while `table` loads: its secondary indexes and,
+    on SQLite, its version triggers on insert, as (kind, name, definition); and its
+    foreign keys (PostgreSQL) as (name, definition)."""
+    if connection.dialect.name == "postgresql":
         # Not the indexes behind a primary key or unique constraint: those stay.
         indexes = connection.execute(
             text(
@@ -135,49 +180,27 @@ def built_after(model: type[Model]) -> Iterator[None]:
                 " WHERE x.indrelid = CAST(:table AS regclass) AND NOT EXISTS"
                 " (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
             ),
-            {"table": table.name},
+            {"table": table},
         ).all()
         foreign_keys = connection.execute(
             text(
                 "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
                 " WHERE conrelid = CAST(:table AS regclass) AND contype = 'f'"
             ),
-            {"table": table.name},
+            {"table": table},
         ).all()
-    else:
-        # Automatic indexes (primary key, unique) have no SQL and stay. SQLite cannot
-        # drop a foreign key; it checks each by primary key, cheaply.
-        indexes = connection.execute(
-            text(
-                "SELECT name, sql FROM sqlite_master"
-                " WHERE type = 'index' AND tbl_name = :table AND sql IS NOT NULL"
-            ),
-            {"table": table.name},
-        ).all()
-        foreign_keys = []
-    try:
-        with db.session.begin_nested():
-            # The session opens the savepoint when asked for its connection.
-            savepoint = db.session.connection()
-            # Names and definitions come from the database's catalog, never from input.
-            for name, _ in foreign_keys:
-                savepoint.execute(text(f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{name}"'))
-            for name, _ in indexes:
-                savepoint.execute(text(f'DROP INDEX "{name}"'))
-    except DBAPIError:
-        # A role that may write rows but not change the schema (the app's restricted
-        # PostgreSQL role, docs/deployment.md): load row by row, as live writes do.
-        yield
-        return
-    yield
-    for _, definition in indexes:
-        connection.execute(text(definition))
-    for name, definition in foreign_keys:
-        connection.execute(text(f'ALTER TABLE "{table.name}" ADD CONSTRAINT "{name}" {definition}'))
-    if postgresql:
-        # Building an index tells the planner the table's new size but not what is in
-        # it, and its guesses then go badly wrong for the demo's later queries.
-        connection.execute(text(f'ANALYZE "{table.name}"'))
+        return [("INDEX", name, sql) for name, sql in indexes], [(n, d) for n, d in foreign_keys]
+    # Automatic indexes (primary key, unique) have no SQL and stay. SQLite cannot drop a
+    # foreign key; it checks each by primary key, cheaply.
+    bumps = {version_trigger(name, table, "INSERT") for name in VERSIONS}
+    rows = connection.execute(
+        text(
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = :table"
+            " AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+        ),
+        {"table": table},
+    ).all()
+    return [(k.upper(), n, sql) for k, n, sql in rows if k == "index" or n in bumps], []
 
 
 def python_default(default: DefaultGenerator) -> Any:

@@ -3,18 +3,20 @@ PostgreSQL, its foreign keys) out of the way and gets them all back, the same, a
 end; a bad row still fails the load; a table with rows in it, or a role that may not
 change the schema, is loaded with its indexes in place."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from skills.demo import STATUS_FIELDS, create_demo
 from skills.demo_bulk import built_after, insert_rows
 from skills.extensions import db
 from skills.models import Assignment, SignoffEvent, SkillStatus
+from skills.models.chain import chain_problems
 from skills.services import curriculum as curriculum_service
+from skills.services.page_cache import page_versions
 from skills.services.signoffs import SignoffDetails, record_signoff
 from skills.services.status import status_differences
 
@@ -97,3 +99,73 @@ def test_as_the_app_role_the_load_goes_ahead_with_the_indexes_in_place(app, make
     db.session.commit()
     assert schema_of("assignments") == before
     assert db.session.scalar(text("SELECT count(*) FROM assignments")) == 1
+
+
+def test_rows_in_many_batches_go_in_in_order_and_keep_the_chain(
+    app, make_user, make_mentee, skill, monkeypatch
+):
+    """Each batch is sealed and prepared on a second thread while the one before is
+    written: every row arrives once, in order, continuing the chain."""
+    monkeypatch.setattr("skills.demo_bulk.BATCH", 2)
+    mentor, mentee, atm = make_user("mentor"), make_mentee(), skill("use-atm")
+    rows = [
+        {
+            "recorded_at": datetime(2026, 1, 5, 15, i, tzinfo=UTC),
+            "mentee_id": mentee.id,
+            "skill_id": atm.id,
+            "level": 1 + i % 3,
+            "recorded_by_id": mentor.id,
+            "shown_on": date(2026, 1, 5),
+            "note": f"row {i}",
+        }
+        for i in range(7)
+    ]
+    insert_rows(SignoffEvent, rows)
+    db.session.commit()
+    notes = db.session.scalars(select(SignoffEvent.note).order_by(SignoffEvent.id)).all()
+    assert notes == [f"row {i}" for i in range(7)]
+    assert chain_problems(db.session.connection()) == []
+
+
+def test_an_error_in_a_later_batch_fails_the_whole_load(
+    app, make_user, make_mentee, monkeypatch
+):
+    """The first batch is written before the second is found bad: the error still
+    reaches the caller (from the thread that prepared it, on SQLite), and nothing of
+    the load stays."""
+    monkeypatch.setattr("skills.demo_bulk.BATCH", 1)
+    mentor, mentee = make_user("mentor"), make_mentee()
+    fields = ("mentee_id", "staff_id", "kind", "starts_on", "ends_on")
+    rows = [
+        (mentee.id, mentor.id, "mentor", date(2026, 1, 5), None),
+        (mentee.id, mentor.id, "mentor", "the fifth", None),  # not a date
+    ]
+    with pytest.raises(Exception, match="date"):
+        insert_rows(Assignment, rows, fields)
+    db.session.rollback()
+    assert db.session.scalar(text("SELECT count(*) FROM assignments")) == 0
+
+
+def test_a_load_gives_the_caseload_a_new_version_and_its_triggers_come_back(
+    app, make_user, make_mentee, assign, skill
+):
+    """SQLite bumps the version once per row; the load sets that trigger aside. The
+    cached caseload pages must still see the load, and later changes still bump."""
+    mentor, mentee, atm = make_user("mentor"), make_mentee(), skill("use-atm")
+    assign(mentor, mentee)
+    before = page_versions()
+    row = {
+        "recorded_at": datetime(2026, 1, 5, 15, tzinfo=UTC),
+        "mentee_id": mentee.id,
+        "skill_id": atm.id,
+        "level": 1,
+        "recorded_by_id": mentor.id,
+        "shown_on": date(2026, 1, 5),
+    }
+    with built_after(SignoffEvent):
+        insert_rows(SignoffEvent, [row])
+    loaded = page_versions()
+    assert loaded[0] == before[0]  # the curriculum is untouched
+    assert loaded[1] != before[1]
+    record_signoff(mentee, skill("get-transit-card"), mentor, SignoffDetails(level=1, shown_on=today()))
+    assert page_versions()[1] != loaded[1]  # the triggers are back

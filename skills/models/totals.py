@@ -18,6 +18,7 @@ CURRICULUM_VERSION = "curriculum"
 # bumps the curriculum version, by trigger: no writer can forget it.
 CURRICULUM_TABLES = ("curricula", "organisation_curricula", "levels", "domains", "skills")
 CASELOAD_VERSION = "caseload"
+VERSIONS = (CURRICULUM_VERSION, CASELOAD_VERSION)
 # Tables whose every change bumps the caseload version, by trigger: what the caseload and
 # mentor pages show (mentees, their progress and voice, session notes, who is assigned
 # and their names, the organisation's zone). The audit log is not among them: every view
@@ -73,13 +74,10 @@ def curriculum_version_ddl(table: str, dialect: str) -> list[str]:
 
 def version_ddl(name: str, table: str, dialect: str) -> list[str]:
     """Triggers that give version `name` a new value on any change to `table`."""
-    bump = (
-        f"INSERT INTO cache_versions (name, version) VALUES ('{name}', "  # noqa: S608  # nosec B608
-        f"{_RANDOM[dialect]}) ON CONFLICT (name) DO UPDATE SET version = excluded.version"
-    )
+    bump = version_bump(name, dialect)
     if dialect == "sqlite":
         return [
-            f"CREATE TRIGGER {table}_{name}_version_{op.lower()} AFTER {op} ON {table} "
+            f"CREATE TRIGGER {version_trigger(name, table, op)} AFTER {op} ON {table} "
             f"BEGIN {bump}; END"
             for op in ("INSERT", "UPDATE", "DELETE")
         ]
@@ -90,3 +88,16 @@ def version_ddl(name: str, table: str, dialect: str) -> list[str]:
         f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
         f"FOR EACH STATEMENT EXECUTE FUNCTION bump_{name}_version()",
     ]
+
+
+def version_trigger(name: str, table: str, op: str) -> str:
+    """The name of SQLite's trigger that bumps version `name` on `op` on `table`."""
+    return f"{table}_{name}_version_{op.lower()}"
+
+
+def version_bump(name: str, dialect: str) -> str:
+    """The statement that gives version `name` a new value."""
+    return (
+        f"INSERT INTO cache_versions (name, version) VALUES ('{name}', "  # noqa: S608  # nosec B608
+        f"{_RANDOM[dialect]}) ON CONFLICT (name) DO UPDATE SET version = excluded.version"
+    )

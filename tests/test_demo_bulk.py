@@ -104,8 +104,8 @@ def test_as_the_app_role_the_load_goes_ahead_with_the_indexes_in_place(app, make
 def test_rows_in_many_batches_go_in_in_order_and_keep_the_chain(
     app, make_user, make_mentee, skill, monkeypatch
 ):
-    """Each batch is sealed and prepared on a second thread while the one before is
-    written: every row arrives once, in order, continuing the chain."""
+    """Rows are sealed and written a batch at a time: every row arrives once, in
+    order, each batch continuing the chain from the one before."""
     monkeypatch.setattr("skills.demo_bulk.BATCH", 2)
     mentor, mentee, atm = make_user("mentor"), make_mentee(), skill("use-atm")
     rows = [
@@ -127,12 +127,9 @@ def test_rows_in_many_batches_go_in_in_order_and_keep_the_chain(
     assert chain_problems(db.session.connection()) == []
 
 
-def test_an_error_in_a_later_batch_fails_the_whole_load(
-    app, make_user, make_mentee, monkeypatch
-):
-    """The first batch is written before the second is found bad: the error still
-    reaches the caller (from the thread that prepared it, on SQLite), and nothing of
-    the load stays."""
+def test_an_error_in_a_later_batch_fails_the_whole_load(app, make_user, make_mentee, monkeypatch):
+    """The first batch is written before the second is found bad: the error reaches
+    the caller, and nothing of the load stays."""
     monkeypatch.setattr("skills.demo_bulk.BATCH", 1)
     mentor, mentee = make_user("mentor"), make_mentee()
     fields = ("mentee_id", "staff_id", "kind", "starts_on", "ends_on")
@@ -167,5 +164,7 @@ def test_a_load_gives_the_caseload_a_new_version_and_its_triggers_come_back(
     loaded = page_versions()
     assert loaded[0] == before[0]  # the curriculum is untouched
     assert loaded[1] != before[1]
-    record_signoff(mentee, skill("get-transit-card"), mentor, SignoffDetails(level=1, shown_on=today()))
+    record_signoff(
+        mentee, skill("get-transit-card"), mentor, SignoffDetails(level=1, shown_on=today())
+    )
     assert page_versions()[1] != loaded[1]  # the triggers are back

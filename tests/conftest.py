@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, make_url, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from skills import create_app, timeutil
@@ -72,12 +73,37 @@ def pytest_report_header(config):
     return f"database: {POSTGRES_URL or 'SQLite (a file per test)'}"
 
 
+def wait_for_postgres(url: str, within: float = 90.0, attempt_timeout: int = 10) -> None:
+    """Return once `url` answers a query; raise the last error after `within` seconds.
+
+    The session's first connection is tried again: pytest keeps a session fixture's
+    error and gives it to every test that uses it, so one attempt timing out while CI
+    starts three test runs on two cores made all 1,441 PostgreSQL tests fail at once."""
+    engine = create_engine(
+        url, poolclass=NullPool, connect_args={"connect_timeout": attempt_timeout}
+    )
+    deadline = time.monotonic() + within
+    try:
+        while True:
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                return
+            except OperationalError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(1)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_schema():
     """On PostgreSQL, build the schema once; each test then empties the tables."""
     if not POSTGRES_URL:
         yield None
         return
+    wait_for_postgres(OWNER_URL)
     app = create_app({"SQLALCHEMY_DATABASE_URI": OWNER_URL, "TESTING": True})
     with app.app_context():
         with db.engine.begin() as conn:

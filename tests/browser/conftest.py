@@ -9,13 +9,11 @@ two-step sign-in and a mentee login with no record yet.
 
 import logging
 import os
-import threading
 from pathlib import Path
 
 import pyotp
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from skills import create_app
 from skills.demo import create_demo
@@ -25,6 +23,7 @@ from skills.models.session_notes import SessionNote
 from skills.services import curriculum as curriculum_service
 from skills.services import people, voice
 
+from ..thread_server import served
 from .helpers import CHROMIUM, CHROMIUM_ARGS, CURRICULUM, PASSWORD, PHONE, Site
 
 
@@ -127,13 +126,8 @@ def site(tmp_path_factory):
         db.create_all()
         values = _seed()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Site(url=f"http://127.0.0.1:{server.server_port}", **values)
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with served(app) as url:
+        yield Site(url=url, **values)
     with app.app_context():
         db.engine.dispose()
 

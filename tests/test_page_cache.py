@@ -3,7 +3,6 @@
 app server straight in the database, shows on the next request; so does an assignment
 that ended; nothing is shared between viewers, and every view is still audited."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from skills.services.page_cache import page_versions
 from skills.services.signoffs import SignoffDetails, record_signoff
 
 from .conftest import raw_engine, today
+from .page_states import without_csrf
 
 
 @pytest.fixture
@@ -34,8 +34,7 @@ def team(org, make_user, make_mentee, assign):
 def _page(client, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200
-    # The sign-out form's token is new on every page.
-    return re.sub(r'name="csrf_token" value="[^"]*"', "", response.get_data(as_text=True))
+    return without_csrf(response)
 
 
 def _views(page: str) -> int:

@@ -1,8 +1,17 @@
 """Bulk inserts for the demo: many rows in the session's transaction, skipping the ORM's
 per-row work (the demo can hold hundreds of thousands of sign-offs)."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import gc
+import multiprocessing
+import os
+import pickle  # nosec B403 - only between this process and its own fork
+import sys
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing, contextmanager
+from datetime import date
+from multiprocessing.connection import Connection as PipeEnd
+from multiprocessing.process import BaseProcess
+from operator import itemgetter
 from typing import Any
 
 from psycopg.copy import QueuedLibpqWriter
@@ -14,48 +23,159 @@ from sqlalchemy.sql.schema import DefaultGenerator
 from .extensions import Model, db
 from .models.chain import CHAINED_TABLES, reserve, seal_batch
 from .models.totals import VERSIONS, version_bump, version_trigger
+from .timeutil import one_instant
 
 # Rows prepared per batch: big enough to be quick, small enough to keep memory flat.
 BATCH = 5000
+# A chained load of this many rows or more is sealed and prepared by a forked copy of
+# this process while this one writes: each half takes about as long as the other (the
+# demo's sign-off events; a small load is not worth a process).
+FORK_FROM = 20 * BATCH
 
 
-def insert_rows(model: type[Model], rows: list, fields: tuple[str, ...] | None = None) -> None:
+def insert_rows(model: type[Model], rows: list, fields: tuple[str, ...] | None = None) -> list[int]:
     """Insert many rows (dicts, or tuples in the order of `fields`) in the session's
     transaction: COPY on PostgreSQL, executemany on SQLite, one batch at a time.
 
     Both skip SQLAlchemy's per-row work, so Python-side column defaults are filled in
     here and each value goes through its column type's bind processing. Rows of a
     hash-chained table (models/chain.py) are sealed into its chain, as live writes
-    are; give those as dicts.
+    are.
 
     Rows are sealed and prepared a batch at a time, so only one batch of them is held
-    twice over (a state-wide demo has millions of sign-off events).
+    twice over (a state-wide demo has millions of sign-off events): give millions as
+    tuples, which take a fraction of a dict's memory. From `FORK_FROM` chained rows a
+    second process seals and prepares the batches while this one writes them.
+
+    Returns the ids a hash-chained table's rows were given, in the order of `rows`
+    (none for other tables: the database numbers those).
     """
     if not rows:
-        return
+        return []
     table = model.__table__
     connection = db.session.connection()
     chained = table.name in CHAINED_TABLES
+    given = fields
+    ids: list[int] = []
     if chained:
-        if fields is not None:
-            raise TypeError(f"rows of the chained table {table.name} must be dicts")
+        if "id" in (given or rows[0]):
+            raise ValueError(f"rows of {table.name} take the ids their chain reserves")
         head, ids = reserve(connection, table, len(rows))
         fields = tuple(column.name for column in table.columns)
     elif fields is None:
         fields = tuple(rows[0])
         rows = [tuple(row[name] for name in fields) for row in rows]
     names, prepare = _preparer(table, fields, connection.dialect)
+    in_order = itemgetter(*fields)
 
-    def batches() -> Iterator[list[tuple]]:
+    def batches() -> Generator[list[tuple], None, None]:
         nonlocal head
         for begin in range(0, len(rows), BATCH):
             batch = rows[begin : begin + BATCH]
             if chained:
+                if given is not None:  # sealing reads each row by column name
+                    batch = [dict(zip(given, row, strict=True)) for row in batch]
                 sealed, head = seal_batch(table, batch, ids[begin : begin + BATCH], head)
-                batch = [tuple(row[name] for name in fields) for row in sealed]
+                batch = [in_order(row) for row in sealed]
             yield prepare(batch)
 
-    _write(connection, table, names, batches())
+    work = batches()
+    if chained and len(rows) >= FORK_FROM and _can_fork():
+        work = _made_by_a_child(work)
+    # Closed at once when writing fails, so a forked process is not left waiting.
+    with closing(work):
+        _write(connection, table, names, work)
+    return ids
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector (also as a decorator). A bulk load holds millions
+    of rows, and each full collection walks every one of them (and, in a forked copy,
+    touches their pages, which the system then copies); rows make no cycles to free."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _can_fork() -> bool:
+    # Linux only: macOS's system libraries are not safe to fork (Python starts processes
+    # there by spawning them), and Windows cannot fork. Elsewhere the load is serial.
+    return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
+
+
+def _made_by_a_child(batches: Iterator[list[tuple]]) -> Generator[list[tuple], None, None]:
+    """`batches`, made by a forked copy of this process (which needs no database: the
+    ids and the chain's head are reserved) and sent back through a pipe, so that the
+    next batch is made while this process writes the last. Started now, before a COPY
+    starts its writer thread: a process is forked with no other thread running."""
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    # Output still buffered would be written twice: by this process, and by the copy.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = context.Process(
+        target=_send_all, args=(batches, sending, receiving), name="demo-bulk-prepare", daemon=True
+    )
+    child.start()
+    sending.close()
+    return _received(child, receiving)
+
+
+def _send_all(batches: Iterator[list[tuple]], sending: PipeEnd, receiving: PipeEnd) -> None:
+    """In the child: every batch, then None; or the error that stopped it."""
+    # The copy of the reading end: were it open, a parent that stops reading would
+    # leave this process waiting to send, not told that nobody reads.
+    receiving.close()
+    try:
+        try:
+            for batch in batches:
+                sending.send(batch)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the parent stopped reading: its own error tells the story
+        except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+            sending.send(_pickled(exc))
+            return
+        sending.send(None)
+    except (BrokenPipeError, ConnectionResetError):
+        return
+    finally:
+        sending.close()
+
+
+def _pickled(exc: Exception) -> Exception:
+    """`exc`, or a RuntimeError with its text where it cannot cross the pipe."""
+    try:
+        pickle.dumps(exc)
+    except Exception:  # noqa: BLE001 - any failure to pickle
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _received(child: BaseProcess, receiving: PipeEnd) -> Generator[list[tuple], None, None]:
+    try:
+        while True:
+            try:
+                batch = receiving.recv()
+            except EOFError:
+                raise RuntimeError(
+                    f"the process preparing the rows ended early (exit code {child.exitcode})"
+                ) from None
+            if batch is None:
+                return
+            if isinstance(batch, Exception):
+                raise batch
+            yield batch
+    finally:
+        receiving.close()
+        child.join(timeout=30)
+        if child.is_alive():
+            child.terminate()
+            child.join()
 
 
 def _preparer(
@@ -71,7 +191,7 @@ def _preparer(
     names = [*fields, *(name for name, _ in defaults)]
     extra = tuple(value for _, value in defaults)
     processors = [
-        (i, processor)
+        (i, _memoised(processor))
         for i, name in enumerate(names)
         if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
     ]
@@ -86,6 +206,25 @@ def _preparer(
         return out
 
     return names, prepare
+
+
+def _memoised(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`processor`, remembering what it gave for dates, naive and UTC times: the demo's
+    millions of sign-offs share some thousands of them. Not for times in other zones:
+    where clocks go back, the two 1:30 a.m. compare equal but are an hour apart."""
+    seen: dict[Any, Any] = {}
+
+    def process(value: Any) -> Any:
+        if not isinstance(value, date) or not one_instant(value):
+            return processor(value)
+        bound = seen.get(value)
+        if bound is None:
+            if len(seen) >= 1 << 16:
+                seen.clear()
+            bound = seen[value] = processor(value)
+        return bound
+
+    return process
 
 
 def _write(

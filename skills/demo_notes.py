@@ -20,7 +20,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 from sqlalchemy import select, update
 
-from .demo_bulk import insert_rows
+from .demo_bulk import built_after, insert_rows
 from .demo_text import DOMAIN_PLACES, PLACES, STAFF_NOTE_GENERAL, STAFF_NOTES, note_for
 from .extensions import db
 from .models import DidItReport, Mentee, Organisation, Photo, SignoffEvent, User
@@ -151,7 +151,8 @@ def add_session_notes(org: Organisation, view: CurriculumView, rng: random.Rando
                 "idempotency_key": None,
             }
         )
-    insert_rows(SessionNote, rows)
+    with built_after(SessionNote):
+        insert_rows(SessionNote, rows)
     ids = list(
         db.session.scalars(
             select(SessionNote.id)
@@ -161,16 +162,18 @@ def add_session_notes(org: Organisation, view: CurriculumView, rng: random.Rando
     )
     if len(ids) != len(rows):
         raise RuntimeError("demo session notes and their ids do not line up")
-    insert_rows(
-        SessionNoteSkill,
-        [(i, s) for i, c in zip(ids, contacts, strict=True) for s in c.levels],
-        ("note_id", "skill_id"),
-    )
-    insert_rows(
-        SessionNoteSignoff,
-        [(i, e) for i, c in zip(ids, contacts, strict=True) for e in c.events],
-        ("note_id", "signoff_event_id"),
-    )
+    with built_after(SessionNoteSkill):
+        insert_rows(
+            SessionNoteSkill,
+            [(i, s) for i, c in zip(ids, contacts, strict=True) for s in c.levels],
+            ("note_id", "skill_id"),
+        )
+    with built_after(SessionNoteSignoff):
+        insert_rows(
+            SessionNoteSignoff,
+            [(i, e) for i, c in zip(ids, contacts, strict=True) for e in c.events],
+            ("note_id", "signoff_event_id"),
+        )
     _addenda_and_comments(ids, rows, now)
     _photos(org, ids, rows)
     return len(rows)
@@ -184,6 +187,7 @@ def _contacts(org: Organisation, first: date, on: date, rng: random.Random) -> l
     """One contact per mentee, mentor and day with individual sign-offs, from `first` to
     yesterday, and now and then a phone check-in on a quiet day between two of them."""
     found: dict[tuple[int, int, date], _Contact] = {}
+    organisation_mentees = select(Mentee.id).where(Mentee.organisation_id == org.id)
     for event_id, mentee_id, mentor_id, day, skill_id, level in db.session.execute(
         select(
             SignoffEvent.id,
@@ -193,20 +197,22 @@ def _contacts(org: Organisation, first: date, on: date, rng: random.Random) -> l
             SignoffEvent.skill_id,
             SignoffEvent.level,
         )
-        .join(Mentee, Mentee.id == SignoffEvent.mentee_id)
         .where(
-            Mentee.organisation_id == org.id,
+            # "+ 0": read the table once, in id order. By the mentee index SQLite would
+            # fetch every event of every mentee (all of them) one by one, 4× slower.
+            (SignoffEvent.mentee_id + 0).in_(organisation_mentees),
             SignoffEvent.kind == "signoff",
             SignoffEvent.group_session_id.is_(None),
             SignoffEvent.shown_on >= first,
             SignoffEvent.shown_on < on,
         )
-        .order_by(SignoffEvent.mentee_id, SignoffEvent.shown_on, SignoffEvent.id)
+        .order_by(SignoffEvent.id)
     ):
         c = found.setdefault((mentee_id, mentor_id, day), _Contact(mentee_id, mentor_id, day))
         c.levels[skill_id] = max(level, c.levels.get(skill_id, 0))
         c.events.append(event_id)
-    contacts = list(found.values())
+    # Each mentee's contacts in the order they happened (the check-ins go between them).
+    contacts = sorted(found.values(), key=lambda c: (c.mentee_id, c.day, c.events[0]))
     calls = []
     for before, after in zip(contacts, contacts[1:], strict=False):
         gap = (after.day - before.day).days
@@ -342,7 +348,9 @@ def _photos(org: Organisation, ids: list[int], rows: list[dict]) -> None:
             SignoffEvent.recorded_by_id,
             SignoffEvent.recorded_at,
         )
-        .join(Mentee, Mentee.id == SignoffEvent.mentee_id)
+        # `+ 0`: the newest events first, by id, not every event through the mentees'
+        # index and then a sort (2.6 s at 10,000 mentees on SQLite, now a few ms).
+        .join(Mentee, Mentee.id == SignoffEvent.mentee_id + 0)
         .where(
             Mentee.organisation_id == org.id,
             SignoffEvent.level == 3,

@@ -24,6 +24,15 @@ def utcnow() -> datetime:
     return _clock()
 
 
+def one_instant(value: date) -> bool:
+    """Whether equal values of this kind are the same instant, so a cache may key on
+    the value: dates, naive times and UTC times. Not a time in a zone with daylight
+    saving: the two 1:30 a.m. of the night clocks go back compare equal, an hour apart."""
+    if isinstance(value, datetime):
+        return type(value) is datetime and value.tzinfo in (None, UTC)
+    return type(value) is date
+
+
 @contextmanager
 def frozen_at(moment: datetime) -> Iterator[None]:
     """Within the block, the program's clock reads `moment` (aware) and stands still."""

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -449,6 +450,16 @@ def test_canonical_values_read_the_same_from_either_database():
     assert canonical(naive) == canonical(aware) == canonical(naive.replace(tzinfo=UTC))
     assert canonical(naive) == "2026-11-30T09:05:01.000020"
     assert canonical(date(2026, 1, 2)) == "2026-01-02"
+    # Times are cached by value: a subclass and a date equal to a midnight are their own.
+    later = type("Later", (datetime,), {})(2026, 11, 30, 9, 5, 1, 20, tzinfo=UTC)
+    assert canonical(later) == canonical(naive)
+    assert canonical(date(2026, 11, 30)) == "2026-11-30"
+    assert canonical(datetime(2026, 11, 30, tzinfo=UTC)) == "2026-11-30T00:00:00.000000"
+    # The night clocks go back, 1:30 a.m. comes twice: equal as values, an hour apart.
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    assert first == first.replace(fold=1)
+    assert canonical(first) == "2026-11-01T05:30:00.000000"
+    assert canonical(first.replace(fold=1)) == "2026-11-01T06:30:00.000000"
     assert [canonical(True), canonical(False), canonical(None)] == [1, 0, None]
     assert canonical(Decimal("1.50")) == "1.50" and canonical(b"\x00\xff") == "00ff"
     assert canonical({"b": [True], "a": 1}) == {"b": [1], "a": 1}

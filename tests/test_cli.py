@@ -142,6 +142,30 @@ def test_demo_creates_people_and_history(runner):
     assert check.exit_code == 0, check.output
 
 
+def test_demo_builds_without_the_cyclic_collector_and_turns_it_back_on(runner, monkeypatch):
+    """The build runs with the cyclic collector off (it would walk millions of rows again
+    and again); afterwards it is on again, whether the build worked or failed."""
+    import gc
+
+    import skills.demo
+
+    seen = []
+    real = skills.demo.add_voice
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(skills.demo, "add_voice", watched)
+    assert gc.isenabled()
+    result = runner.invoke(args=["demo", "--mentees", "3", "--mentors", "1", "--months", "2"])
+    assert result.exit_code == 0, result.output
+    assert seen == [False] and gc.isenabled()
+    again = runner.invoke(args=["demo"])  # the demo exists: refused
+    assert again.exit_code == 1 and "already exists" in again.output
+    assert gc.isenabled()
+
+
 def test_demo_rejects_bad_size(runner):
     result = runner.invoke(args=["demo", "--mentees", "0"])
     assert result.exit_code == 2 and "--mentees" in result.output

@@ -3,15 +3,19 @@ PostgreSQL, its foreign keys) out of the way and gets them all back, the same, a
 end; a bad row still fails the load; a table with rows in it, or a role that may not
 change the schema, is loaded with its indexes in place."""
 
+import gc
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Column, Date, DateTime, Integer, MetaData, Table, func, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from skills.demo import STATUS_FIELDS, create_demo
-from skills.demo_bulk import built_after, insert_rows
+from skills.demo_bulk import _preparer, built_after, cyclic_gc_paused, insert_rows
 from skills.extensions import db
 from skills.models import Assignment, SignoffEvent, SkillStatus
 from skills.models.chain import chain_problems
@@ -19,6 +23,7 @@ from skills.services import curriculum as curriculum_service
 from skills.services.page_cache import page_versions
 from skills.services.signoffs import SignoffDetails, record_signoff
 from skills.services.status import status_differences
+from skills.timeutil import UTCDateTime
 
 from .conftest import today
 
@@ -53,9 +58,25 @@ def index_names(table: str) -> set[str]:
     return {name for name, definition in schema_of(table) if "INDEX" in definition.upper()}
 
 
+# The tables the demo loads with their indexes (and SQLite's version triggers) set aside.
+BUILT_AFTER = (
+    "signoff_events",
+    "skill_status",
+    "session_notes",
+    "session_note_skills",
+    "session_note_signoffs",
+    "goals",
+    "self_ratings",
+    "did_it_reports",
+    "signoff_confirmations",
+    "signoff_disagreements",
+)
+
+
 def test_the_demo_gives_back_every_index_and_foreign_key_it_set_aside(app):
-    before = {t: schema_of(t) for t in ("signoff_events", "skill_status")}
+    before = {t: schema_of(t) for t in BUILT_AFTER}
     assert index_names("signoff_events")  # there is something to set aside
+    assert index_names("session_notes")
     curriculum_service.load_files([CURRICULUM])
     create_demo(mentees=12, mentors=2, case_managers=1, months=4, password="demo-pass-1")
     db.session.commit()
@@ -127,6 +148,148 @@ def test_rows_in_many_batches_go_in_in_order_and_keep_the_chain(
     assert chain_problems(db.session.connection()) == []
 
 
+def test_chained_rows_given_as_tuples_are_sealed_as_dicts_are(
+    app, make_user, make_mentee, skill, monkeypatch
+):
+    """A bulk load gives millions of sign-offs as tuples (a dict each would double its
+    memory): each value lands in its own column, in order, and the chain holds."""
+    monkeypatch.setattr("skills.demo_bulk.BATCH", 3)
+    mentor, mentee, atm = make_user("mentor"), make_mentee(), skill("use-atm")
+    fields = ("recorded_at", "mentee_id", "skill_id", "level", "recorded_by_id", "shown_on")
+    fields += ("note", "support")
+    rows = [
+        (
+            datetime(2026, 1, 5, 15, i, tzinfo=UTC),
+            mentee.id,
+            atm.id,
+            1 + i % 3,
+            mentor.id,
+            date(2026, 1, 1 + i),
+            f"row {i}",
+            "own" if i % 2 else None,
+        )
+        for i in range(8)
+    ]
+    ids = insert_rows(SignoffEvent, rows, fields)
+    db.session.commit()
+    # The ids handed back are the rows' own, in the order of the rows.
+    notes = dict(db.session.execute(select(SignoffEvent.id, SignoffEvent.note)).all())
+    assert [notes[i] for i in ids] == [f"row {i}" for i in range(8)]
+    stored = db.session.execute(
+        select(
+            SignoffEvent.level,
+            SignoffEvent.shown_on,
+            SignoffEvent.note,
+            SignoffEvent.support,
+            SignoffEvent.kind,
+            SignoffEvent.note_visibility,
+        ).order_by(SignoffEvent.id)
+    ).all()
+    assert [tuple(row) for row in stored] == [
+        (1 + i % 3, date(2026, 1, 1 + i), f"row {i}", "own" if i % 2 else None, "signoff", "mentee")
+        for i in range(8)
+    ]
+    assert chain_problems(db.session.connection()) == []
+
+
+def _event_rows(mentor, mentee, skill, count: int, bad_at: int | None = None) -> list[tuple]:
+    """Sign-off rows in EVENT_ROW order; row `bad_at` has a day that is not a date."""
+    return [
+        (
+            datetime(2026, 1, 5, 15, i % 60, tzinfo=UTC),
+            mentee.id,
+            skill.id,
+            1 + i % 3,
+            mentor.id,
+            "the fifth" if i == bad_at else date(2026, 1, 5),
+            f"row {i}",
+        )
+        for i in range(count)
+    ]
+
+
+EVENT_ROW = ("recorded_at", "mentee_id", "skill_id", "level", "recorded_by_id", "shown_on")
+EVENT_ROW += ("note",)
+
+
+@pytest.fixture
+def forked(monkeypatch):
+    """Small batches, and a forked process to make them from the second row on; lists
+    the processes forked."""
+    import multiprocessing
+    import sys
+
+    import skills.demo_bulk
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the bulk load forks on Linux only (serial elsewhere)")
+    monkeypatch.setattr(skills.demo_bulk, "BATCH", 3)
+    monkeypatch.setattr(skills.demo_bulk, "FORK_FROM", 2)
+    forks = []
+    real = skills.demo_bulk._made_by_a_child
+
+    def counted(batches):
+        made = real(batches)
+        forks.extend(multiprocessing.active_children())
+        return made
+
+    monkeypatch.setattr(skills.demo_bulk, "_made_by_a_child", counted)
+    return forks
+
+
+def test_a_big_chained_load_made_by_a_forked_process_arrives_whole_and_in_order(
+    app, make_user, make_mentee, skill, forked
+):
+    """The forked process seals and prepares each batch while this one writes: every
+    row arrives once, in order, the chain holds, and the process is gone afterwards."""
+    import multiprocessing
+
+    mentor, mentee, atm = make_user("mentor"), make_mentee(), skill("use-atm")
+    insert_rows(SignoffEvent, _event_rows(mentor, mentee, atm, 11), EVENT_ROW)
+    db.session.commit()
+    assert [child.exitcode for child in forked] == [0]  # it ended by itself
+    notes = db.session.scalars(select(SignoffEvent.note).order_by(SignoffEvent.id)).all()
+    assert notes == [f"row {i}" for i in range(11)]
+    assert chain_problems(db.session.connection()) == []
+    assert multiprocessing.active_children() == []
+
+
+def test_a_bad_row_met_by_the_forked_process_fails_the_whole_load(
+    app, make_user, make_mentee, skill, forked
+):
+    """The error in the forked process (a later batch) reaches the caller as itself,
+    nothing of the load stays, and the process has ended."""
+    import multiprocessing
+
+    mentor, mentee, atm = make_user("mentor"), make_mentee(), skill("use-atm")
+    with pytest.raises(Exception, match="date"):
+        insert_rows(SignoffEvent, _event_rows(mentor, mentee, atm, 11, bad_at=7), EVENT_ROW)
+    db.session.rollback()
+    assert [child.exitcode for child in forked] == [0]  # it ended by itself
+    assert db.session.scalar(text("SELECT count(*) FROM signoff_events")) == 0
+    assert multiprocessing.active_children() == []
+
+
+def test_a_failed_write_stops_the_forked_process(app, make_user, make_mentee, skill, forked):
+    """When writing fails here (a skill that does not exist), the forked process is not
+    left behind, waiting to send the rest: it learns that nobody reads and ends."""
+    import multiprocessing
+
+    mentor, mentee, atm = make_user("mentor"), make_mentee(), skill("use-atm")
+    # Long notes fill the pipe: the forked process is still sending when writing fails.
+    rows = [(*row[:-1], "x" * 20_000) for row in _event_rows(mentor, mentee, atm, 30)]
+    rows[1] = (*rows[1][:2], 987654, *rows[1][3:])
+    # SQLite refuses the row as it goes in; PostgreSQL's COPY (the driver's own error)
+    # when it ends.
+    with pytest.raises((IntegrityError, psycopg.errors.IntegrityError)):
+        insert_rows(SignoffEvent, rows, EVENT_ROW)
+        db.session.commit()
+    db.session.rollback()
+    assert [child.exitcode for child in forked] == [0]  # it ended by itself
+    assert multiprocessing.active_children() == []
+    assert db.session.scalar(text("SELECT count(*) FROM signoff_events")) == 0
+
+
 def test_an_error_in_a_later_batch_fails_the_whole_load(app, make_user, make_mentee, monkeypatch):
     """The first batch is written before the second is found bad: the error reaches
     the caller, and nothing of the load stays."""
@@ -168,3 +331,74 @@ def test_a_load_gives_the_caseload_a_new_version_and_its_triggers_come_back(
         mentee, skill("get-transit-card"), mentor, SignoffDetails(level=1, shown_on=today())
     )
     assert page_versions()[1] != loaded[1]  # the triggers are back
+
+
+def test_bound_times_are_remembered_only_where_equal_times_bind_alike():
+    """Preparing rows remembers the bound form of a date or a UTC time (millions of
+    sign-offs share some thousands of them). A plain DateTime binds an aware time's own
+    clock time on SQLite, so two equal times in two zones bind differently: not
+    remembered. A naive time equal in clock time to a remembered UTC one is not the same
+    value, and is still refused."""
+    table = Table(
+        "times",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime),
+        Column("plain", DateTime),
+        Column("day", Date),
+    )
+    _names, prepare = _preparer(table, ("id", "at", "plain", "day"), sqlite.dialect())
+    utc = datetime(2026, 12, 1, 2, 5, tzinfo=UTC)
+    new_york = utc.astimezone(ZoneInfo("America/New_York"))
+    first, second = prepare(
+        [(1, utc, utc, date(2026, 11, 30)), (2, new_york, new_york, date(2026, 11, 30))]
+    )
+    assert first[1] == second[1] == "2026-12-01 02:05:00.000000"
+    assert first[2] == "2026-12-01 02:05:00.000000"
+    assert second[2] == "2026-11-30 21:05:00.000000"
+    assert first[3] == second[3] == "2026-11-30"
+    with pytest.raises(ValueError, match="naive datetime"):
+        prepare([(3, utc.replace(tzinfo=None), None, None)])
+    # The night clocks go back, 1:30 a.m. comes twice: equal as values, an hour apart.
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    once, twice = prepare([(4, first, None, None), (5, first.replace(fold=1), None, None)])
+    assert (once[1], twice[1]) == ("2026-11-01 05:30:00.000000", "2026-11-01 06:30:00.000000")
+
+
+def test_rows_of_a_chained_table_take_the_ids_the_chain_reserves(
+    app, make_user, make_mentee, skill
+):
+    mentor, mentee, atm = make_user("mentor"), make_mentee(), skill("use-atm")
+    row = dict(zip(EVENT_ROW, _event_rows(mentor, mentee, atm, 1)[0], strict=True))
+    with pytest.raises(ValueError, match="signoff_events take the ids their chain reserves"):
+        insert_rows(SignoffEvent, [{**row, "id": 99}])
+    with pytest.raises(ValueError, match="signoff_events take the ids"):
+        insert_rows(SignoffEvent, [(99, *row.values())], ("id", *row))
+    assert db.session.scalar(select(func.count()).select_from(SignoffEvent)) == 0
+    # Other tables are numbered by the database: no ids to hand back.
+    assert insert_rows(Assignment, [_assignment_row(mentee, mentor)]) == []
+
+
+def _assignment_row(mentee, staff) -> dict:
+    return {
+        "mentee_id": mentee.id,
+        "staff_id": staff.id,
+        "kind": "mentor",
+        "starts_on": date(2026, 1, 1),
+        "ends_on": None,
+    }
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_cycle_collector_is_paused_within_a_load_and_restored_after(enabled):
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() == enabled
+        with pytest.raises(KeyError), cyclic_gc_paused():
+            raise KeyError("a failed load")
+        assert gc.isenabled() == enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -3,6 +3,7 @@ replies, confirmations, disagreements, group sessions, local details, refreshers
 stalled mentees and notes that fit their skills; the same seed gives the same data."""
 
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,38 @@ def test_demo_has_confirmations_and_disagreements_never_on_the_same_sign_off(dem
     assert not confirmed & disagreed
     for row in db.session.scalars(select(SignoffDisagreement)):
         assert row.words and db.session.get(SignoffEvent, row.event_id).mentee_id == row.mentee_id
+
+
+def test_the_mentees_answer_sign_offs_only_after_they_were_recorded(app):
+    """Corrections the demo records live are answered too: their answers may not come
+    before the correction was recorded, though the skill was shown days earlier."""
+    curriculum_service.load_files([CURRICULUM])
+    create_demo(mentees=40, mentors=3, case_managers=1, months=6, seed=7, password="demo-pass-1")
+    db.session.commit()
+    answers = [
+        (row.at, db.session.get(SignoffEvent, row.event_id))
+        for model in (SignoffConfirmation, SignoffDisagreement)
+        for row in db.session.scalars(select(model))
+    ]
+    assert any(event.kind == "correction" for _, event in answers)
+    for at, event in answers:
+        assert at > event.recorded_at, (event.id, event.kind)
+
+
+def test_the_demo_history_is_numbered_in_the_order_it_was_recorded(demo):
+    """As live sign-offs are: by time, then mentee (the generated times are whole
+    minutes; what the demo records live afterwards comes last)."""
+    rows = db.session.execute(
+        select(SignoffEvent.id, SignoffEvent.recorded_at, SignoffEvent.mentee_id).order_by(
+            SignoffEvent.id
+        )
+    ).all()
+    generated = [row for row in rows if row.recorded_at.second == row.recorded_at.microsecond == 0]
+    assert len(generated) > 400
+    assert [(r.recorded_at, r.mentee_id) for r in generated] == sorted(
+        (r.recorded_at, r.mentee_id) for r in generated
+    )
+    assert max(r.id for r in generated) < min(r.id for r in rows if r not in generated)
 
 
 def test_each_demo_mentor_has_something_from_their_mentees(demo):
@@ -224,6 +257,12 @@ def test_demo_session_notes_add_up_and_fit_their_sign_offs(demo):
     # Check-ins without a sign-off: no level change, still documented.
     check_ins = [n for n in notes if n.how_it_went == HOW_IT_WENT[0]]
     assert check_ins and all(n.mode == "phone" for n in check_ins)
+    # Each falls on a quiet day between two meetings of the same mentee.
+    met = {(note.mentee_id, note.contact_on) for note, _ in links}
+    for call in check_ins:
+        days = sorted(day for mentee_id, day in met if mentee_id == call.mentee_id)
+        assert any(a < call.contact_on < b for a, b in pairwise(days)), call.contact_on
+        assert (call.mentee_id, call.contact_on) not in met
 
 
 def test_demo_session_notes_are_mostly_signed_on_time_some_late_some_overdue(demo):

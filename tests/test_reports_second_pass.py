@@ -386,6 +386,24 @@ def test_table_columns_asked_right_aligned_end_at_the_same_x():
     assert len(lefts) == 1
 
 
+def test_text_is_measured_in_a_process_that_has_written_no_pdf_yet():
+    """A layout measured before any PDF is written finds the fonts registered: the two
+    tests above failed with "no afm found for faceName='DejaVuSans'" when no earlier test
+    in their process had written a PDF (in-process, a font is registered only once, so
+    a fresh interpreter is the only honest place to check)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from skills.reports.text import BOLD, FONT, text_width;"
+        "print(text_width('Count', FONT), text_width('Count', BOLD))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    regular, bold = map(float, run.stdout.split())
+    assert 2.5 < regular < bold < 3.5  # DejaVu's widths, not a fallback face's
+
+
 # --- 6. Batch ------------------------------------------------------------------------------
 
 

@@ -4,11 +4,15 @@ chain and the trigger check in `flask check` and backup verification report it."
 
 # ruff: noqa: S608 - the SQL here names tables from the app's own list, never input
 
+import hashlib
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask_migrate import upgrade
@@ -22,8 +26,9 @@ from skills.backup import integrity_problems
 from skills.config import PROJECT_ROOT
 from skills.extensions import db
 from skills.models import AuditEvent, SignoffEvent
+from skills.models import chain as chain_module
 from skills.models.append_only import APPEND_ONLY_TABLES, app_role_grants, append_only_ddl
-from skills.models.chain import chain_problems, row_hash, seal_rows
+from skills.models.chain import canonical, chain_problems, row_hash, seal_rows
 from skills.services import audit, voice
 from skills.services.signoffs import SignoffDetails, correct_signoff, record_signoff
 
@@ -184,6 +189,46 @@ def test_the_encoding_of_a_row_never_changes():
     assert row_hash("ab" * 32, row) == (
         "976eb2a35eb241c4cc0a4983449848ca1b6d5537e12a0bc373d98322edd032a2"
     )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        'quote " back\\slash / tab\t line\n bell\x07 \u2028',
+        "Compró la tarjeta — sola 🚌",
+        "",
+        0,
+        -12,
+        2**70,
+        True,
+        False,
+        1.5,
+        Decimal("1.50"),
+        datetime(2026, 12, 1, 2, 5, tzinfo=ZoneInfo("America/New_York")),
+        datetime(2026, 12, 1, 2, 5, 0, 7),
+        date(2026, 11, 30),
+        b"\x00\xff",
+        None,
+    ],
+    ids=repr,
+)
+def test_a_row_is_encoded_as_the_json_of_its_canonical_values(value):
+    """The encoding is built a value at a time (no dict, no encoder call per row: a
+    bulk load seals, and `flask check` reads, millions of rows). For every kind of
+    value it must be the JSON object it stands for: canonical values, keys sorted,
+    NULLs and the hash left out, compact, non-ASCII kept."""
+    names = tuple(column.name for column in SignoffEvent.__table__.columns)
+    assert list(names) != sorted(names)  # so the keys' order is tested too
+    row = {name: n for n, name in enumerate(names)} | {"note": value, "chain_hash": "x"}
+    meant = json.dumps(
+        {k: canonical(v) for k, v in row.items() if v is not None and k != "chain_hash"},
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    assert chain_module._row_encoder(names)(row) == meant
+    assert row_hash("ab" * 32, row) == hashlib.sha256(f"{'ab' * 32}\n{meant}".encode()).hexdigest()
 
 
 # The columns the old events checksum left out, and the new audit columns among them.

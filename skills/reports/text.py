@@ -60,6 +60,7 @@ def text_width(text: str, font: str) -> float:
     if width is None:
         if len(widths) > 25_000:  # two fonts: at most 50,000 widths kept in all
             widths.clear()
+        register_fonts()  # a layout may be measured before any PDF is written
         width = widths[text] = pdfmetrics.stringWidth(text, font, 1)
     return width
 

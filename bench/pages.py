@@ -210,12 +210,13 @@ def main() -> None:
         page.check()
     backend = procstat.backends(url)
     pids = backend.pids() if backend else None
-    load_before = procstat.load()
+    load_before, speed_before = procstat.load(), procstat.speed_ms()
     rounds = interleaved(pages, repeats, pids)
     results: dict = {
         "app_build_and_sign_in_ms": round(build_ms, 1),
         "rounds": rounds,
         "load_before": load_before,
+        "speed_before": speed_before,
         "load_after": procstat.load(),
         "postgres_backends": len(pids) if pids is not None else None,
     }

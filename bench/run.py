@@ -60,9 +60,9 @@ def log(message: str) -> None:
 
 
 def step(result: dict, name: str, work) -> bool:
-    """Run one measurement, with the load average when it started; a failure is recorded
-    in the results and the run goes on."""
-    load = procstat.load()
+    """Run one measurement, with the load average and speed check when it started; a
+    failure is recorded in the results and the run goes on."""
+    load, speed = procstat.load(), procstat.speed_ms()
     try:
         result[name] = work()
     except Exception as exc:  # noqa: BLE001 - reported in the table and the JSON
@@ -71,13 +71,17 @@ def step(result: dict, name: str, work) -> bool:
         return False
     if isinstance(result[name], dict):
         result[name].setdefault("load", load)
+        result[name].setdefault("speed_ms", speed)
     return True
 
 
 def measure_database(kind: str, url: str, sizes: dict, quick: bool, workdir: Path) -> dict:
     result: dict = {"database": kind}
-    load_start = procstat.load()
-    log(f"{kind}: building the demo ({sizes['mentees']} mentees), load {load_start}")
+    load_start, speed_start = procstat.load(), procstat.speed_ms()
+    log(
+        f"{kind}: building the demo ({sizes['mentees']} mentees), load {load_start},"
+        f" speed check {speed_start} ms"
+    )
     url = data.create_database(kind, workdir, url)
     env = app_env(url)
     seconds = 6 if quick else 20
@@ -127,6 +131,7 @@ def measure_database(kind: str, url: str, sizes: dict, quick: bool, workdir: Pat
         step(result, "check", lambda: check(env))
     finally:
         result["load_span"] = [load_start, procstat.load()]
+        result["speed_span"] = [speed_start, procstat.speed_ms()]
         if not os.environ.get("BENCH_KEEP"):
             data.drop_database(url)
     return result

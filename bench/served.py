@@ -164,6 +164,7 @@ class Target:
             "sizes_match": abs(per_response - self.response_bytes) <= 0.05 * self.response_bytes,
             "cpu_ms_per_request": _per(self.runs, "cpu", requests),
             "load": [r["load"] for r in self.runs],
+            "speed_ms": [r["speed_ms"] for r in self.runs],
         }
         if any("db_cpu" in r for r in self.runs):
             result["db_cpu_ms_per_request"] = _per(self.runs, "db_cpu", requests)
@@ -217,7 +218,7 @@ def run(
         for _ in range(rounds):
             for target in targets:
                 db_pids = backend.pids() if backend else []
-                load = procstat.load()
+                load, speed = procstat.load(), procstat.speed_ms()
                 cpu, db_cpu = procstat.cpu_seconds(worker_pids), procstat.cpu_seconds(db_pids)
                 figures = _wrk(wrk, port, target, per_run, connections)
                 figures["cpu"] = procstat.cpu_seconds(worker_pids) - cpu
@@ -225,6 +226,7 @@ def run(
                     figures["db_cpu"] = procstat.cpu_seconds(db_pids) - db_cpu
                 figures["seconds"] = per_run
                 figures["load"] = load
+                figures["speed_ms"] = speed
                 target.runs.append(figures)
     finally:
         if backend:

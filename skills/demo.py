@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from .demo_bulk import built_after, cyclic_gc_paused
+from .cycles import cyclic_gc_paused
+from .demo_bulk import built_after
 from .demo_bulk import insert_rows as _insert
 from .demo_notes import add_session_notes
 from .demo_text import (

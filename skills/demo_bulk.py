@@ -1,7 +1,6 @@
 """Bulk inserts for the demo: many rows in the session's transaction, skipping the ORM's
 per-row work (the demo can hold hundreds of thousands of sign-offs)."""
 
-import gc
 import multiprocessing
 import os
 import pickle  # nosec B403 - only between this process and its own fork
@@ -86,20 +85,6 @@ def insert_rows(model: type[Model], rows: list, fields: tuple[str, ...] | None =
     with closing(work):
         _write(connection, table, names, work)
     return ids
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector (also as a decorator). A bulk load holds millions
-    of rows, and each full collection walks every one of them (and, in a forked copy,
-    touches their pages, which the system then copies); rows make no cycles to free."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _can_fork() -> bool:

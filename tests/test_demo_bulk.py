@@ -14,8 +14,9 @@ from sqlalchemy import Column, Date, DateTime, Integer, MetaData, Table, func, s
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
+from skills.cycles import cyclic_gc_paused
 from skills.demo import STATUS_FIELDS, create_demo
-from skills.demo_bulk import _preparer, built_after, cyclic_gc_paused, insert_rows
+from skills.demo_bulk import _preparer, built_after, insert_rows
 from skills.extensions import db
 from skills.models import Assignment, SignoffEvent, SkillStatus
 from skills.models.chain import chain_problems

@@ -6,9 +6,7 @@ report with an odd number of pages), so one person's pages never share a sheet w
 the next person's.
 """
 
-import gc
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
@@ -19,6 +17,7 @@ from flask_babel import ngettext
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfbase.pdfdoc import PDFPageLabel
 
+from ..cycles import cyclic_gc_paused
 from ..i18n import local_date
 from ..timeutil import utcnow
 from .caseload import CaseloadData
@@ -35,21 +34,6 @@ BLANK = _l("This page is left blank on purpose: the next report starts on a new 
 
 def _d(value: date | None) -> str:
     return local_date(value)
-
-
-@contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """Python's cycle collector paused while a batch is drawn. Drawing makes no cycles
-    (reports are freed by reference counting as they are done), but each full
-    collection walks every page drawn so far: a quarter of a 500-report batch's CPU
-    time. It resumes, and catches up, when the batch is written (or fails: `finally`)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -122,7 +106,7 @@ def caseload_batch_pdf(
     count = 0
     blank = str(BLANK)
     # Writing the file too: it makes as many objects again as drawing.
-    with _cycle_collection_paused():
+    with cyclic_gc_paused():
         for data in reports:
             if writer.pages % 2:  # the last report ended on a front: its back stays blank
                 writer.blank(Layout(letter), blank)

@@ -41,7 +41,7 @@ from typing import Any, Literal, Self
 import psycopg
 from flask import Flask
 from sqlalchemy import event, text
-from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.engine import Dialect, Engine, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -109,14 +109,26 @@ def engine_options(database_uri: str, config: Mapping[str, Any]) -> dict[str, An
 
 
 def init_app(app: Flask) -> None:
-    """Give this app's PostgreSQL connections their deadline (statement timeout + GRACE)."""
+    """Give this app's PostgreSQL connections their deadline (statement timeout + GRACE),
+    and replace a pooled connection whose check before use fails in any way."""
     statement_timeout = app.config["DATABASE_STATEMENT_TIMEOUT"]
-    if not statement_timeout:
-        return
     with app.app_context():
         for engine in db.engines.values():
-            if engine.dialect.driver == "psycopg":
+            if engine.dialect.driver != "psycopg":
+                continue
+            event.listen(engine, "handle_error", _failed_ping_is_a_lost_connection)
+            if statement_timeout:
                 event.listen(engine, "do_connect", partial(_connect, statement_timeout + GRACE))
+
+
+def _failed_ping_is_a_lost_connection(context: ExceptionContext) -> None:
+    # SQLAlchemy's psycopg ping turns autocommit on, sends SELECT 1, and turns it off
+    # again in a `finally`. When the connection drops mid-ping, that last step fails
+    # with "can't change 'autocommit' now" (a ProgrammingError) in place of the lost
+    # connection, and the request failed with a 500 instead of connecting again (or
+    # answering 503). A connection that cannot answer SELECT 1 is not worth keeping.
+    if context.is_pre_ping:
+        context.is_disconnect = True
 
 
 class _Watchdog:

@@ -19,6 +19,11 @@ def _reset(sock: socket.socket) -> None:
     # Linger 0: close with a TCP reset, as a refused or crashed server does.
     with suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # Shut down first: a pump thread blocked reading this socket keeps it open past
+    # close() until its read returns, so the peer (PostgreSQL's backend, too) was told
+    # nothing and stayed connected; a hundred cuts used up the server's connections.
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
     sock.close()
 
 

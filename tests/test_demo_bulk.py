@@ -242,15 +242,19 @@ def test_a_big_chained_load_made_by_a_forked_process_arrives_whole_and_in_order(
     app, make_user, make_mentee, skill, forked
 ):
     """The forked process seals and prepares each batch while this one writes: every
-    row arrives once, in order, the chain holds, and the process is gone afterwards."""
+    row arrives once, in order, the chain holds (continued from the row before the
+    load), and the process is gone afterwards."""
     import multiprocessing
 
     mentor, mentee, atm = make_user("mentor"), make_mentee(), skill("use-atm")
+    # One row first (too few to fork): the forked process continues the chain from it.
+    insert_rows(SignoffEvent, _event_rows(mentor, mentee, atm, 1), EVENT_ROW)
+    assert forked == []
     insert_rows(SignoffEvent, _event_rows(mentor, mentee, atm, 11), EVENT_ROW)
     db.session.commit()
     assert [child.exitcode for child in forked] == [0]  # it ended by itself
     notes = db.session.scalars(select(SignoffEvent.note).order_by(SignoffEvent.id)).all()
-    assert notes == [f"row {i}" for i in range(11)]
+    assert notes == ["row 0", *(f"row {i}" for i in range(11))]
     assert chain_problems(db.session.connection()) == []
     assert multiprocessing.active_children() == []
 
@@ -378,6 +382,24 @@ def test_rows_of_a_chained_table_take_the_ids_the_chain_reserves(
     assert db.session.scalar(select(func.count()).select_from(SignoffEvent)) == 0
     # Other tables are numbered by the database: no ids to hand back.
     assert insert_rows(Assignment, [_assignment_row(mentee, mentor)]) == []
+
+
+def test_a_block_of_ids_taken_at_once_leaves_the_next_writer_the_id_after_it(
+    app, make_user, make_mentee, assign, skill
+):
+    """A bulk load takes its ids as one block (PostgreSQL: one round trip, not a row per
+    id); the block is contiguous and the next sign-off recorded live takes the id after
+    it, continuing the chain."""
+    mentor, mentee, atm = make_user("mentor"), make_mentee(), skill("use-atm")
+    assign(mentor, mentee)
+    first = insert_rows(SignoffEvent, _event_rows(mentor, mentee, atm, 1), EVENT_ROW)
+    block = insert_rows(SignoffEvent, _event_rows(mentor, mentee, atm, 5), EVENT_ROW)
+    assert block == list(range(first[0] + 1, first[0] + 6))
+    details = SignoffDetails(level=2, shown_on=today(), note="live")
+    live = record_signoff(mentee, atm, mentor, details)
+    db.session.commit()
+    assert live.id == block[-1] + 1
+    assert chain_problems(db.session.connection()) == []
 
 
 def _assignment_row(mentee, staff) -> dict:

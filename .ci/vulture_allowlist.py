@@ -31,6 +31,8 @@ pytestmark
 _.handle_starttag
 _.handle_endtag
 _.handle_data
+# Read by SQLAlchemy after a handle_error listener sets it (skills/outages.py).
+_.is_disconnect
 # Browser-test world fields looked up by name from page templates ("{mentor_user_id}").
 _.unlinked_mentee
 _.mentor_user_id

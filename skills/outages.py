@@ -15,8 +15,9 @@ nothing back, not even the cancel, and libpq would wait for ever. So each statem
 commit and rollback also has a deadline in the app: the statement timeout plus
 `GRACE`. A watchdog thread shuts the socket of a connection still waiting past it,
 which ends libpq's wait with an error at once; SQLAlchemy then discards the connection.
-Pooled connections are checked before each use (`pool_pre_ping`), so the app recovers by
-itself when the database comes back.
+Pooled connections are checked before each use (`pool_pre_ping`), and one that fails
+the check in any way is replaced, so the app recovers by itself when the database comes
+back.
 
 `classify` says what a database error means for the person waiting: the database is
 unavailable for now (try again), or its disk is full (nothing can be saved until an
@@ -24,6 +25,7 @@ admin makes room). Anything else is a bug and stays a 500. `check_ready` is the
 readiness check behind /health/ready; it writes nothing.
 """
 
+import logging
 import math
 import os
 import shutil
@@ -47,6 +49,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from .extensions import db
+
+_log = logging.getLogger(__name__)
 
 # How long past the statement timeout the app waits before it gives up on the server
 # itself: enough for the server's own cancel to arrive first whenever it can.
@@ -110,25 +114,33 @@ def engine_options(database_uri: str, config: Mapping[str, Any]) -> dict[str, An
 
 def init_app(app: Flask) -> None:
     """Give this app's PostgreSQL connections their deadline (statement timeout + GRACE),
-    and replace a pooled connection whose check before use fails in any way."""
+    and treat any failure of the check before a pooled connection's use as a lost
+    connection (the pool then connects afresh)."""
     statement_timeout = app.config["DATABASE_STATEMENT_TIMEOUT"]
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.driver != "psycopg":
                 continue
-            event.listen(engine, "handle_error", _failed_ping_is_a_lost_connection)
+            event.listen(engine, "handle_error", _failed_check_is_a_lost_connection)
             if statement_timeout:
                 event.listen(engine, "do_connect", partial(_connect, statement_timeout + GRACE))
 
 
-def _failed_ping_is_a_lost_connection(context: ExceptionContext) -> None:
-    # SQLAlchemy's psycopg ping turns autocommit on, sends SELECT 1, and turns it off
-    # again in a `finally`. When the connection drops mid-ping, that last step fails
+def _failed_check_is_a_lost_connection(context: ExceptionContext) -> None:
+    # SQLAlchemy's psycopg check turns autocommit on, sends a query, and turns it off
+    # again in a `finally`. When the connection drops mid-check, that last step fails
     # with "can't change 'autocommit' now" (a ProgrammingError) in place of the lost
     # connection, and the request failed with a 500 instead of connecting again (or
-    # answering 503). A connection that cannot answer SELECT 1 is not worth keeping.
-    if context.is_pre_ping:
-        context.is_disconnect = True
+    # answering 503). A connection that cannot answer the check is not worth keeping;
+    # an error SQLAlchemy did not itself take for a lost connection is logged.
+    # (tests/test_database_outage.py pins that SQLAlchemy heeds `is_disconnect` here.)
+    if not context.is_pre_ping or context.is_disconnect:
+        return
+    _log.warning(
+        "A pooled database connection failed its check and is replaced: %s",
+        _one_line(context.original_exception),
+    )
+    context.is_disconnect = True
 
 
 class _Watchdog:

@@ -1,7 +1,7 @@
 """A small TCP proxy that tests put between the app and PostgreSQL to cut the database.
 
-Modes: "forward" passes bytes both ways; "down" resets every connection and every new
-one (as a stopped server or a refused port would look); "blackhole" accepts
+Modes: "forward" passes bytes both ways; "down" ends every connection and resets every
+new one (as a stopped server or a refused port would look); "blackhole" accepts
 connections and swallows everything, in both directions, on the connections already
 open too (as a network cut or a frozen host looks: nothing ever answers).
 """
@@ -22,6 +22,7 @@ def _reset(sock: socket.socket) -> None:
     # Shut down first: a pump thread blocked reading this socket keeps it open past
     # close() until its read returns, so the peer (PostgreSQL's backend, too) was told
     # nothing and stayed connected; a hundred cuts used up the server's connections.
+    # The peer now sees the connection end (an end of file, then the reset).
     with suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
     sock.close()

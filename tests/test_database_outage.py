@@ -197,7 +197,9 @@ def test_a_statement_the_server_never_answers_fails_at_its_deadline(through_prox
         db.engine.dispose()
 
 
-def test_a_pooled_connection_whose_check_fails_in_any_way_is_replaced(through_proxy, monkeypatch):
+def test_a_pooled_connection_whose_check_fails_in_any_way_is_replaced(
+    through_proxy, monkeypatch, caplog
+):
     """SQLAlchemy's psycopg check before use sets autocommit back in a `finally`; when the
     connection drops mid-check, that raises "can't change 'autocommit' now" (a
     ProgrammingError, not a lost connection) and the request failed with a 500."""
@@ -222,6 +224,7 @@ def test_a_pooled_connection_whose_check_fails_in_any_way_is_replaced(through_pr
             assert connection.connection.driver_connection is not first
         assert failures == [first] and first.closed
         db.engine.dispose()
+    assert "failed its check and is replaced: can't change 'autocommit' now" in caplog.text
 
 
 def test_a_connection_lost_again_and_again_gets_503_never_500(server, proxy, database):

@@ -4,6 +4,7 @@ log of each organisation it affects (issue 13)."""
 
 import html
 import io
+import itertools
 import re
 
 import pytest
@@ -174,7 +175,7 @@ def test_another_organisations_own_skill_does_not_exist_for_anyone_else(
 ):
     # Each signature is a second later, as when a second boundary falls between two
     # pages: their CSRF tokens differ, and what the pages say must not.
-    seconds = iter(range(1_800_000_000, 1_800_001_000))
+    seconds = itertools.count(1_800_000_000)
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: next(seconds))
     login(world.users["admin"])
     _upload(client, SAME_KEY)

@@ -161,14 +161,26 @@ def _head_and_ids(
         ).one()
         head, ids = ((row[0], row[1]) if row[0] is not None else None), [row[2]]
     if len(ids) < count:
-        # The rest as one block, in one round trip rather than a row per id (a bulk load
-        # takes millions): no other writer takes ids from the sequence under the lock.
+        # The rest in one round trip, not a row per id (a bulk load takes millions), and
+        # the sequence looked up once, not per id. Every writer takes its ids under this
+        # lock, so they are consecutive; checked, as a writer that did not would reuse
+        # them. (setval would be one step, but needs a right the app's role lacks.)
         more = count - len(ids)
-        sequence = func.pg_get_serial_sequence(table.name, "id")
-        block = select(func.setval(sequence, func.nextval(sequence) + more - 1))
-        final: int = conn.execute(block).scalar_one()
-        ids += range(final - more + 1, final + 1)
+        low, high = conn.execute(_BLOCK, {"table": table.name, "more": more}).one()
+        if high - low + 1 != more:
+            raise RuntimeError(f"ids of {table.name} were taken outside the chain lock")
+        ids += range(low, high + 1)
     return head, ids
+
+
+# PostgreSQL: `more` ids from a table's sequence; the lowest and the highest. OFFSET 0
+# keeps the planner from folding the lookup of the sequence into each row: looked up
+# once, 2,000,000 ids take 0.6 s, not 5.
+_BLOCK = text(
+    "SELECT min(id), max(id) FROM (SELECT nextval(s.seq) AS id FROM"
+    " (SELECT CAST(pg_get_serial_sequence(:table, 'id') AS regclass) AS seq OFFSET 0) AS s,"
+    " generate_series(1, :more)) AS taken"
+)
 
 
 def _column_defaults(table: Table) -> tuple[list[str], list[tuple[str, Any]]]:

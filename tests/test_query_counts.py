@@ -7,15 +7,17 @@ mentee or per event would show up as extra queries on the larger team. The mente
 on the single-mentee pages has as many extra sign-offs as the team has mentees.
 """
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from skills.extensions import db
-from skills.models import Mentee, User
+from skills.models import Mentee, SkillStatus, User
 from skills.services import assignments, people, voice
 from skills.services.signoffs import SignoffDetails, record_signoff
 
@@ -132,3 +134,36 @@ def test_the_large_team_is_really_larger_on_the_pages(teams, client, login):
     login(case_manager)
     page = client.get("/caseload/").get_data(as_text=True)
     assert "50 mentees shown" in page
+
+
+@pytest.mark.parametrize("page", ["skill", "mentee detail"])
+def test_a_page_about_one_mentee_reads_the_user_the_mentee_and_the_skill_once(
+    page, teams, client, login, count_queries
+):
+    """The view's audit row is committed before the page renders; that commit must not
+    send the page back to the database for what it had just read (loading.py)."""
+    team = teams[5]
+    if page == "skill":
+        skill_id = db.session.scalar(
+            select(SkillStatus.skill_id).where(SkillStatus.mentee_id == team.focus.id).limit(1)
+        )
+        path = f"/mentees/{team.focus.id}/skills/{skill_id}"
+    else:
+        path = f"/mentees/{team.focus.id}"
+    username = team.mentor.username
+    db.session.commit()
+    login(SimpleNamespace(username=username))
+    client.get(path)
+    with count_queries() as counter:
+        response = client.get(path)
+    assert response.status_code == 200
+    by_key = Counter(
+        table
+        for sql in counter.statements
+        for table in ("users", "mentees", "skills")
+        if re.search(rf"\bFROM {table}\b.*\bWHERE {table}\.id = ", " ".join(sql.split()))
+    )
+    assert by_key["users"] == 1, counter.statements
+    assert by_key["mentees"] == 1, counter.statements
+    assert by_key["skills"] == (1 if page == "skill" else 0), counter.statements
+    assert "audit_events" in " ".join(counter.statements)  # the view was audited

@@ -60,7 +60,7 @@ def load_mentee(
         deny(mentee)
     if action and mentee.user_id != current_user.id:
         audit.record(action, current_user, mentee=mentee, object_type="mentee", object_id=mentee.id)
-        db.session.commit()
+        _commit_keeping_loaded()
     return mentee
 
 
@@ -69,7 +69,7 @@ def audit_view(mentee: Mentee, object_type: str, object_id: object) -> None:
     audit.record(
         "mentee.view", current_user, mentee=mentee, object_type=object_type, object_id=object_id
     )
-    db.session.commit()
+    _commit_keeping_loaded()
 
 
 def audit_list(page: str, mentee_ids: list[int]) -> None:
@@ -82,8 +82,15 @@ def audit_list(page: str, mentee_ids: list[int]) -> None:
         count=len(mentee_ids),
         mentees=mentee_ids,
     )
-    # The page has read its mentees and changes none of them: keep them loaded rather
-    # than expire them at this commit, which would read each one again as it renders.
+    _commit_keeping_loaded()
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit a view's audit row and keep what the request has loaded: the view goes on
+    to show what it read moments ago and changes none of it, and an expiring commit would
+    read each object again (the signed-in user, the mentee, the skill, every listed
+    mentee) as the page renders. A service that writes after this still takes
+    `lock_for_write`, which reloads what it depends on."""
     session = db.session()
     session.expire_on_commit = False
     try:

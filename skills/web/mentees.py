@@ -15,8 +15,8 @@ from .. import permissions
 from ..extensions import db
 from ..models import DidItReport, SignoffEvent, Skill
 from ..models.voice import SELF_RATINGS
-from ..services import audit, signoffs, skill_search, voice
 from ..services import history as histories
+from ..services import signoffs, skill_search, voice
 from ..services.curriculum_view import reading_language, skill_detail
 from ..services.people_queries import staff_names
 from ..services.progress import (
@@ -206,10 +206,7 @@ def skill(mentee_id: int, skill_id: int) -> ResponseReturnValue:
                 back = url_for(".detail", mentee_id=mentee.id, saved=skill.id)
                 return redirect(f"{back}#skill-{skill.id}")
     else:
-        audit.record(
-            "mentee.view", current_user, mentee=mentee, object_type="skill", object_id=skill.id
-        )
-        db.session.commit()
+        audit_view(mentee, "skill", skill.id)
         form.shown_on.data = today(current_user)
         form.idempotency_key.data = uuid.uuid4().hex
     progress = mentee_progress(mentee, cached_view(mentee.organisation_id))

@@ -236,6 +236,43 @@ def test_history_with_a_limit_gives_the_newest_entries_only(pair, skill):
     assert [e.level for e in history(mentee, STAFF)] == [3, 2, 1]
 
 
+def test_history_reads_the_levels_of_its_own_curricula_only(pair, skill):
+    """Every organisation's own curriculum has levels in the one table: a history must
+    not read them all, or its cost grows with the deployment."""
+    from sqlalchemy import event
+
+    from skills.models import Curriculum
+
+    mentor, mentee = pair
+    transit = skill()
+    record_signoff(mentee, transit, mentor, SignoffDetails(level=2, shown_on=TODAY))
+    other = Curriculum(
+        key="elsewhere", version="1", title="Elsewhere", signed_off_level=3, source_sha256="0" * 64
+    )
+    db.session.add(other)
+    db.session.flush()
+    db.session.add_all(
+        Level(curriculum_id=other.id, value=v, name=f"Other {v}", mentee_text=f"other {v}")
+        for v in (1, 2, 3)
+    )
+    db.session.commit()
+    levels_read = []  # the statements that read levels, run again below
+
+    def levels_rows(conn, clauseelement, multiparams, params, execution_options, result):
+        if "FROM levels" in str(clauseelement):
+            levels_read.append(clauseelement)
+
+    event.listen(db.engine, "after_execute", levels_rows)
+    try:
+        entries = history(mentee, STAFF)
+    finally:
+        event.remove(db.engine, "after_execute", levels_rows)
+    assert entries[0].level == 2 and not entries[0].level_name.startswith("Other")
+    assert len(levels_read) == 1
+    read = db.session.scalars(levels_read[0]).all()
+    assert {lv.curriculum_id for lv in read} == {transit.curriculum_id}
+
+
 def test_entries_shown_on_one_day_come_last_typed_first(pair, skill):
     """By when they were typed, even when the clock was set back between them (so not by
     id); typed in one instant, the later entry (the higher id) first."""

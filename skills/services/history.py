@@ -72,14 +72,6 @@ def _histories(
     if not viewers:
         return result
     language = reading_language()  # the skill's title and the level's wording in it
-    # Each level's name and wording in the language, worked out once (not once a row).
-    levels = {
-        (lv.curriculum_id, lv.value): (
-            lv.text_in("name", language),
-            lv.text_in("mentee_text", language),
-        )
-        for lv in db.session.scalars(select(Level))
-    }
     # One query per kind of reader (at most two): the note is blanked in SQL by the rule.
     by_viewer: dict[Viewer, list[int]] = {}
     for mentee_id, viewer in viewers.items():
@@ -124,6 +116,20 @@ def _histories(
                 )
             )
         )
+    # Each level's name and wording in the language, worked out once (not once a row),
+    # for the curricula of these rows only: every organisation's own are in the table.
+    curricula = {row[_CURRICULUM] for row in rows}
+    levels = {
+        (lv.curriculum_id, lv.value): (
+            lv.text_in("name", language),
+            lv.text_in("mentee_text", language),
+        )
+        for lv in (
+            db.session.scalars(select(Level).where(Level.curriculum_id.in_(curricula)))
+            if curricula
+            else ()
+        )
+    }
     # Unpacked, not read by name: a Row's attribute costs about as much as the rest of
     # making an entry, and a batch reads a hundred thousand rows.
     for (
@@ -196,6 +202,8 @@ _HISTORY_COLUMNS = (
     SignoffEvent.correction_reason,
 )
 _CORRECTS = [c is SignoffEvent.corrects_id for c in _HISTORY_COLUMNS].index(True)
+# After the columns: the note, the skill's title and its translation, then this.
+_CURRICULUM = len(_HISTORY_COLUMNS) + 3
 
 
 def _mark_lower_levels(entries: list[HistoryEntry]) -> None:

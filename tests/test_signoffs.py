@@ -258,7 +258,7 @@ def test_history_reads_the_levels_of_its_own_curricula_only(pair, skill):
     db.session.commit()
     levels_read = []  # the statements that read levels, run again below
 
-    def levels_rows(conn, clauseelement, multiparams, params, execution_options, result):
+    def levels_rows(conn, clauseelement, *_):
         if "FROM levels" in str(clauseelement):
             levels_read.append(clauseelement)
 

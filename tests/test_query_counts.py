@@ -145,7 +145,10 @@ def test_a_page_about_one_mentee_reads_the_user_the_mentee_and_the_skill_once(
     team = teams[5]
     if page == "skill":
         skill_id = db.session.scalar(
-            select(SkillStatus.skill_id).where(SkillStatus.mentee_id == team.focus.id).limit(1)
+            select(SkillStatus.skill_id)
+            .where(SkillStatus.mentee_id == team.focus.id)
+            .order_by(SkillStatus.skill_id)
+            .limit(1)
         )
         path = f"/mentees/{team.focus.id}/skills/{skill_id}"
     else:

@@ -3,13 +3,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from skills import timeutil
 from skills.extensions import db
-from skills.models import Assignment, AuditEvent, Level, SignoffEvent, SkillStatus
+from skills.models import Assignment, AuditEvent, Curriculum, Level, SignoffEvent, SkillStatus
 from skills.permissions import MENTEE_COPY, Viewer
-from skills.services import assignments
+from skills.services import assignments, people
 from skills.services.history import history
 from skills.services.signoffs import SignoffDetails, SignoffError, correct_signoff, record_signoff
 from skills.services.status import rebuild_statuses, status_differences
@@ -239,15 +239,18 @@ def test_history_with_a_limit_gives_the_newest_entries_only(pair, skill):
 def test_history_reads_the_levels_of_its_own_curricula_only(pair, skill):
     """Every organisation's own curriculum has levels in the one table: a history must
     not read them all, or its cost grows with the deployment."""
-    from sqlalchemy import event
-
-    from skills.models import Curriculum
-
     mentor, mentee = pair
     transit = skill()
     record_signoff(mentee, transit, mentor, SignoffDetails(level=2, shown_on=TODAY))
+    elsewhere = people.get_or_create_organisation("Elsewhere Program")
+    db.session.flush()
     other = Curriculum(
-        key="elsewhere", version="1", title="Elsewhere", signed_off_level=3, source_sha256="0" * 64
+        key="elsewhere",
+        version="1",
+        title="Elsewhere",
+        signed_off_level=3,
+        source_sha256="0" * 64,
+        organisation_id=elsewhere.id,
     )
     db.session.add(other)
     db.session.flush()

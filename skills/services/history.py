@@ -202,8 +202,7 @@ _HISTORY_COLUMNS = (
     SignoffEvent.correction_reason,
 )
 _CORRECTS = [c is SignoffEvent.corrects_id for c in _HISTORY_COLUMNS].index(True)
-# After the columns: the note, the skill's title and its translation, then this.
-_CURRICULUM = len(_HISTORY_COLUMNS) + 3
+_CURRICULUM = len(_HISTORY_COLUMNS) + 3  # after the note and the title's two columns
 
 
 def _mark_lower_levels(entries: list[HistoryEntry]) -> None:

@@ -46,7 +46,8 @@ def _probe(mentee: Mentee) -> NoReturn:
 def load_mentee(
     mentee_id: int, allowed: Callable[[User, Mentee], bool], action: str | None = "mentee.view"
 ) -> Mentee:
-    """The mentee, or 404; 403 unless `allowed`; a view by staff is written to the audit log.
+    """The mentee, or 404; 403 unless `allowed`; a view by staff is written to the audit log
+    (a view that goes on to write passes `action=None`).
 
     Another organisation's mentee is 404, as if it did not exist, and the attempt is
     recorded for the operator only: never in that organisation's log.
@@ -86,17 +87,15 @@ def audit_list(page: str, mentee_ids: list[int]) -> None:
 
 
 def _commit_keeping_loaded() -> None:
-    """Commit a view's audit row and keep what the request has loaded: the view goes on
-    to show what it read moments ago and changes none of it, and an expiring commit would
-    read each object again (the signed-in user, the mentee, the skill, every listed
-    mentee) as the page renders. A service that writes after this still takes
-    `lock_for_write`, which reloads what it depends on."""
+    """Commit a view's audit row and keep what the request has loaded: an expiring commit
+    would read each object again as the page renders. Only views that change nothing
+    after it call this (a view that writes passes `action=None` to `load_mentee`)."""
     session = db.session()
-    session.expire_on_commit = False
+    previous, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()
     finally:
-        session.expire_on_commit = True
+        session.expire_on_commit = previous
 
 
 def load_skill(skill_id: int, organisation_id: int) -> Skill:
